@@ -1,0 +1,112 @@
+"""Applies the numbered SQL files in migrations/ in order, each in its own transaction, and records
+each in `schema_migrations`. Re-running applies nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import peewee
+
+from server.errors import FailedPrecondition
+from server.store.db import is_sqlite
+from server.store.fields import utcnow
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+_DIALECTS = {
+    "postgres": {
+        "{money}": "NUMERIC",
+        "{instant}": "TIMESTAMPTZ",
+        "{pk}": "BIGSERIAL PRIMARY KEY",
+        "{bool}": "BOOLEAN",
+        "{now}": "now()",
+    },
+    "sqlite": {
+        "{money}": "TEXT",
+        "{instant}": "TEXT",
+        "{pk}": "INTEGER PRIMARY KEY AUTOINCREMENT",
+        "{bool}": "INTEGER",
+        "{now}": "strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now')",
+    },
+}
+_NUM = re.compile(r"num\((\w+)\)")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    found = []
+    for path in sorted(directory.glob("*.sql")):
+        match = _NAME.match(path.name)
+        if not match:
+            raise FailedPrecondition(f"migration file {path.name} is not named NNNN_name.sql")
+        found.append(Migration(int(match.group(1)), path.stem, path.read_text()))
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise FailedPrecondition("two migration files share a number")
+    return found
+
+
+def render(sql: str, dialect: str) -> list[str]:
+    """Returns the statements of a migration file for one dialect."""
+    for token, replacement in _DIALECTS[dialect].items():
+        sql = sql.replace(token, replacement)
+    sql = _NUM.sub(r"CAST(\1 AS REAL)" if dialect == "sqlite" else r"\1", sql)
+    body = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
+    return [s.strip() for s in body.split(";") if s.strip()]
+
+
+def migrate(database: peewee.Database) -> list[str]:
+    """Applies pending migrations; returns the names applied (empty when up to date)."""
+    dialect = "sqlite" if is_sqlite(database) else "postgres"
+    applied: list[str] = []
+    with database.connection_context():
+        database.execute_sql(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            "version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        for migration in discover():
+            with database.atomic():
+                if dialect == "postgres":
+                    # Two servers starting at once must not both apply the same file.
+                    database.execute_sql("LOCK TABLE schema_migrations IN EXCLUSIVE MODE")
+                row = database.execute_sql(
+                    "SELECT checksum FROM schema_migrations WHERE version = %s" % _param(dialect),
+                    (migration.version,),
+                ).fetchone()
+                if row is not None:
+                    if row[0] != migration.checksum:
+                        raise FailedPrecondition(
+                            f"migration {migration.name} was changed after it was applied; add a new one instead"
+                        )
+                    continue
+                for statement in render(migration.sql, dialect):
+                    database.execute_sql(statement)
+                database.execute_sql(
+                    "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (%s, %s, %s, %s)"
+                    % ((_param(dialect),) * 4),
+                    (migration.version, migration.name, migration.checksum, utcnow().isoformat()),
+                )
+                applied.append(migration.name)
+                log.info("applied migration %s", migration.name)
+    return applied
+
+
+def _param(dialect: str) -> str:
+    return "?" if dialect == "sqlite" else "%s"

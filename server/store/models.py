@@ -1,0 +1,177 @@
+"""Peewee models of the hedging store. The schema itself is owned by the SQL files in migrations/;
+`tests/store/test_schema.py` proves the two agree."""
+
+from __future__ import annotations
+
+import peewee
+
+from server.store.db import database_proxy
+from server.store.fields import InstantField, MoneyField
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+
+
+class HedgeConfig(BaseModel):
+    key = peewee.TextField(primary_key=True)
+    value = peewee.TextField()
+    value_type = peewee.TextField()
+    version = peewee.IntegerField()
+    updated_by = peewee.TextField()
+    updated_at = InstantField()
+
+
+class HedgeConfigHistory(BaseModel):
+    id = peewee.BigAutoField()
+    key = peewee.TextField()
+    old_value = peewee.TextField(null=True)
+    new_value = peewee.TextField()
+    version = peewee.IntegerField()
+    changed_by = peewee.TextField()
+    reason = peewee.TextField()
+    changed_at = InstantField()
+
+
+class PolymarketMarketMapping(BaseModel):
+    id = peewee.BigAutoField()
+    event_id = peewee.TextField()
+    outcome = peewee.TextField()
+    condition_id = peewee.TextField()
+    yes_token_id = peewee.TextField()
+    no_token_id = peewee.TextField()
+    neg_risk = peewee.BooleanField()
+    tick_size = MoneyField()
+    min_order_size = MoneyField()
+    fee_rate = MoneyField()
+    fee_exponent = MoneyField()
+    exposure_limit = MoneyField(null=True)
+    question = peewee.TextField()
+    active = peewee.BooleanField()
+    created_at = InstantField()
+    updated_at = InstantField()
+
+
+class UserOrder(BaseModel):
+    id = peewee.TextField(primary_key=True)
+    account_id = peewee.TextField()
+    request_id = peewee.TextField()
+    request_hash = peewee.TextField()
+    mapping = peewee.ForeignKeyField(PolymarketMarketMapping, null=True, column_name="mapping_id")
+    event_id = peewee.TextField()
+    outcome = peewee.TextField()
+    side = peewee.TextField()
+    size = MoneyField()
+    limit_price = MoneyField(null=True)
+    status = peewee.TextField()
+    reject_reason = peewee.TextField(null=True)
+    message = peewee.TextField()
+    price = MoneyField(null=True)
+    notional = MoneyField(null=True)
+    reference_price = MoneyField(null=True)
+    hedge_fee_estimate = MoneyField(null=True)
+    hedge_status = peewee.TextField()
+    hedged_size = MoneyField()
+    created_at = InstantField()
+    updated_at = InstantField()
+
+
+class HedgePosition(BaseModel):
+    id = peewee.TextField(primary_key=True)
+    order = peewee.ForeignKeyField(UserOrder, column_name="order_id")
+    mapping = peewee.ForeignKeyField(PolymarketMarketMapping, column_name="mapping_id")
+    parent_hedge = peewee.ForeignKeyField("self", null=True, column_name="parent_hedge_id")
+    token_id = peewee.TextField()
+    leg = peewee.TextField()
+    side = peewee.TextField()
+    size = MoneyField()
+    limit_price = MoneyField()
+    quoted_price = MoneyField()
+    user_price = MoneyField()
+    order_type = peewee.TextField()
+    is_paper = peewee.BooleanField()
+    status = peewee.TextField()
+    venue_order_id = peewee.TextField(null=True, unique=True)
+    signed_order = peewee.TextField(null=True)
+    filled_size = MoneyField()
+    fill_cost = MoneyField()
+    fill_price = MoneyField(null=True)
+    fee = MoneyField()
+    spread_captured = MoneyField()
+    net_profit = MoneyField()
+    failure_reason = peewee.TextField(null=True)
+    attempt_count = peewee.IntegerField()
+    next_check_at = InstantField(null=True)
+    created_at = InstantField()
+    updated_at = InstantField()
+    submitted_at = InstantField(null=True)
+    resolved_at = InstantField(null=True)
+
+
+class MarketExposure(BaseModel):
+    mapping = peewee.ForeignKeyField(PolymarketMarketMapping, primary_key=True, column_name="mapping_id")
+    user_shares = MoneyField()
+    hedge_yes = MoneyField()
+    hedge_no = MoneyField()
+    yes_reserved_for_sale = MoneyField()
+    net_cash = MoneyField()
+    worst_case_loss = MoneyField()
+    updated_at = InstantField()
+
+
+class RiskTotals(BaseModel):
+    id = peewee.IntegerField(primary_key=True)
+    unhedged_exposure = MoneyField()
+    updated_at = InstantField()
+
+
+class HedgeEvent(BaseModel):
+    id = peewee.BigAutoField()
+    event_type = peewee.TextField()
+    created_at = InstantField()
+    event_id = peewee.TextField(null=True)
+    outcome = peewee.TextField(null=True)
+    order_id = peewee.TextField(null=True)
+    hedge_id = peewee.TextField(null=True)
+    message = peewee.TextField()
+    data = peewee.TextField()
+
+
+class CircuitBreaker(BaseModel):
+    name = peewee.TextField(primary_key=True)
+    state = peewee.TextField()
+    reason = peewee.TextField()
+    tripped_at = InstantField(null=True)
+    updated_by = peewee.TextField()
+    updated_at = InstantField()
+
+
+class RiskSnapshot(BaseModel):
+    id = peewee.BigAutoField()
+    taken_at = InstantField()
+    reason = peewee.TextField()
+    unhedged_exposure = MoneyField()
+    exposure_limit = MoneyField()
+    spread_captured = MoneyField()
+    fees = MoneyField()
+    net_profit = MoneyField()
+    pending_hedges = peewee.IntegerField()
+    unknown_hedges = peewee.IntegerField()
+    breaker_state = peewee.TextField()
+    per_market = peewee.TextField()
+
+
+ALL_MODELS: tuple[type[BaseModel], ...] = (
+    HedgeConfig,
+    HedgeConfigHistory,
+    PolymarketMarketMapping,
+    UserOrder,
+    HedgePosition,
+    MarketExposure,
+    RiskTotals,
+    HedgeEvent,
+    CircuitBreaker,
+    RiskSnapshot,
+)

@@ -1,0 +1,148 @@
+"""PostgreSQL for the test suite: the one DATABASE_URL/PGHOST/PGPORT name if it answers, else
+127.0.0.1:5432, else a throwaway server started from the local binaries (initdb, pg_ctl) in a
+temporary directory on a free port, removed afterwards."""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg2
+
+INSTALL_HINT = (
+    "No PostgreSQL server answers and no PostgreSQL server binaries (initdb, pg_ctl) were found to start a "
+    "throwaway one. Install PostgreSQL 13 or newer, for example:\n"
+    "  Debian/Ubuntu: sudo apt-get install postgresql\n"
+    "  Fedora/RHEL:   sudo dnf install postgresql-server\n"
+    "  macOS:         brew install postgresql@16\n"
+    "or point DATABASE_URL at a PostgreSQL server you can create databases on."
+)
+
+
+class NoPostgres(RuntimeError):
+    pass
+
+
+def _answers(url: str) -> bool:
+    try:
+        psycopg2.connect(url, connect_timeout=3).close()
+    except psycopg2.OperationalError:
+        return False
+    return True
+
+
+def _candidates(env: dict[str, str]) -> list[str]:
+    urls = []
+    given = env.get("DATABASE_URL", "")
+    if given.startswith(("postgres://", "postgresql://")):
+        parts = urlsplit(given)
+        # Admin work (CREATE DATABASE) happens on the server's own "postgres" database.
+        urls.append(urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, "")))
+    elif env.get("PGPORT") or env.get("PGHOST"):
+        host = env.get("PGHOST", "127.0.0.1")
+        urls.append(
+            f"postgresql://{env.get('PGUSER', 'postgres')}@{host}:{env.get('PGPORT', '5432')}/postgres"
+        )
+    else:
+        urls.append("postgresql://postgres@127.0.0.1:5432/postgres")
+    return urls
+
+
+def _binary(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    for path in sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True):
+        return path
+    for path in sorted(glob.glob(f"/opt/homebrew/opt/postgresql*/bin/{name}"), reverse=True):
+        return path
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def postgres_admin_url(env: dict[str, str] | None = None) -> Iterator[str]:
+    """Yields a URL of a PostgreSQL database on which the suite may CREATE DATABASE."""
+    env = dict(os.environ if env is None else env)
+    for url in _candidates(env):
+        if _answers(url):
+            yield url
+            return
+    initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
+    if not initdb or not pg_ctl:
+        raise NoPostgres(INSTALL_HINT)
+    with _throwaway(initdb, pg_ctl) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _throwaway(initdb: str, pg_ctl: str) -> Iterator[str]:
+    workdir = tempfile.mkdtemp(prefix="hedging-pg-")
+    data, sockets = os.path.join(workdir, "data"), os.path.join(workdir, "run")
+    os.makedirs(sockets)
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        # initdb refuses to run as root: hand the directory to an unprivileged account.
+        user = "nobody"
+        record = pwd.getpwnam(user)
+        for path in (workdir, sockets):
+            os.chown(path, record.pw_uid, record.pw_gid)
+        as_user = (
+            ["runuser", "-u", user, "--"] if shutil.which("runuser") else ["su", user, "-s", "/bin/sh", "-c"]
+        )
+    port = _free_port()
+
+    def run(cmd: list[str]) -> None:
+        full = as_user + ([" ".join(cmd)] if as_user[:1] == ["su"] else cmd)
+        subprocess.run(full, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=workdir)
+
+    try:
+        run([initdb, "-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"])
+        run(
+            [
+                pg_ctl,
+                "-D",
+                data,
+                "-l",
+                os.path.join(workdir, "log"),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
+                "start",
+            ]
+        )
+        url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        deadline = time.monotonic() + 30
+        while not _answers(url):
+            if time.monotonic() > deadline:
+                raise NoPostgres(
+                    "the throwaway PostgreSQL did not start; see " + os.path.join(workdir, "log")
+                )
+            time.sleep(0.1)
+        print(f"\n[tests] started a throwaway PostgreSQL on 127.0.0.1:{port} ({workdir})")
+        yield url
+    finally:
+        with contextlib.suppress(Exception):
+            run([pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"])
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def database_url(admin_url: str, name: str) -> str:
+    parts = urlsplit(admin_url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, ""))

@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import peewee
+import psycopg2
+import pytest
+
+from server.store.db import bind, open_database
+from server.store.migrate import migrate
+from server.store.models import ALL_MODELS, PolymarketMarketMapping, UserOrder
+from tests.pgserver import database_url
+
+NOW = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+
+
+@pytest.fixture
+def empty_pg(pg_admin_url: str):
+    name = f"hedging_empty_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(pg_admin_url)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    database = bind(open_database(database_url(pg_admin_url, name)))
+    yield database
+    database.close()
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture
+def empty_sqlite(tmp_path: Path):
+    database = bind(open_database(f"sqlite:///{tmp_path}/hedging.db"))
+    yield database
+    database.close()
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def empty_db(request: pytest.FixtureRequest) -> peewee.Database:
+    return request.getfixturevalue("empty_pg" if request.param == "postgres" else "empty_sqlite")
+
+
+def _schema(database: peewee.Database) -> dict[str, set[str]]:
+    return {t: {c.name for c in database.get_columns(t)} for t in database.get_tables()}
+
+
+def test_migrations_apply_on_an_empty_database_and_rerunning_changes_nothing(empty_db):
+    assert migrate(empty_db) == ["0001_initial"]
+    before = _schema(empty_db)
+    rows_before = empty_db.execute_sql("SELECT count(*) FROM schema_migrations").fetchone()
+    assert migrate(empty_db) == []
+    assert _schema(empty_db) == before
+    assert empty_db.execute_sql("SELECT count(*) FROM schema_migrations").fetchone() == rows_before
+
+
+def test_models_and_migrated_schema_agree(empty_db):
+    migrate(empty_db)
+    schema = _schema(empty_db)
+    for model in ALL_MODELS:
+        table = model._meta.table_name
+        assert table in schema, f"model {model.__name__} has no table"
+        columns = {f.column_name for f in model._meta.sorted_fields}
+        assert columns == schema[table], f"{table}: model {sorted(columns)} vs schema {sorted(schema[table])}"
+        nullable = {c.name: c.null for c in empty_db.get_columns(table)}
+        for field in model._meta.sorted_fields:
+            if not field.primary_key:
+                assert nullable[field.column_name] == field.null, f"{table}.{field.column_name} nullability"
+    tables = {m._meta.table_name for m in ALL_MODELS} | {"schema_migrations"}
+    assert set(schema) - {"sqlite_sequence"} == tables
+
+
+def _mapping() -> PolymarketMarketMapping:
+    return PolymarketMarketMapping.create(
+        event_id="e1",
+        outcome="YES",
+        condition_id="0x" + "ab" * 32,
+        yes_token_id="1",
+        no_token_id="2",
+        neg_risk=False,
+        tick_size=Decimal("0.01"),
+        min_order_size=Decimal("5"),
+        fee_rate=Decimal("0"),
+        fee_exponent=Decimal("0"),
+        question="q",
+        active=True,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+
+
+def _order(mapping: PolymarketMarketMapping, **overrides: object) -> dict[str, object]:
+    values: dict[str, object] = dict(
+        id=uuid.uuid4().hex,
+        account_id="a",
+        request_id=uuid.uuid4().hex,
+        request_hash="h",
+        mapping=mapping,
+        event_id="e1",
+        outcome="YES",
+        side="BUY",
+        size=Decimal("10"),
+        status="accepted",
+        message="",
+        price=Decimal("0.52"),
+        hedge_status="pending",
+        hedged_size=Decimal("0"),
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    values.update(overrides)
+    return values
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"size": Decimal("-1")},
+        {"size": Decimal("0")},
+        {"price": Decimal("1")},
+        {"price": Decimal("0")},
+        {"limit_price": Decimal("1.5")},
+        {"side": "HOLD"},
+    ],
+    ids=["negative-size", "zero-size", "price-1", "price-0", "limit-above-1", "bad-side"],
+)
+def test_check_constraints_keep_out_what_must_never_be_stored(empty_db, bad):
+    migrate(empty_db)
+    mapping = _mapping()
+    with pytest.raises(peewee.IntegrityError), empty_db.atomic():
+        UserOrder.create(**_order(mapping, **bad))
+    assert UserOrder.select().count() == 0
+
+
+def test_money_and_instants_round_trip_exactly(empty_db):
+    migrate(empty_db)
+    mapping = _mapping()
+    UserOrder.create(**_order(mapping, size=Decimal("123456789.123456"), price=Decimal("0.123456")))
+    stored = UserOrder.get()
+    assert stored.size == Decimal("123456789.123456")
+    assert stored.price == Decimal("0.123456")
+    assert stored.created_at == NOW
+    assert stored.created_at.tzinfo is not None
+
+
+def test_a_changed_migration_is_refused(empty_sqlite, tmp_path, monkeypatch):
+    from server.errors import FailedPrecondition
+    from server.store import migrate as migrate_module
+
+    migrate(empty_sqlite)
+    fake_dir = tmp_path / "migrations"
+    fake_dir.mkdir()
+    original = (migrate_module.MIGRATIONS_DIR / "0001_initial.sql").read_text()
+    (fake_dir / "0001_initial.sql").write_text(original + "\n-- edited\n")
+    monkeypatch.setattr(migrate_module, "MIGRATIONS_DIR", fake_dir)
+    monkeypatch.setattr(migrate_module.discover, "__defaults__", (fake_dir,))
+    with pytest.raises(FailedPrecondition, match="changed after it was applied"):
+        migrate(empty_sqlite)

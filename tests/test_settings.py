@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+
+from server.errors import ConfigurationError
+from server.settings import Settings
+
+KEY = "0x" + "4c" * 32
+SECRET = "c2VjcmV0LXNlY3JldC1zZWNyZXQ="
+TOKEN = "admintoken-0123456789abcdef"
+
+
+def test_defaults_are_the_embedded_system():
+    s = Settings.from_env({})
+    assert s.database_url == "sqlite:///hedging.db"
+    assert s.is_sqlite
+    assert s.chain_id == 137
+    assert s.private_key is None
+
+
+def test_a_full_environment_is_read():
+    s = Settings.from_env(
+        {
+            "DATABASE_URL": "postgresql://app:pw@db.internal:5433/hedging",
+            "POLYMARKET_CLOB_URL": "https://clob.polymarket.com/",
+            "POLYMARKET_CHAIN_ID": "80002",
+            "POLYMARKET_PRIVATE_KEY": KEY,
+            "POLYMARKET_API_KEY": "k",
+            "POLYMARKET_API_SECRET": SECRET,
+            "POLYMARKET_API_PASSPHRASE": "p",
+            "HEDGING_ADMIN_TOKENS": f"alice:admin:{TOKEN},board:viewer:{TOKEN}x",
+            "HEDGING_VENUE_TIMEOUT_SECONDS": "2.5",
+        }
+    )
+    assert s.polymarket_url == "https://clob.polymarket.com"
+    assert s.chain_id == 80002
+    assert s.private_key is not None and s.private_key.reveal() == KEY
+    assert [(t.name, t.role) for t in s.admin_tokens] == [("alice", "admin"), ("board", "viewer")]
+    assert s.venue_timeout == Decimal("2.5")
+    for shown in (repr(s), str(s), repr(s.admin_tokens), repr(s.venue_credentials)):
+        assert KEY not in shown and SECRET not in shown and TOKEN not in shown
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("DATABASE_URL", "mysql://root@localhost/x", "DATABASE_URL"),
+        ("DATABASE_URL", "postgresql://u:hunter2-password@/db", "DATABASE_URL"),
+        ("DATABASE_URL", "postgresql://h:99999999/db", "DATABASE_URL"),
+        ("POLYMARKET_CHAIN_ID", "80001", "POLYMARKET_CHAIN_ID"),
+        ("POLYMARKET_PRIVATE_KEY", "0x" + "zz" * 32, "POLYMARKET_PRIVATE_KEY"),
+        ("POLYMARKET_PRIVATE_KEY", KEY[:-2], "POLYMARKET_PRIVATE_KEY"),
+        ("POLYMARKET_CLOB_URL", "clob.polymarket.com", "POLYMARKET_CLOB_URL"),
+        ("POLYMARKET_API_SECRET", SECRET, "POLYMARKET_API_KEY"),
+        ("HEDGING_GRPC_LISTEN", "localhost", "HEDGING_GRPC_LISTEN"),
+        ("HEDGING_ADMIN_TOKENS", f"alice:root:{TOKEN}", "HEDGING_ADMIN_TOKENS"),
+        ("HEDGING_ADMIN_TOKENS", "alice:admin:short", "HEDGING_ADMIN_TOKENS"),
+        ("HEDGING_VENUE_TIMEOUT_SECONDS", "NaN", "HEDGING_VENUE_TIMEOUT_SECONDS"),
+        ("POLYMARKET_SIGNATURE_TYPE", "3", "POLYMARKET_SIGNATURE_TYPE"),
+    ],
+)
+def test_a_malformed_setting_fails_naming_the_variable_and_not_the_secret(variable, value, expected):
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env({variable: value})
+    message = str(caught.value)
+    assert message.startswith(expected)
+    for secret in ("hunter2-password", KEY[:-2], SECRET, "short", TOKEN, "zz" * 32):
+        assert secret not in message
+
+
+def test_the_command_stops_at_start_with_the_message_and_without_the_secret():
+    bad_key = "0x" + "ab" * 31 + "zz"
+    env = {**os.environ, "POLYMARKET_PRIVATE_KEY": bad_key, "DATABASE_URL": "sqlite:///unused.db"}
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", "serve"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert "POLYMARKET_PRIVATE_KEY" in done.stderr
+    assert bad_key not in done.stderr + done.stdout
