@@ -87,7 +87,7 @@ def migrate(database: peewee.Database) -> list[str]:
                     # Two servers starting at once must not both apply the same file.
                     database.execute_sql("LOCK TABLE schema_migrations IN EXCLUSIVE MODE")
                 row = database.execute_sql(
-                    "SELECT checksum FROM schema_migrations WHERE version = %s" % _param(dialect),
+                    f"SELECT checksum FROM schema_migrations WHERE version = {_param(dialect)}",
                     (migration.version,),
                 ).fetchone()
                 if row is not None:
@@ -99,8 +99,8 @@ def migrate(database: peewee.Database) -> list[str]:
                 for statement in render(migration.sql, dialect):
                     database.execute_sql(statement)
                 database.execute_sql(
-                    "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (%s, %s, %s, %s)"
-                    % ((_param(dialect),) * 4),
+                    "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES "
+                    f"({', '.join([_param(dialect)] * 4)})",
                     (migration.version, migration.name, migration.checksum, utcnow().isoformat()),
                 )
                 applied.append(migration.name)
