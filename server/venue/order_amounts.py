@@ -1,0 +1,273 @@
+"""Maker/taker amounts of Polymarket CLOB V2 orders, equal to what py-clob-client-v2 1.2.1 signs.
+
+The official client computes amounts with binary floating point (``order_builder/builder.py``
+``get_order_amounts`` / ``get_market_order_amounts`` and the helpers in ``order_builder/helpers.py``).
+The venue sees those amounts, so ours must be the same integers, including the client's float
+artefacts. We never use Python ``float`` here: inputs are ``Decimal`` and every step of the client's
+arithmetic is replayed on an exact model of IEEE-754 binary64 built from Python integers (a double
+is held as ``(m, e)`` meaning ``m * 2**e`` with ``2**52 <= m < 2**53``, round-to-nearest-even).
+
+Known client artefacts reproduced here (see ``tests/venue/test_order_signing.py``):
+
+* ``round_down(x, d) = floor(x * 10**d) / 10**d`` floors a product that binary64 may put just
+  below an integer. A size of ``Decimal("1.15")`` becomes 1.14 shares (``1.15 * 100`` is
+  ``114.99999999999999``); likewise many sizes/amounts with exactly two decimals lose one cent.
+* Market orders round the price *down* with the same helper, so an on-tick price such as 0.57 at
+  tick 0.01 is signed as 0.56 (``0.57 * 100`` is ``56.99999999999999``).
+* A product such as ``100 * 0.29`` that binary64 leaves at ``28.999999999999996`` is repaired by the
+  client's ``round_up(x, amount_decimals + 4)`` step; the model replays that repair too.
+* Market BUY takes ``shares = usdc / price`` and keeps ``amount_decimals`` decimals after the same
+  round-up-then-round-down step, so the implied price is slightly above the limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from typing import Final, Literal
+
+Side = Literal["BUY", "SELL"]
+
+#: Largest size (shares) or amount (USDC) accepted. The model is exact at any magnitude, but the
+#: client's ``decimal_places`` switches to exponent notation at 1e16, so we keep far below it.
+MAX_QUANTITY: Final = Decimal(10) ** 9
+
+
+@dataclass(frozen=True, slots=True)
+class RoundConfig:
+    """Decimal places the client keeps for a tick size (``ROUNDING_CONFIG`` in the client)."""
+
+    price: int
+    size: int
+    amount: int
+
+
+ROUNDING_CONFIG: Final[dict[Decimal, RoundConfig]] = {
+    Decimal("0.1"): RoundConfig(price=1, size=2, amount=3),
+    Decimal("0.01"): RoundConfig(price=2, size=2, amount=4),
+    Decimal("0.005"): RoundConfig(price=3, size=2, amount=5),
+    Decimal("0.0025"): RoundConfig(price=4, size=2, amount=6),
+    Decimal("0.001"): RoundConfig(price=3, size=2, amount=5),
+    Decimal("0.0001"): RoundConfig(price=4, size=2, amount=6),
+}
+
+
+class AmountError(ValueError):
+    """An order's price, size or amount is outside what the client would sign correctly."""
+
+
+# --- exact binary64 model -------------------------------------------------------------------------
+
+_F64 = tuple[int, int]
+_P53: Final = 1 << 53
+_ZERO: Final[_F64] = (0, 0)
+
+
+def _from_ratio(n: int, d: int) -> _F64:
+    """The double nearest to ``n / d`` (``n >= 0``, ``d > 0``), ties to even."""
+    if n == 0:
+        return _ZERO
+    e = n.bit_length() - d.bit_length() - 53
+    # n / (d * 2**e) lies in (2**52, 2**54): the quotient has 53 or 54 bits.
+    if e >= 0:
+        dd = d << e
+        q, r = divmod(n, dd)
+    else:
+        dd = d
+        q, r = divmod(n << -e, d)
+    if q >= _P53:
+        r += (q & 1) * dd
+        dd <<= 1
+        q >>= 1
+        e += 1
+    r2 = r << 1
+    if r2 > dd or (r2 == dd and q & 1):
+        q += 1
+        if q == _P53:
+            q >>= 1
+            e += 1
+    return (q, e)
+
+
+def _from_scaled(n: int, e: int) -> _F64:
+    """The double nearest to ``n * 2**e`` (``n >= 0``)."""
+    if n == 0:
+        return _ZERO
+    extra = n.bit_length() - 53
+    if extra <= 0:
+        return (n << -extra, e + extra)
+    q = n >> extra
+    r = n - (q << extra)
+    half = 1 << (extra - 1)
+    if r > half or (r == half and q & 1):
+        q += 1
+        if q == _P53:
+            q >>= 1
+            extra += 1
+    return (q, e + extra)
+
+
+def _from_decimal(x: Decimal) -> _F64:
+    """``float(x)``: Python parses decimals with correct rounding."""
+    n, d = x.as_integer_ratio()
+    return _from_ratio(n, d)
+
+
+def _mul(a: _F64, b: _F64) -> _F64:
+    return _from_scaled(a[0] * b[0], a[1] + b[1])
+
+
+def _div(a: _F64, b: _F64) -> _F64:
+    q = _from_ratio(a[0], b[0])
+    return (q[0], q[1] + a[1] - b[1]) if q[0] else q
+
+
+def _floor(a: _F64) -> int:
+    m, e = a
+    return m << e if e >= 0 else m >> -e
+
+
+def _ceil(a: _F64) -> int:
+    m, e = a
+    return m << e if e >= 0 else -((-m) >> -e)
+
+
+def _round_half_even(a: _F64) -> int:
+    """Python's ``round(float)`` (exact value, ties to even)."""
+    m, e = a
+    if e >= 0:
+        return m << e
+    q = m >> -e
+    r = m - (q << -e)
+    half = 1 << (-e - 1)
+    if r > half or (r == half and q & 1):
+        q += 1
+    return q
+
+
+_POW10: Final[tuple[_F64, ...]] = tuple(_from_ratio(10**k, 1) for k in range(16))
+
+
+def _round_down(a: _F64, digits: int) -> _F64:
+    return _from_ratio(_floor(_mul(a, _POW10[digits])), 10**digits)
+
+
+def _round_normal(a: _F64, digits: int) -> _F64:
+    return _from_ratio(_round_half_even(_mul(a, _POW10[digits])), 10**digits)
+
+
+def _round_up(a: _F64, digits: int) -> _F64:
+    return _from_ratio(_ceil(_mul(a, _POW10[digits])), 10**digits)
+
+
+def _more_decimals_than(a: _F64, digits: int) -> bool:
+    """``decimal_places(a) > digits`` for the client's ``Decimal(str(a))`` (``digits >= 1``).
+
+    ``str`` gives the shortest decimal that reads back as ``a``. Below 1e16 it is positional, so it
+    has at most ``digits`` decimals exactly when the nearest ``digits``-decimal number reads back as
+    ``a`` (the decimal grid is far coarser than the spacing of doubles in our range).
+    """
+    m, e = a
+    scale = 10**digits
+    if e >= 0:
+        return False
+    q, r = divmod(m * scale, 1 << -e)
+    twice = r << 1
+    if twice > (1 << -e) or (twice == (1 << -e) and q & 1):
+        q += 1
+    return _from_ratio(q, scale) != a
+
+
+def _fix_up(a: _F64, amount_digits: int) -> _F64:
+    """The client's repair of a product/quotient with too many decimals."""
+    if _more_decimals_than(a, amount_digits):
+        a = _round_up(a, amount_digits + 4)
+        if _more_decimals_than(a, amount_digits):
+            a = _round_down(a, amount_digits)
+    return a
+
+
+_TOKEN_SCALE: Final = _POW10[6]
+
+
+def _to_token_decimals(a: _F64) -> int:
+    # decimal_places(f) is at least 1 for every float below 1e16 ("5000000.0"), so the client
+    # always rounds: int(round(10**6 * a)).
+    return _round_half_even(_mul(a, _TOKEN_SCALE))
+
+
+# --- public API -------------------------------------------------------------------------------------
+
+
+def round_config(tick_size: Decimal) -> RoundConfig:
+    """The rounding configuration for one of the six tick sizes; ``AmountError`` otherwise."""
+    try:
+        return ROUNDING_CONFIG[tick_size]
+    except KeyError:
+        raise AmountError(f"unsupported tick size {tick_size}") from None
+
+
+def check_price(price: Decimal, tick_size: Decimal) -> None:
+    """Raise ``AmountError`` unless ``price`` is a multiple of ``tick_size`` in ``[tick, 1 - tick]``.
+
+    The client also accepts off-tick prices and rounds them with binary64 ``round``; we refuse them
+    instead of reproducing that rounding.
+    """
+    if not price.is_finite() or not (tick_size <= price <= 1 - tick_size):
+        raise AmountError(f"invalid price ({price}), min: {tick_size} - max: {1 - tick_size}")
+    if price % tick_size != 0:
+        raise AmountError(f"price {price} is not a multiple of tick size {tick_size}")
+
+
+def _check_quantity(name: str, value: Decimal) -> None:
+    if not value.is_finite() or not (0 < value <= MAX_QUANTITY):
+        raise AmountError(f"{name} must be in (0, {MAX_QUANTITY}], got {value}")
+
+
+def _nonzero(side: Side, maker: int, taker: int, what: str) -> tuple[int, int]:
+    if maker <= 0 or taker <= 0:
+        raise AmountError(f"{side} {what} rounds to a zero amount (maker={maker}, taker={taker})")
+    return maker, taker
+
+
+@lru_cache(maxsize=8192)
+def limit_order_amounts(side: Side, price: Decimal, size: Decimal, tick_size: Decimal) -> tuple[int, int]:
+    """``(maker_amount, taker_amount)`` in 1e-6 units, as ``ClobClient.create_order`` computes them.
+
+    BUY: maker = USDC paid, taker = shares received; SELL: maker = shares sold, taker = USDC.
+    ``size`` is in shares. Raises ``AmountError`` for an invalid price, size or tick size.
+    """
+    cfg = round_config(tick_size)
+    check_price(price, tick_size)
+    _check_quantity("size", size)
+    # create_order rounds the price once, the builder once more.
+    raw_price = _round_normal(_round_normal(_from_decimal(price), cfg.price), cfg.price)
+    shares = _round_down(_from_decimal(size), cfg.size)
+    usdc = _fix_up(_mul(shares, raw_price), cfg.amount)
+    if side == "BUY":
+        return _nonzero(side, _to_token_decimals(usdc), _to_token_decimals(shares), "limit order")
+    if side == "SELL":
+        return _nonzero(side, _to_token_decimals(shares), _to_token_decimals(usdc), "limit order")
+    raise AmountError(f"side must be 'BUY' or 'SELL', got {side!r}")
+
+
+@lru_cache(maxsize=8192)
+def market_order_amounts(side: Side, amount: Decimal, price: Decimal, tick_size: Decimal) -> tuple[int, int]:
+    """``(maker_amount, taker_amount)`` as ``ClobClient.create_market_order`` computes them.
+
+    ``amount`` is USDC to spend for a BUY and shares to sell for a SELL; ``price`` is the worst
+    acceptable price (the client rounds it *down* to the tick's price decimals).
+    """
+    cfg = round_config(tick_size)
+    check_price(price, tick_size)
+    _check_quantity("amount", amount)
+    raw_price = _round_down(_from_decimal(price), cfg.price)
+    maker = _round_down(_from_decimal(amount), cfg.size)
+    if side == "BUY":
+        taker = _fix_up(_div(maker, raw_price), cfg.amount)
+    elif side == "SELL":
+        taker = _fix_up(_mul(maker, raw_price), cfg.amount)
+    else:
+        raise AmountError(f"side must be 'BUY' or 'SELL', got {side!r}")
+    return _nonzero(side, _to_token_decimals(maker), _to_token_decimals(taker), "market order")
