@@ -1,0 +1,187 @@
+"""Start the simulator: in a background thread for tests, or in the foreground for the CLI.
+
+``start_simulator(port=0)`` lets uvicorn bind the port itself (a pre-made socket stalls responses by
+~44 ms) and reads the real port back once uvicorn reports it is serving.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import threading
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+
+import uvicorn
+
+from server.sim.exchange import Exchange
+from server.sim.http_app import build_app
+from server.sim.markets import load_markets
+from server.sim.mover import BookMover
+
+log = logging.getLogger(__name__)
+
+_STARTUP_TIMEOUT = 15.0
+
+
+class _Server(uvicorn.Server):
+    """uvicorn server that signals a thread-safe event once its sockets are listening."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()
+
+    async def startup(self, sockets: list[object] | None = None) -> None:  # type: ignore[override]
+        await super().startup(sockets)  # type: ignore[arg-type]
+        self.ready.set()
+
+    def bound_port(self) -> int:
+        for server in self.servers:
+            for sock in server.sockets:
+                return int(sock.getsockname()[1])
+        raise RuntimeError("uvicorn is not listening")
+
+
+def build_exchange(
+    markets_path: str | Path | None = None,
+    *,
+    default_collateral: Decimal = Decimal("1000000"),
+    seed: int = 0,
+    page_size: int = 100,
+) -> Exchange:
+    return Exchange(
+        load_markets(markets_path), default_collateral=default_collateral, seed=seed, page_size=page_size
+    )
+
+
+def _config(exchange: Exchange, mover: BookMover, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        build_app(exchange, mover=mover),
+        host=host,
+        port=port,
+        http="h11",
+        ws="websockets-sansio",
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=1,
+    )
+
+
+@dataclass
+class RunningSimulator:
+    """A simulator serving on ``url``; ``exchange`` is its in-process state and control API."""
+
+    url: str
+    exchange: Exchange
+    mover: BookMover
+    _server: _Server
+    _thread: threading.Thread
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    @property
+    def ws_url(self) -> str:
+        return "ws" + self.url[len("http") :] + "/ws/market"
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._server.force_exit = True
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> RunningSimulator:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def start_simulator(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    markets_path: str | Path | None = None,
+    default_collateral: Decimal = Decimal("1000000"),
+    move_books: bool = False,
+    seed: int = 0,
+    page_size: int = 100,
+) -> RunningSimulator:
+    """Serve a fresh exchange from a background thread; returns once the port is known."""
+    exchange = build_exchange(
+        markets_path, default_collateral=default_collateral, seed=seed, page_size=page_size
+    )
+    mover = BookMover(exchange, seed=seed, enabled=move_books)
+    server = _Server(_config(exchange, mover, host, port))
+    thread = threading.Thread(target=server.run, name="clob-sim", daemon=True)
+    thread.start()
+    if not server.ready.wait(_STARTUP_TIMEOUT):
+        server.should_exit = True
+        raise RuntimeError("simulator did not start")
+    url = f"http://{host}:{server.bound_port()}"
+    log.info("CLOB V2 simulator listening on %s", url)
+    return RunningSimulator(url=url, exchange=exchange, mover=mover, _server=server, _thread=thread)
+
+
+async def serve(
+    host: str = "127.0.0.1",
+    port: int = 8081,
+    *,
+    markets_path: str | Path | None = None,
+    default_collateral: Decimal = Decimal("1000000"),
+    move_books: bool = False,
+    seed: int = 0,
+    page_size: int = 100,
+) -> None:
+    """Serve in the current event loop until cancelled or signalled."""
+    exchange = build_exchange(
+        markets_path, default_collateral=default_collateral, seed=seed, page_size=page_size
+    )
+    mover = BookMover(exchange, seed=seed, enabled=move_books)
+    await _Server(_config(exchange, mover, host, port)).serve()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m server.sim --host 127.0.0.1 --port 8081``: serve until interrupted."""
+    parser = argparse.ArgumentParser(prog="python -m server.sim", description="Polymarket CLOB V2 simulator")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8081, help="0 picks a free port")
+    parser.add_argument("--markets", default=None, help="markets JSON (default: the bundled markets.json)")
+    parser.add_argument(
+        "--default-collateral", default="1000000", help="USDC given to each new API-key address"
+    )
+    parser.add_argument("--page-size", type=int, default=100)
+    parser.add_argument("--move-books", action="store_true", help="drift mid prices randomly")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--log-level", default="INFO")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    sim = start_simulator(
+        host=args.host,
+        port=args.port,
+        markets_path=args.markets,
+        default_collateral=Decimal(args.default_collateral),
+        move_books=args.move_books,
+        seed=args.seed,
+        page_size=args.page_size,
+    )
+    print(f"CLOB V2 simulator listening on {sim.url}", flush=True)
+    for market in sim.exchange.markets:
+        print(f"  {market.slug}: condition {market.condition_id} tick {market.tick_size}", flush=True)
+    stop = threading.Event()
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.stop()
+    return 0
