@@ -197,6 +197,86 @@ def _to_token_decimals(a: _F64) -> int:
     return _round_half_even(_mul(a, _TOKEN_SCALE))
 
 
+# --- the client's algorithms, replayed on the model (the reference, and the slow path) -------------
+
+
+def client_limit_amounts(side: Side, price: Decimal, size: Decimal, cfg: RoundConfig) -> tuple[int, int]:
+    """``get_order_amounts`` after ``create_order``'s own price rounding, step by step."""
+    raw_price = _round_normal(_round_normal(_from_decimal(price), cfg.price), cfg.price)
+    shares = _round_down(_from_decimal(size), cfg.size)
+    usdc = _fix_up(_mul(shares, raw_price), cfg.amount)
+    if side == "BUY":
+        return _to_token_decimals(usdc), _to_token_decimals(shares)
+    return _to_token_decimals(shares), _to_token_decimals(usdc)
+
+
+def client_market_amounts(side: Side, amount: Decimal, price: Decimal, cfg: RoundConfig) -> tuple[int, int]:
+    """``get_market_order_amounts``, step by step."""
+    raw_price = _round_down(_from_decimal(price), cfg.price)
+    maker = _round_down(_from_decimal(amount), cfg.size)
+    if side == "BUY":
+        taker = _fix_up(_div(maker, raw_price), cfg.amount)
+    else:
+        taker = _fix_up(_mul(maker, raw_price), cfg.amount)
+    return _to_token_decimals(maker), _to_token_decimals(taker)
+
+
+# --- fast path ----------------------------------------------------------------------------------------
+#
+# In integers and Decimal, valid whenever binary64 rounding cannot move a floor or ceil across an
+# integer; otherwise we fall back to the model above. Why each shortcut equals the client:
+#
+# * ``round_down(q, 2)`` is ``k / 100`` with ``k = floor(fl(fl(q) * 100))``. Two roundings move
+#   ``100 q`` by less than ``100 q * 2**-52``; if ``100 q`` is farther than ``100 q * 2**-50`` from an
+#   integer, ``k = floor(100 q)``. If ``100 q`` is an integer the float may land just below it (1.15),
+#   so that case always goes through the model (cached per ``k``).
+# * A limit/SELL product ``M = k * p / 10**(2 + pd)`` has exactly ``amount`` decimals at most
+#   (``2 + price decimals == amount decimals`` for every tick). The float product is within 3 ulps of
+#   ``M``: either it reads back as ``M`` (no repair), or the client's ``round_up(x, amount + 4)`` lands
+#   on ``M`` (from below) or on ``M + 10**-(amount + 4)``, which ``round_down(x, amount)`` brings back
+#   to ``M``. That needs ``M * 10**(amount + 4) < ~2e15``: we require ``k * p < 10**11``.
+# * A market BUY quotient ``Q = k * 10**pd / (100 * p)`` is repaired to
+#   ``ceil(Q * 10**(amount + 4)) // 10**4`` units of ``10**-amount`` when ``Q * 10**(amount + 4)`` is
+#   farther than ``2**-50`` (relative) from an integer, or is a multiple of ``10**4``; else the model.
+
+_FAST_LIMIT: Final = 10**11
+_FAST_QUOTIENT: Final = 10**15
+
+
+@lru_cache(maxsize=8192)
+def _hundredths_of_integer_cents(k: int) -> int:
+    return _floor(_mul(_from_ratio(k, 100), _POW10[2]))
+
+
+def _hundredths(q: Decimal) -> int:
+    """``floor(fl(fl(q) * 100))``: the numerator of the client's ``round_down(q, 2)``."""
+    n, d = q.as_integer_ratio()
+    k, r = divmod(100 * n, d)
+    if r == 0:
+        return _hundredths_of_integer_cents(k)
+    if (r << 50) > 100 * n and ((d - r) << 50) > 100 * n:
+        return k
+    return _floor(_mul(_from_ratio(n, d), _POW10[2]))
+
+
+@dataclass(frozen=True, slots=True)
+class _PriceInfo:
+    cfg: RoundConfig
+    limit_numerator: int | None  # p with limit price == fl(p / 10**pd), None if the model is needed
+    market_numerator: int  # the client's round_down(price, pd) * 10**pd
+
+
+@lru_cache(maxsize=4096)
+def _price_info(price: Decimal, tick_size: Decimal) -> _PriceInfo:
+    cfg = round_config(tick_size)
+    check_price(price, tick_size)
+    numerator = int(price.scaleb(cfg.price))
+    as_float = _from_decimal(price)
+    limit_price = _round_normal(_round_normal(as_float, cfg.price), cfg.price)
+    exact = limit_price == _from_ratio(numerator, 10**cfg.price)
+    return _PriceInfo(cfg, numerator if exact else None, _floor(_mul(as_float, _POW10[cfg.price])))
+
+
 # --- public API -------------------------------------------------------------------------------------
 
 
@@ -204,7 +284,7 @@ def round_config(tick_size: Decimal) -> RoundConfig:
     """The rounding configuration for one of the six tick sizes; ``AmountError`` otherwise."""
     try:
         return ROUNDING_CONFIG[tick_size]
-    except KeyError:
+    except (KeyError, TypeError):
         raise AmountError(f"unsupported tick size {tick_size}") from None
 
 
@@ -214,60 +294,71 @@ def check_price(price: Decimal, tick_size: Decimal) -> None:
     The client also accepts off-tick prices and rounds them with binary64 ``round``; we refuse them
     instead of reproducing that rounding.
     """
-    if not price.is_finite() or not (tick_size <= price <= 1 - tick_size):
+    if not isinstance(price, Decimal) or not price.is_finite() or not (tick_size <= price <= 1 - tick_size):
         raise AmountError(f"invalid price ({price}), min: {tick_size} - max: {1 - tick_size}")
     if price % tick_size != 0:
         raise AmountError(f"price {price} is not a multiple of tick size {tick_size}")
 
 
 def _check_quantity(name: str, value: Decimal) -> None:
-    if not value.is_finite() or not (0 < value <= MAX_QUANTITY):
-        raise AmountError(f"{name} must be in (0, {MAX_QUANTITY}], got {value}")
+    if not isinstance(value, Decimal) or not value.is_finite() or not (0 < value <= MAX_QUANTITY):
+        raise AmountError(f"{name} must be a Decimal in (0, {MAX_QUANTITY}], got {value!r}")
 
 
-def _nonzero(side: Side, maker: int, taker: int, what: str) -> tuple[int, int]:
-    if maker <= 0 or taker <= 0:
-        raise AmountError(f"{side} {what} rounds to a zero amount (maker={maker}, taker={taker})")
-    return maker, taker
+def _check_side(side: str) -> None:
+    if side != "BUY" and side != "SELL":
+        raise AmountError(f"side must be 'BUY' or 'SELL', got {side!r}")
 
 
-@lru_cache(maxsize=8192)
+def _nonzero(amounts: tuple[int, int], what: str) -> tuple[int, int]:
+    if amounts[0] <= 0 or amounts[1] <= 0:
+        raise AmountError(f"{what} rounds to a zero amount (maker={amounts[0]}, taker={amounts[1]})")
+    return amounts
+
+
 def limit_order_amounts(side: Side, price: Decimal, size: Decimal, tick_size: Decimal) -> tuple[int, int]:
     """``(maker_amount, taker_amount)`` in 1e-6 units, as ``ClobClient.create_order`` computes them.
 
     BUY: maker = USDC paid, taker = shares received; SELL: maker = shares sold, taker = USDC.
-    ``size`` is in shares. Raises ``AmountError`` for an invalid price, size or tick size.
+    ``size`` is in shares. Raises ``AmountError`` for an invalid side, price, size or tick size, and
+    for sizes below 0.01 share (the client would sign zero amounts).
     """
-    cfg = round_config(tick_size)
-    check_price(price, tick_size)
+    _check_side(side)
+    info = _price_info(price, tick_size)
     _check_quantity("size", size)
-    # create_order rounds the price once, the builder once more.
-    raw_price = _round_normal(_round_normal(_from_decimal(price), cfg.price), cfg.price)
-    shares = _round_down(_from_decimal(size), cfg.size)
-    usdc = _fix_up(_mul(shares, raw_price), cfg.amount)
-    if side == "BUY":
-        return _nonzero(side, _to_token_decimals(usdc), _to_token_decimals(shares), "limit order")
-    if side == "SELL":
-        return _nonzero(side, _to_token_decimals(shares), _to_token_decimals(usdc), "limit order")
-    raise AmountError(f"side must be 'BUY' or 'SELL', got {side!r}")
+    cfg = info.cfg
+    k = _hundredths(size)
+    if info.limit_numerator is not None and k * info.limit_numerator < _FAST_LIMIT:
+        shares = k * 10**4
+        usdc = k * info.limit_numerator * 10 ** (6 - cfg.amount)
+        return _nonzero((usdc, shares) if side == "BUY" else (shares, usdc), "limit order")
+    return _nonzero(client_limit_amounts(side, price, size, cfg), "limit order")
 
 
-@lru_cache(maxsize=8192)
 def market_order_amounts(side: Side, amount: Decimal, price: Decimal, tick_size: Decimal) -> tuple[int, int]:
     """``(maker_amount, taker_amount)`` as ``ClobClient.create_market_order`` computes them.
 
     ``amount`` is USDC to spend for a BUY and shares to sell for a SELL; ``price`` is the worst
-    acceptable price (the client rounds it *down* to the tick's price decimals).
+    acceptable price (the client rounds it *down* to the tick's price decimals, see module doc).
     """
-    cfg = round_config(tick_size)
-    check_price(price, tick_size)
+    _check_side(side)
+    info = _price_info(price, tick_size)
     _check_quantity("amount", amount)
-    raw_price = _round_down(_from_decimal(price), cfg.price)
-    maker = _round_down(_from_decimal(amount), cfg.size)
-    if side == "BUY":
-        taker = _fix_up(_div(maker, raw_price), cfg.amount)
-    elif side == "SELL":
-        taker = _fix_up(_mul(maker, raw_price), cfg.amount)
-    else:
-        raise AmountError(f"side must be 'BUY' or 'SELL', got {side!r}")
-    return _nonzero(side, _to_token_decimals(maker), _to_token_decimals(taker), "market order")
+    cfg = info.cfg
+    k = _hundredths(amount)
+    p = info.market_numerator
+    if p > 0:
+        if side == "SELL" and k * p < _FAST_LIMIT:
+            return _nonzero((k * 10**4, k * p * 10 ** (6 - cfg.amount)), "market order")
+        if side == "BUY":
+            numerator = k * 10 ** (cfg.price + cfg.amount + 2)
+            whole, rest = divmod(numerator, p)
+            if whole < _FAST_QUOTIENT:
+                if rest == 0 and whole % 10**4 == 0:
+                    return _nonzero((k * 10**4, whole // 10**4 * 10 ** (6 - cfg.amount)), "market order")
+                if rest and (rest << 50) > numerator and ((p - rest) << 50) > numerator:
+                    taker = (whole + 1) // 10**4 * 10 ** (6 - cfg.amount)
+                    return _nonzero((k * 10**4, taker), "market order")
+    if p <= 0:
+        raise AmountError(f"price {price} rounds down to zero")
+    return _nonzero(client_market_amounts(side, amount, price, cfg), "market order")
