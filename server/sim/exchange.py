@@ -58,6 +58,7 @@ from server.sim.errors import (
     FAK_NO_MATCH,
     FOK_NOT_FILLED,
     INVALID_EXPIRATION,
+    INVALID_PAYLOAD,
     INVALID_SIGNATURE,
     INVALID_TOKEN,
     MARKET_NOT_FOUND,
@@ -87,7 +88,7 @@ from server.sim.signing import (
     recover_order_signer,
 )
 from server.sim.trades import MakerFill, Trade
-from server.sim.wire import ONE, ZERO, ceil6, floor6, fmt, fmt_price, q6, to_units
+from server.sim.wire import MICRO, ONE, ZERO, ceil6, floor6, fmt, fmt_price, q6, to_units
 
 log = logging.getLogger(__name__)
 
@@ -834,9 +835,16 @@ class Exchange:
             budget=terms.budget,
             post_only=request.post_only,
         )
+        result = self._submit(market, order)
+        if fields.signature_type != 0:
+            self._funder_of[api_key.address] = order.maker_address
+        return result
+
+    def _submit(self, market: SimMarket, order: SimOrder) -> dict[str, object]:
+        """Post-only, balance and FOK/FAK checks, then match and rest; nothing changes on a reject."""
         book = self._books[market.condition_id]
         crosses = book.would_cross("ask" if order.is_bid else "bid", order.yes_price)
-        if request.post_only and crosses:
+        if order.post_only and crosses:
             raise rejected(POST_ONLY_CROSSES)
         self._check_balance(market, order, crosses)
         fills, complete = self._plan(market, order)
@@ -844,20 +852,73 @@ class Exchange:
             raise rejected(FOK_NOT_FILLED)
         if order.order_type == "FAK" and not fills:
             raise rejected(FAK_NO_MATCH)
-        if fields.signature_type != 0:
-            self._funder_of[api_key.address] = order.maker_address
         trades = self._execute(market, order, fills)
         making, taking = self._amounts(order, trades)
         return {
             "success": True,
             "errorMsg": "",
-            "orderID": order_id,
+            "orderID": order.id,
             "status": "matched" if trades else "live",
             "makingAmount": making,
             "takingAmount": taking,
             "transactionsHashes": [t.transaction_hash for t in trades],
             "tradeIDs": [t.id for t in trades],
         }
+
+    def place_unsigned(
+        self,
+        address: str,
+        token_id: str,
+        side: str,
+        price: Any,
+        size: Any,
+        *,
+        order_type: str = "GTC",
+        budget: Any = None,
+        post_only: bool = False,
+    ) -> dict[str, object]:
+        """Place an order for ``address`` without signature or API key (property tests, demos).
+
+        Same matching, balance and FOK/FAK rules as signed orders; ``budget`` (USDC) makes a BUY
+        spend an amount like a market order. Raises ``SimError`` on rejection.
+        """
+        with self._lock:
+            self._sweep()
+            try:
+                market = self._market_of_token(token_id)
+                price_d, size_d = Decimal(str(price)), Decimal(str(size))
+                tick = market.tick_size
+                if price_d % tick != 0 or not tick <= price_d <= ONE - tick:
+                    raise rejected(f"price {price_d} breaks the {tick} tick or bounds")
+                if (
+                    size_d <= 0
+                    or side not in ("BUY", "SELL")
+                    or order_type not in ("GTC", "GTD", "FOK", "FAK")
+                ):
+                    raise rejected(INVALID_PAYLOAD)
+                self._lp_seq += 1
+                address = address.lower()
+                order = SimOrder(
+                    id="0x" + keccak(f"sim-unsigned:{address}:{self._lp_seq}".encode()).hex(),
+                    condition_id=market.condition_id,
+                    token_id=token_id,
+                    outcome=market.outcome(token_id),
+                    is_yes=market.is_yes(token_id),
+                    side=side,
+                    price=price_d,
+                    original_size=size_d,
+                    order_type=order_type,
+                    owner="",
+                    owner_address=address,
+                    maker_address=address,
+                    expiration=0,
+                    created_at=int(self.now()),
+                    budget=Decimal(str(budget)) if budget is not None and side == "BUY" else None,
+                    post_only=post_only,
+                )
+                return self._submit(market, order)
+            finally:
+                self._flush()
 
     @staticmethod
     def _amounts(order: SimOrder, trades: list[Trade]) -> tuple[str, str]:
@@ -890,12 +951,18 @@ class Exchange:
             for yes_price, resting in book.crossing(side, order.yes_price):
                 maker = self._orders[resting.id]
                 price = yes_price if order.is_yes else ONE - yes_price
-                shares = min(maker.remaining, floor6(left / price))
-                if shares <= 0:
+                shares = floor6(left / price)
+                # Costs round half-up to the micro-dollar, so one more micro-share may still fit.
+                while q6((shares + MICRO) * price) <= left:
+                    shares += MICRO
+                if shares >= maker.remaining:
+                    shares = maker.remaining
+                elif shares <= 0:
                     return fills, True
                 fills.append((maker, shares, price))
                 left -= q6(shares * price)
-                if left <= 0:
+                if shares < maker.remaining or left <= 0:
+                    # The budget ran out at this price; worse prices cannot do better.
                     return fills, True
             return fills, False
         left = order.remaining
