@@ -243,9 +243,10 @@ _FAST_LIMIT: Final = 10**11
 _FAST_QUOTIENT: Final = 10**15
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=16384)
 def _hundredths_of_integer_cents(k: int) -> int:
-    return _floor(_mul(_from_ratio(k, 100), _POW10[2]))
+    m, e = _from_ratio(k, 100)
+    return _floor(_from_scaled(m * 100, e))
 
 
 def _hundredths(q: Decimal) -> int:
@@ -259,22 +260,25 @@ def _hundredths(q: Decimal) -> int:
     return _floor(_mul(_from_ratio(n, d), _POW10[2]))
 
 
-@dataclass(frozen=True, slots=True)
-class _PriceInfo:
-    cfg: RoundConfig
-    limit_numerator: int | None  # p with limit price == fl(p / 10**pd), None if the model is needed
-    market_numerator: int  # the client's round_down(price, pd) * 10**pd
+@lru_cache(maxsize=16384)
+def _limit_price(price: Decimal, tick_size: Decimal) -> tuple[RoundConfig, int]:
+    """Validate a limit price; return the tick's config and ``p = price * 10**price_decimals``.
 
-
-@lru_cache(maxsize=4096)
-def _price_info(price: Decimal, tick_size: Decimal) -> _PriceInfo:
+    The client signs with ``round_normal`` applied twice to ``float(price)``; for every on-tick
+    price of every tick that gives back ``float(price)`` = ``fl(p / 10**pd)`` (a finite set, checked
+    exhaustively by ``test_every_on_tick_price_is_valid_for_the_client_and_not_moved_by_its_rounding``).
+    """
     cfg = round_config(tick_size)
     check_price(price, tick_size)
-    numerator = int(price.scaleb(cfg.price))
-    as_float = _from_decimal(price)
-    limit_price = _round_normal(_round_normal(as_float, cfg.price), cfg.price)
-    exact = limit_price == _from_ratio(numerator, 10**cfg.price)
-    return _PriceInfo(cfg, numerator if exact else None, _floor(_mul(as_float, _POW10[cfg.price])))
+    return cfg, int(price.scaleb(cfg.price))
+
+
+@lru_cache(maxsize=16384)
+def _market_price(price: Decimal, tick_size: Decimal) -> tuple[RoundConfig, int]:
+    """Validate a market price; return the config and the client's ``round_down(price, pd) * 10**pd``."""
+    cfg = round_config(tick_size)
+    check_price(price, tick_size)
+    return cfg, _floor(_mul(_from_decimal(price), _POW10[cfg.price]))
 
 
 # --- public API -------------------------------------------------------------------------------------
@@ -324,13 +328,12 @@ def limit_order_amounts(side: Side, price: Decimal, size: Decimal, tick_size: De
     for sizes below 0.01 share (the client would sign zero amounts).
     """
     _check_side(side)
-    info = _price_info(price, tick_size)
+    cfg, p = _limit_price(price, tick_size)
     _check_quantity("size", size)
-    cfg = info.cfg
     k = _hundredths(size)
-    if info.limit_numerator is not None and k * info.limit_numerator < _FAST_LIMIT:
+    if k * p < _FAST_LIMIT:
         shares = k * 10**4
-        usdc = k * info.limit_numerator * 10 ** (6 - cfg.amount)
+        usdc = k * p * 10 ** (6 - cfg.amount)
         return _nonzero((usdc, shares) if side == "BUY" else (shares, usdc), "limit order")
     return _nonzero(client_limit_amounts(side, price, size, cfg), "limit order")
 
@@ -342,11 +345,9 @@ def market_order_amounts(side: Side, amount: Decimal, price: Decimal, tick_size:
     acceptable price (the client rounds it *down* to the tick's price decimals, see module doc).
     """
     _check_side(side)
-    info = _price_info(price, tick_size)
+    cfg, p = _market_price(price, tick_size)
     _check_quantity("amount", amount)
-    cfg = info.cfg
     k = _hundredths(amount)
-    p = info.market_numerator
     if p > 0:
         if side == "SELL" and k * p < _FAST_LIMIT:
             return _nonzero((k * 10**4, k * p * 10 ** (6 - cfg.amount)), "market order")
