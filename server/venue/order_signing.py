@@ -63,6 +63,7 @@ _UINT256: Final = 1 << 256
 _ADDRESS_RE: Final = re.compile(r"0x[0-9a-fA-F]{40}")
 _BYTES32_RE: Final = re.compile(r"0x[0-9a-fA-F]{64}")
 _TOKEN_ID_RE: Final = re.compile(r"[0-9]{1,78}")
+_KEY_RE: Final = re.compile(r"[0-9a-fA-F]{64}")
 _SIDE_WORD: Final[dict[str, bytes]] = {"BUY": (0).to_bytes(32, "big"), "SELL": (1).to_bytes(32, "big")}
 
 
@@ -82,33 +83,49 @@ class _Keccak256:
         self._reset = lib.keccak_reset
         self._absorb = lib.keccak_absorb
         self._digest = lib.keccak_digest
+        self._destroy = lib.keccak_destroy
         self._local = threading.local()
         self._sizes: dict[int, ctypes.c_size_t] = {}
         self._out_size = ctypes.c_size_t(32)
         self._keccak_padding = ctypes.c_uint8(1)
 
-    def _new_state(self) -> tuple[ctypes.c_void_p, Any]:
-        state = ctypes.c_void_p()
-        # capacity 512 bits, 24 rounds: Keccak-256. The state lives as long as its thread.
-        if self._init(ctypes.byref(state), ctypes.c_size_t(64), ctypes.c_uint8(24)):
-            raise RuntimeError("keccak_init failed")
-        pair = (state, ctypes.create_string_buffer(32))
-        self._local.pair = pair
-        return pair
+    def _new_sponge(self) -> _Sponge:
+        sponge = _Sponge(self._init, self._destroy)
+        self._local.sponge = sponge
+        return sponge
 
     def __call__(self, data: bytes) -> bytes:
         try:
-            state, out = self._local.pair
+            sponge = self._local.sponge
         except AttributeError:
-            state, out = self._new_state()
+            sponge = self._new_sponge()
         size = self._sizes.get(len(data))
         if size is None:
             size = self._sizes.setdefault(len(data), ctypes.c_size_t(len(data)))
+        state, out = sponge.state, sponge.out
         self._reset(state)
         self._absorb(state, data, size)
         self._digest(state, out, self._out_size, self._keccak_padding)
         digest: bytes = out.raw
         return digest
+
+
+class _Sponge:
+    """One thread's Keccak state, freed when the thread (and so its ``threading.local``) goes."""
+
+    __slots__ = ("_destroy", "out", "state")
+
+    def __init__(self, init: Any, destroy: Any) -> None:
+        self._destroy = destroy
+        self.state = ctypes.c_void_p()
+        self.out = ctypes.create_string_buffer(32)
+        # capacity 512 bits, 24 rounds: Keccak-256
+        if init(ctypes.byref(self.state), ctypes.c_size_t(64), ctypes.c_uint8(24)):
+            raise RuntimeError("keccak_init failed")
+
+    def __del__(self) -> None:
+        if self.state:
+            self._destroy(self.state)
 
 
 keccak256: Final = _Keccak256()
@@ -246,9 +263,9 @@ class OrderSigner:
         self._secret = secret
         self._address: str = address
         self._maker: str = maker
-        self._chain_id = chain_id
-        self._signature_type = signature_type
-        self._type_word = signature_type.to_bytes(32, "big")
+        self._chain_id = int(chain_id)
+        self._signature_type = int(signature_type)
+        self._type_word = self._signature_type.to_bytes(32, "big")
         # maker and signer words of the struct never change for this signer.
         self._parties = bytes(12) + bytes.fromhex(maker[2:]) + bytes(12) + bytes.fromhex(address[2:])
         self._domain = {
@@ -258,17 +275,13 @@ class OrderSigner:
 
     @staticmethod
     def _parse_key(private_key: str) -> bytes:
-        # No message below may quote the key, and `from None` drops the parser's own error.
+        # No message here may quote the key (not even part of it).
         if not isinstance(private_key, str):
             raise TypeError("private key must be a hex string")
         text = private_key[2:] if private_key[:2] in ("0x", "0X") else private_key
-        try:
-            secret = bytes.fromhex(text)
-        except ValueError:
-            raise ValueError("private key must be 32 bytes of hex") from None
-        if len(secret) != 32:
+        if not _KEY_RE.fullmatch(text):
             raise ValueError("private key must be 32 bytes of hex")
-        return secret
+        return bytes.fromhex(text)
 
     def __repr__(self) -> str:
         return (
