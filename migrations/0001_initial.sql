@@ -94,7 +94,8 @@ CREATE TABLE hedge_position (
     venue_order_id   TEXT UNIQUE,
     -- The signed order exactly as posted: a retry re-posts these bytes, never a new signature.
     signed_order     TEXT,
-    filled_size      {money} NOT NULL CHECK (num(filled_size) >= 0 AND num(filled_size) <= num(size)),
+    -- A BUY spends its USDC budget, so price improvement can bring a hair more shares than planned.
+    filled_size      {money} NOT NULL CHECK (num(filled_size) >= 0),
     fill_cost        {money} NOT NULL CHECK (num(fill_cost) >= 0),
     fill_price       {money} CHECK (fill_price IS NULL OR (num(fill_price) > 0 AND num(fill_price) < 1)),
     fee              {money} NOT NULL CHECK (num(fee) >= 0),

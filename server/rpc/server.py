@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from hedging.v1 import hedging_service_pb2, hedging_service_pb2_grpc
 
@@ -17,9 +18,7 @@ SERVICE_NAME = hedging_service_pb2.DESCRIPTOR.services_by_name["HedgingService"]
 class GrpcServer:
     """A started server; `port` is the bound port (useful when asked for port 0)."""
 
-    def __init__(
-        self, server: grpc.aio.Server, port: int, health_servicer: health.aio.HealthServicer
-    ) -> None:
+    def __init__(self, server: grpc.aio.Server, port: int, health_servicer: HealthServicer) -> None:
         self.server = server
         self.port = port
         self.health = health_servicer
@@ -41,7 +40,7 @@ async def start_grpc_server(
         options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 1 << 20)],
     )
     hedging_service_pb2_grpc.add_HedgingServiceServicer_to_server(servicer, server)
-    health_servicer = health.aio.HealthServicer()
+    health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),

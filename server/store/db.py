@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import peewee
@@ -31,7 +32,7 @@ def open_database(url: str) -> peewee.Database:
             },
             check_same_thread=False,
         )
-    options = dict(parse_qsl(parts.query))
+    options: dict[str, Any] = dict(parse_qsl(parts.query))
     return peewee.PostgresqlDatabase(
         unquote(parts.path.lstrip("/")),
         user=unquote(parts.username) if parts.username else None,

@@ -55,6 +55,7 @@ class PolymarketMarketMapping(BaseModel):
 
 
 class UserOrder(BaseModel):
+    mapping_id: int | None  # peewee's accessor for the foreign key's raw value
     id = peewee.TextField(primary_key=True)
     account_id = peewee.TextField()
     request_id = peewee.TextField()
@@ -79,6 +80,9 @@ class UserOrder(BaseModel):
 
 
 class HedgePosition(BaseModel):
+    order_id: str  # peewee's accessors for the foreign keys' raw values
+    mapping_id: int
+    parent_hedge_id: str | None
     id = peewee.TextField(primary_key=True)
     order = peewee.ForeignKeyField(UserOrder, column_name="order_id")
     mapping = peewee.ForeignKeyField(PolymarketMarketMapping, column_name="mapping_id")

@@ -1,0 +1,30 @@
+"""`hedging serve`: the gRPC HedgingService on its own."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from server.rpc.server import GrpcServer, start_grpc_server
+from server.rpc.service import HedgingServicer
+from server.runtime import Runtime
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def start_service(settings: Settings) -> tuple[Runtime, GrpcServer]:
+    runtime = await Runtime.start(settings)
+    servicer = HedgingServicer(runtime.desk)
+    server = await start_grpc_server(settings.grpc_listen, servicer)
+    return runtime, server
+
+
+async def serve(settings: Settings, stop: asyncio.Event) -> None:
+    runtime, server = await start_service(settings)
+    host = settings.grpc_listen.rpartition(":")[0]
+    print(f"gRPC HedgingService listening on {host}:{server.port}", flush=True)
+    await stop.wait()
+    log.info("stopping: draining in-flight calls")
+    await server.stop()
+    await runtime.stop()

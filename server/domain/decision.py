@@ -1,0 +1,150 @@
+"""The decision on a user order, taken while its market's position is locked: price it, run every
+pre-trade check, and say what to book and how to hedge. Pure: no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from server.domain.book import Book, walk
+from server.domain.config_schema import HedgeSettings
+from server.domain.exposure import Position, total_after
+from server.domain.fees import taker_fee
+from server.domain.limits import Limits, Rejection, check_breaker, check_exposure, check_size
+from server.domain.pricing import MarketTerms, Quote, Unpriceable, quote
+from server.domain.types import BreakerLevel, Leg, Mode, RejectReason, Side
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    account_id: str
+    request_id: str
+    event_id: str
+    outcome: str
+    side: Side
+    size: Decimal
+    limit_price: Decimal | None
+
+
+@dataclass(frozen=True)
+class PaperFill:
+    filled: Decimal
+    cost: Decimal  # USDC paid (BUY) or received (SELL) before fees
+    fee: Decimal
+
+
+@dataclass(frozen=True)
+class Accepted:
+    quote: Quote
+    before: Position
+    after: Position  # with the user trade (and a paper fill); live hedges apply later
+    total_before: Decimal
+    total_after: Decimal
+    total_limit: Decimal  # maxUnhedgedExposure, re-checked atomically when the total is reserved
+    mode: Mode
+    order_type: str
+    paper_fill: PaperFill | None
+
+
+@dataclass(frozen=True)
+class Rejected:
+    reason: RejectReason
+    message: str
+    quote: Quote | None = None
+
+
+Decision = Accepted | Rejected
+
+LIMIT_REASONS = frozenset(
+    {RejectReason.MARKET_EXPOSURE_LIMIT, RejectReason.TOTAL_EXPOSURE_LIMIT, RejectReason.SIZE_TOO_LARGE}
+)
+
+
+def decide(
+    request: OrderRequest,
+    terms: MarketTerms,
+    book: Book | None,
+    position: Position,
+    total: Decimal,
+    settings: HedgeSettings,
+    market_limit: Decimal,
+    breaker: BreakerLevel,
+    now: datetime,
+) -> Decision:
+    limits = Limits(
+        settings.max_position_size, terms.min_order_size, market_limit, settings.max_unhedged_exposure
+    )
+    if breaker is BreakerLevel.HALTED:
+        return Rejected(RejectReason.HALTED, "trading is halted by a circuit breaker")
+    size_problem = check_size(request.size, limits)
+    if size_problem:
+        return _rejected(size_problem)
+    if book is None or (now - book.updated_at).total_seconds() * 1000 > settings.max_book_age_ms:
+        return Rejected(RejectReason.BOOK_STALE, "the Polymarket book is missing or older than maxBookAgeMs")
+    priced = quote(
+        request.side,
+        request.size,
+        terms,
+        book,
+        yes_available=position.yes_available,
+        min_spread_bps=settings.min_spread_bps,
+        max_slippage_bps=settings.max_slippage_bps,
+    )
+    if isinstance(priced, Unpriceable):
+        return Rejected(priced.reason, priced.message)
+    if request.limit_price is not None and (
+        priced.price > request.limit_price if request.side is Side.BUY else priced.price < request.limit_price
+    ):
+        return Rejected(
+            RejectReason.PRICE_MOVED,
+            f"the price is {priced.price}, worse than the limit {request.limit_price}",
+            priced,
+        )
+    after = position.with_user_trade(request.side, request.size, priced.price)
+    if priced.hedge.leg is Leg.YES and priced.hedge.side is Side.SELL and Mode(settings.mode) is not Mode.OFF:
+        after = after.with_sale_reserved(request.size)
+    problem = check_breaker(breaker, position, after) or check_exposure(
+        position, after, total, total_after(total, position, after), limits
+    )
+    if problem:
+        return Rejected(problem.reason, problem.message, priced)
+    mode = Mode(settings.mode)
+    paper = paper_fill(priced, book, terms, settings.hedge_order_type) if mode is Mode.PAPER else None
+    booked = after
+    if paper is not None:
+        booked = after.with_hedge_result(
+            priced.hedge.leg,
+            priced.hedge.side,
+            planned=request.size,
+            filled=paper.filled,
+            cost=paper.cost,
+            fee=paper.fee,
+        )
+    return Accepted(
+        quote=priced,
+        before=position,
+        after=booked,
+        total_before=total,
+        total_after=total_after(total, position, booked),
+        total_limit=settings.max_unhedged_exposure,
+        mode=mode,
+        order_type=settings.hedge_order_type,
+        paper_fill=paper,
+    )
+
+
+def paper_fill(priced: Quote, yes_book: Book, terms: MarketTerms, order_type: str) -> PaperFill:
+    """Fills the hedge in simulation against the current book, exactly as the venue would: at each
+    level's price up to the hedge's limit, all-or-nothing for FOK."""
+    book = yes_book if priced.hedge.leg is Leg.YES else yes_book.complement(terms.no_token_id)
+    fill = walk(
+        book.side_taken_by(priced.hedge.side), priced.size, priced.hedge_limit_price, priced.hedge.side
+    )
+    if not fill.levels or (order_type == "FOK" and fill.shares < priced.size):
+        return PaperFill(Decimal(0), Decimal(0), Decimal(0))
+    return PaperFill(fill.shares, fill.cost, taker_fee(fill, terms.fee_rate, terms.fee_exponent))
+
+
+def _rejected(problem: Rejection) -> Rejected:
+    return Rejected(problem.reason, problem.message)

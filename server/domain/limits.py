@@ -1,0 +1,63 @@
+"""Pre-trade risk checks on a priced order. Each failing check has its own reason. An order that does
+not raise exposure is never refused by an exposure limit (it can only help)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from server.domain.exposure import Position
+from server.domain.types import BreakerLevel, RejectReason
+
+
+@dataclass(frozen=True)
+class Rejection:
+    reason: RejectReason
+    message: str
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_position_size: Decimal
+    min_order_size: Decimal
+    market_limit: Decimal
+    total_limit: Decimal
+
+
+def check_size(size: Decimal, limits: Limits) -> Rejection | None:
+    if size > limits.max_position_size:
+        return Rejection(
+            RejectReason.SIZE_TOO_LARGE, f"size {size} is above maxPositionSize {limits.max_position_size}"
+        )
+    if size < limits.min_order_size:
+        return Rejection(
+            RejectReason.SIZE_TOO_SMALL,
+            f"size {size} is below the venue's minimum order size {limits.min_order_size}",
+        )
+    return None
+
+
+def check_breaker(level: BreakerLevel, before: Position, after: Position) -> Rejection | None:
+    if level is BreakerLevel.HALTED:
+        return Rejection(RejectReason.HALTED, "trading is halted by a circuit breaker")
+    if level is BreakerLevel.REDUCING and after.exposure >= before.exposure:
+        return Rejection(RejectReason.REDUCE_ONLY, "only orders that lower exposure are accepted now")
+    return None
+
+
+def check_exposure(
+    before: Position, after: Position, total_before: Decimal, total_after: Decimal, limits: Limits
+) -> Rejection | None:
+    if after.exposure <= before.exposure:
+        return None
+    if after.exposure > limits.market_limit:
+        return Rejection(
+            RejectReason.MARKET_EXPOSURE_LIMIT,
+            f"market exposure would be {after.exposure:.2f}, above its limit {limits.market_limit}",
+        )
+    if total_after > limits.total_limit:
+        return Rejection(
+            RejectReason.TOTAL_EXPOSURE_LIMIT,
+            f"unhedged exposure would be {total_after:.2f}, above maxUnhedgedExposure {limits.total_limit}",
+        )
+    return None

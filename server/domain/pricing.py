@@ -1,0 +1,178 @@
+"""The platform's price for a user order: Polymarket's executable price for the size, plus the spread,
+with the hedge's taker fee included so that `minSpreadBps` is profit after fees; and the hedge order's
+worst acceptable price."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+from server.domain.book import Book, walk
+from server.domain.fees import taker_fee, taker_fee_per_share
+from server.domain.types import Leg, RejectReason, Side
+
+BPS = Decimal(10_000)
+ONE = Decimal(1)
+
+
+@dataclass(frozen=True)
+class MarketTerms:
+    """What pricing needs to know of a Polymarket market."""
+
+    yes_token_id: str
+    no_token_id: str
+    tick_size: Decimal
+    min_order_size: Decimal
+    fee_rate: Decimal
+    fee_exponent: Decimal
+
+
+@dataclass(frozen=True)
+class HedgePlan:
+    """Which token the hedge trades and how: a user BUY is hedged by buying YES; a user SELL by selling
+    YES held from earlier hedges, else by buying NO (YES + NO pay exactly 1)."""
+
+    leg: Leg
+    side: Side
+    token_id: str
+
+
+@dataclass(frozen=True)
+class Quote:
+    side: Side
+    size: Decimal
+    price: Decimal  # per share, paid (BUY) or received (SELL) by the user, on tick
+    reference_price: Decimal  # VWAP of the hedge over the levels the size consumes
+    hedge_fee: Decimal  # USDC, taker fee of the hedge at the reference levels
+    hedge: HedgePlan
+    hedge_limit_price: Decimal  # worst price the hedge may fill at, on tick
+    spread_bps: Decimal  # realised spread over the hedge cost (after fees), in bps
+    book_time: datetime
+
+    @property
+    def notional(self) -> Decimal:
+        return self.size * self.price
+
+
+@dataclass(frozen=True)
+class Unpriceable:
+    reason: RejectReason
+    message: str
+
+
+def plan_hedge(side: Side, size: Decimal, terms: MarketTerms, yes_available: Decimal) -> HedgePlan:
+    if side is Side.BUY:
+        return HedgePlan(Leg.YES, Side.BUY, terms.yes_token_id)
+    if yes_available >= size:
+        return HedgePlan(Leg.YES, Side.SELL, terms.yes_token_id)
+    return HedgePlan(Leg.NO, Side.BUY, terms.no_token_id)
+
+
+def quote(
+    side: Side,
+    size: Decimal,
+    terms: MarketTerms,
+    yes_book: Book,
+    *,
+    yes_available: Decimal,
+    min_spread_bps: int,
+    max_slippage_bps: int,
+) -> Quote | Unpriceable:
+    """Prices `size` shares for a user on `side` off the YES token's book."""
+    plan = plan_hedge(side, size, terms, yes_available)
+    book = yes_book if plan.leg is Leg.YES else yes_book.complement(terms.no_token_id)
+    levels = book.side_taken_by(plan.side)
+    fill = walk(levels, size, side=plan.side)
+    if fill.shares < size:
+        return Unpriceable(
+            RejectReason.INSUFFICIENT_LIQUIDITY,
+            f"the Polymarket book holds {fill.shares} of the {size} shares needed",
+        )
+    reference = fill.average_price
+    fee = taker_fee(fill, terms.fee_rate, terms.fee_exponent)
+    fee_per_share = fee / size
+    spread = Decimal(min_spread_bps) / BPS
+    tick = terms.tick_size
+
+    if plan.side is Side.BUY and plan.leg is Leg.YES:
+        cost = reference + fee_per_share
+        price = _to_tick(cost * (ONE + spread), tick, up=True)
+    elif plan.side is Side.SELL:
+        proceeds = reference - fee_per_share
+        price = _to_tick(proceeds * (ONE - spread), tick, up=False)
+    else:  # user SELL hedged by buying NO: each YES share sold back is worth 1 - cost of NO
+        cost = reference + fee_per_share
+        price = _to_tick((ONE - cost) * (ONE - spread), tick, up=False)
+    if not tick <= price <= ONE - tick:
+        return Unpriceable(
+            RejectReason.INSUFFICIENT_LIQUIDITY, f"no price within the market's bounds (computed {price})"
+        )
+
+    limit = _hedge_limit(
+        plan, price, reference, fill.worst_price, terms, spread, Decimal(max_slippage_bps) / BPS
+    )
+    within = walk(levels, size, limit=limit, side=plan.side)
+    if within.shares < size:
+        return Unpriceable(
+            RejectReason.INSUFFICIENT_LIQUIDITY,
+            f"only {within.shares} of {size} shares are available within the slippage and spread bound "
+            f"(hedge limit {limit})",
+        )
+    hedge_cost = reference + fee_per_share if plan.side is Side.BUY else reference - fee_per_share
+    user_value = price if plan.leg is Leg.YES else ONE - price  # in the hedge token's terms
+    realised = (
+        (user_value - hedge_cost) / hedge_cost if plan.side is Side.BUY else (hedge_cost - price) / price
+    )
+    return Quote(
+        side=side,
+        size=size,
+        price=price,
+        reference_price=reference,
+        hedge_fee=fee,
+        hedge=plan,
+        hedge_limit_price=limit,
+        spread_bps=(realised * BPS).quantize(Decimal("0.01")),
+        book_time=yes_book.updated_at,
+    )
+
+
+def _hedge_limit(
+    plan: HedgePlan,
+    price: Decimal,
+    reference: Decimal,
+    worst_level: Decimal,
+    terms: MarketTerms,
+    spread: Decimal,
+    slippage: Decimal,
+) -> Decimal:
+    """The hedge's limit price, on the tick, inside [tick, 1 - tick].
+
+    It is the worse of (a) the price at which every share would still earn the minimum spread after
+    fees and (b) the worst level the quote walks (without it a quote that walks several levels could
+    never fill, though its volume-weighted price earns the spread), and never beyond the slippage bound
+    around the reference price. The caller rejects the order when (b) lies beyond that bound."""
+    tick = terms.tick_size
+
+    def fee(p: Decimal) -> Decimal:
+        return taker_fee_per_share(p, terms.fee_rate, terms.fee_exponent)
+
+    if plan.side is Side.BUY:
+        # Most a share may cost (price plus fee) and still leave the spread.
+        ceiling = price / (ONE + spread) if plan.leg is Leg.YES else ONE - price / (ONE - spread)
+        strict = _to_tick(ceiling, tick, up=False)
+        while strict >= tick and strict + fee(strict) > ceiling:
+            strict -= tick
+        limit = min(max(strict, worst_level), _to_tick(reference * (ONE + slippage), tick, up=False))
+        return max(min(limit, ONE - tick), tick)
+    floor = price / (ONE - spread)  # least a share may bring (price less fee)
+    strict = _to_tick(floor, tick, up=True)
+    while strict <= ONE - tick and strict - fee(strict) < floor:
+        strict += tick
+    limit = max(min(strict, worst_level), _to_tick(reference * (ONE - slippage), tick, up=True))
+    return min(max(limit, tick), ONE - tick)
+
+
+def _to_tick(value: Decimal, tick: Decimal, *, up: bool) -> Decimal:
+    steps = (value / tick).to_integral_value(rounding=ROUND_CEILING if up else ROUND_FLOOR)
+    return (steps * tick).quantize(tick)

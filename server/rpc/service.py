@@ -1,0 +1,88 @@
+"""HedgingService over gRPC: validates at the edge, converts, and delegates to the use cases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+from hedging.v1 import hedging_service_pb2 as pb
+from hedging.v1 import hedging_service_pb2_grpc
+
+from server.domain import inputs
+from server.domain.decision import Rejected
+from server.errors import InvalidArgument, NotFound
+from server.rpc import convert
+from server.rpc.errors import streaming, unary
+from server.trading.desk import OrderDesk, QuoteRequest
+
+
+class HedgingServicer(hedging_service_pb2_grpc.HedgingServiceServicer):
+    def __init__(self, desk: OrderDesk, exposure: Any = None, stream: Any = None) -> None:
+        self._desk = desk
+        self._exposure = exposure
+        self._stream = stream
+
+    @unary
+    async def GetQuote(
+        self, request: pb.GetQuoteRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetQuoteResponse:
+        account_id = inputs.identifier("account_id", request.account_id)
+        event_id, outcome = convert.market_in(request)
+        side = convert.side_in(request.side)
+        size = inputs.size("size", request.size)
+        result = await self._desk.quote(QuoteRequest(account_id, event_id, outcome, side, size))
+        if isinstance(result, Rejected):
+            return pb.GetQuoteResponse(
+                reject_reason=convert.reject_reason(result.reason), message=result.message
+            )
+        mapping = await self._desk.mapping(event_id, outcome)
+        return pb.GetQuoteResponse(
+            quote=convert.quote_out(result, event_id, outcome, mapping.tick_size), message="executable now"
+        )
+
+    @unary
+    async def PlaceOrder(
+        self, request: pb.PlaceOrderRequest, context: grpc.aio.ServicerContext
+    ) -> pb.PlaceOrderResponse:
+        order_request = convert.order_request_in(request)
+        placed = await self._desk.place(order_request)
+        mapping = await self._desk.mapping(order_request.event_id, order_request.outcome)
+        return convert.place_response(placed.order, placed.quote, mapping.tick_size)
+
+    @unary
+    async def GetOrder(
+        self, request: pb.GetOrderRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetOrderResponse:
+        lookup = request.WhichOneof("lookup")
+        if lookup == "order_id":
+            stored = await self._desk.get(inputs.identifier("order_id", request.order_id))
+        elif lookup == "request":
+            account_id = inputs.identifier("request.account_id", request.request.account_id)
+            request_id = inputs.identifier("request.request_id", request.request.request_id)
+            found = await self._desk.get_by_request(account_id, request_id)
+            if found is None:
+                raise NotFound("no order for that request id")
+            stored = found
+        else:
+            raise InvalidArgument("lookup", "set order_id or request")
+        return pb.GetOrderResponse(
+            order=convert.order_out(stored.order), hedges=[convert.hedge_out(h) for h in stored.hedges]
+        )
+
+    @unary
+    async def GetExposure(
+        self, request: pb.GetExposureRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetExposureResponse:
+        if self._exposure is None:
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, "GetExposure is not available yet")
+        return await self._exposure(request)
+
+    @streaming
+    async def StreamHedgeEvents(
+        self, request: pb.StreamHedgeEventsRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.StreamHedgeEventsResponse]:
+        if self._stream is None:
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, "StreamHedgeEvents is not available yet")
+        async for item in self._stream(request, context):
+            yield item

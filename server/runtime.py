@@ -1,0 +1,146 @@
+"""Builds and tears down everything a server process runs on: the database and its threads, the
+venue client and credentials, the caches, the hedger and its resolver, and the order desk."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TypeVar
+
+import peewee
+
+from server.errors import FailedPrecondition, Unavailable
+from server.settings import Settings
+from server.store.db import bind, open_database
+from server.store.migrate import migrate
+from server.store.orders import OrderStore
+from server.trading.books import BookCache
+from server.trading.desk import OrderDesk
+from server.trading.hedger import Hedger
+from server.trading.resolver import Resolver
+from server.trading.state import StateCache
+from server.venue.client import ApiCredentials, VenueClient
+from server.venue.order_signing import OrderSigner
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class DatabaseRunner:
+    """Runs blocking Peewee work on a fixed pool of threads, each keeping its own connection."""
+
+    def __init__(self, database: peewee.Database, threads: int) -> None:
+        self.database = database
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="db")
+
+    async def __call__(self, work: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self._run, work)
+
+    def _run(self, work: Callable[[], T]) -> T:
+        try:
+            self.database.connect(reuse_if_open=True)
+            return work()
+        except (peewee.OperationalError, peewee.InterfaceError) as exc:
+            # A broken connection is dropped so the next call on this thread opens a fresh one.
+            if not self.database.is_closed():
+                self.database.close()
+            raise Unavailable(f"database unavailable ({type(exc).__name__})") from None
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+def derive_credentials(settings: Settings) -> ApiCredentials:
+    """The configured L2 credentials, else derived from the private key by the official client."""
+    if settings.venue_credentials is not None:
+        c = settings.venue_credentials
+        return ApiCredentials(c.api_key, c.api_secret, c.api_passphrase)
+    if settings.private_key is None or settings.polymarket_url is None:
+        raise FailedPrecondition(
+            "POLYMARKET_PRIVATE_KEY and POLYMARKET_CLOB_URL are needed to derive API credentials"
+        )
+    from py_clob_client_v2.client import ClobClient
+
+    from server.secret import Secret
+
+    client = ClobClient(
+        settings.polymarket_url, chain_id=settings.chain_id, key=settings.private_key.reveal()
+    )
+    try:
+        creds = client.create_or_derive_api_key()
+    except Exception as exc:  # the client raises its own exception types
+        raise Unavailable(
+            f"could not create or derive Polymarket API credentials ({type(exc).__name__})"
+        ) from None
+    return ApiCredentials(Secret(creds.api_key), Secret(creds.api_secret), Secret(creds.api_passphrase))
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: DatabaseRunner
+    store: OrderStore
+    state: StateCache
+    venue: VenueClient | None
+    desk: OrderDesk
+    resolver: Resolver | None
+
+    @classmethod
+    async def start(cls, settings: Settings, *, apply_migrations: bool = True) -> Runtime:
+        database = bind(open_database(settings.database_url))
+        db = DatabaseRunner(database, settings.db_threads)
+        if apply_migrations:
+            await db(lambda: migrate(database))
+        store = OrderStore(database)
+        state = StateCache(db)
+        await state.start()
+        venue = signer = hedger = resolver = None
+        api_key = ""
+        if settings.polymarket_url is not None and settings.private_key is not None:
+            credentials = await asyncio.to_thread(derive_credentials, settings)
+            signer = OrderSigner(
+                settings.private_key.reveal(), settings.chain_id, settings.signature_type, settings.funder
+            )
+            venue = VenueClient(
+                settings.polymarket_url,
+                address=signer.address,
+                credentials=credentials,
+                timeout=float(settings.venue_timeout),
+            )
+            api_key = credentials.api_key.reveal()
+        elif settings.polymarket_url is not None:
+            raise FailedPrecondition("POLYMARKET_PRIVATE_KEY is required with POLYMARKET_CLOB_URL")
+        else:
+            raise FailedPrecondition(
+                "POLYMARKET_CLOB_URL is required (hedging up runs a local simulator for you)"
+            )
+        books = BookCache(venue)
+        desk_ref: list[OrderDesk] = []
+        hedger = Hedger(store, venue, db, lambda mapping_id: desk_ref[0].mapping_by_id(mapping_id))
+        desk = OrderDesk(
+            store=store, state=state, books=books, hedger=hedger, signer=signer, api_key=api_key, run_in_db=db
+        )
+        desk_ref.append(desk)
+        resolver = Resolver(
+            store, hedger, db, pending_grace=timedelta(seconds=float(settings.venue_timeout) * 2)
+        )
+        runtime = cls(settings, db, store, state, venue, desk, resolver)
+        # Settle whatever an earlier run left open before taking new orders.
+        settled = await resolver.resolve_all(include_fresh=True)
+        if settled:
+            log.info("startup: looked up %d open hedges at the venue", settled)
+        resolver.start()
+        return runtime
+
+    async def stop(self) -> None:
+        if self.resolver is not None:
+            await self.resolver.stop()
+        await self.state.stop()
+        if self.venue is not None:
+            await self.venue.aclose()
+        self.db.close()
+        self.db.database.close()

@@ -1,0 +1,61 @@
+"""The append-only event log. Ids are handed out in commit order so that a reader who has seen id N
+has seen every event below N: on PostgreSQL writers take one transaction-scoped advisory lock right
+before inserting (and hold it to commit); SQLite has a single writer anyway."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import peewee
+
+from server.store.db import is_sqlite
+from server.store.fields import utcnow
+from server.store.models import HedgeEvent
+
+_EVENT_LOCK = 0x4845_4447  # "HEDG"
+NOTIFY_CHANNEL = "hedge_events"
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    event_type: str
+    message: str
+    event_id: str | None = None
+    outcome: str | None = None
+    order_id: str | None = None
+    hedge_id: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def append(database: peewee.Database, events: list[NewEvent]) -> None:
+    """Writes `events` inside the caller's transaction; call it last, just before commit."""
+    if not events:
+        return
+    if not is_sqlite(database):
+        database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_EVENT_LOCK,))
+    now = utcnow()
+    HedgeEvent.insert_many(
+        [
+            {
+                "event_type": e.event_type,
+                "created_at": now,
+                "event_id": e.event_id,
+                "outcome": e.outcome,
+                "order_id": e.order_id,
+                "hedge_id": e.hedge_id,
+                "message": e.message,
+                "data": json.dumps({k: str(v) for k, v in e.data.items()}, sort_keys=True),
+            }
+            for e in events
+        ]
+    ).execute()
+    if not is_sqlite(database):
+        # Wakes subscribers in every process; the table stays the truth.
+        database.execute_sql("SELECT pg_notify(%s, '')", (NOTIFY_CHANNEL,))
+
+
+def latest_id(database: peewee.Database) -> int:
+    row = database.execute_sql("SELECT COALESCE(MAX(id), 0) FROM hedge_event").fetchone()
+    return int(row[0])

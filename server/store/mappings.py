@@ -1,0 +1,110 @@
+"""Market mappings: which Polymarket binary market (and its YES token) stands for each of the
+platform's event outcomes. Creating one also creates the market's exposure row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import peewee
+
+from server.errors import AlreadyExists, InvalidArgument, NotFound
+from server.store import events
+from server.store.events import NewEvent
+from server.store.fields import utcnow
+from server.store.models import MarketExposure, PolymarketMarketMapping
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class MappingSpec:
+    event_id: str
+    outcome: str
+    condition_id: str
+    yes_token_id: str
+    no_token_id: str
+    neg_risk: bool
+    tick_size: Decimal
+    min_order_size: Decimal
+    fee_rate: Decimal
+    fee_exponent: Decimal
+    question: str
+    exposure_limit: Decimal | None = None
+
+
+def create(database: peewee.Database, spec: MappingSpec, *, author: str) -> PolymarketMarketMapping:
+    now = utcnow()
+    with database.atomic():
+        exists = PolymarketMarketMapping.get_or_none(
+            (PolymarketMarketMapping.event_id == spec.event_id)
+            & (PolymarketMarketMapping.outcome == spec.outcome)
+        )
+        if exists is not None:
+            raise AlreadyExists(f"{spec.event_id}/{spec.outcome} is already mapped (mapping {exists.id})")
+        mapping = PolymarketMarketMapping.create(**vars(spec), active=True, created_at=now, updated_at=now)
+        MarketExposure.create(
+            mapping=mapping.id,
+            user_shares=ZERO,
+            hedge_yes=ZERO,
+            hedge_no=ZERO,
+            yes_reserved_for_sale=ZERO,
+            net_cash=ZERO,
+            worst_case_loss=ZERO,
+            updated_at=now,
+        )
+        events.append(database, [_event(mapping, f"mapping created by {author}", author)])
+    return mapping
+
+
+def update(
+    database: peewee.Database,
+    mapping_id: int,
+    *,
+    author: str,
+    active: bool | None = None,
+    exposure_limit: Decimal | None = None,
+    clear_limit: bool = False,
+    **venue_fields: object,
+) -> PolymarketMarketMapping:
+    """Changes a mapping's activity, limit or venue parameters (as re-read from the venue)."""
+    allowed = {"tick_size", "min_order_size", "neg_risk", "fee_rate", "fee_exponent", "question"}
+    unknown = set(venue_fields) - allowed
+    if unknown:
+        raise InvalidArgument(sorted(unknown)[0], "cannot be changed on a mapping")
+    with database.atomic():
+        mapping = PolymarketMarketMapping.get_or_none(PolymarketMarketMapping.id == mapping_id)
+        if mapping is None:
+            raise NotFound(f"no mapping {mapping_id}")
+        changes: dict[str, object] = dict(venue_fields)
+        if active is not None:
+            changes["active"] = active
+        if exposure_limit is not None:
+            if not exposure_limit.is_finite() or exposure_limit < 0:
+                raise InvalidArgument("exposure_limit", "must be a non-negative decimal")
+            changes["exposure_limit"] = exposure_limit
+        elif clear_limit:
+            changes["exposure_limit"] = None
+        if not changes:
+            return mapping
+        changes["updated_at"] = utcnow()
+        PolymarketMarketMapping.update(**changes).where(PolymarketMarketMapping.id == mapping_id).execute()
+        mapping = PolymarketMarketMapping.get_by_id(mapping_id)
+        what = ", ".join(f"{k}={v}" for k, v in changes.items() if k != "updated_at")
+        events.append(database, [_event(mapping, f"mapping changed by {author}: {what}", author)])
+    return mapping
+
+
+def _event(mapping: PolymarketMarketMapping, message: str, author: str) -> NewEvent:
+    return NewEvent(
+        "mapping_changed",
+        message,
+        event_id=mapping.event_id,
+        outcome=mapping.outcome,
+        data={
+            "mapping_id": mapping.id,
+            "condition_id": mapping.condition_id,
+            "active": mapping.active,
+            "author": author,
+        },
+    )

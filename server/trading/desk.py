@@ -1,0 +1,219 @@
+"""The order desk: GetQuote, PlaceOrder and GetOrder as use cases, free of any transport."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from server.domain import inputs
+from server.domain.book import Book
+from server.domain.decision import Decision, OrderRequest, Rejected, decide
+from server.domain.exposure import Position
+from server.domain.pricing import MarketTerms, Quote, Unpriceable, quote
+from server.domain.types import BreakerLevel, RejectReason
+from server.errors import InvalidArgument
+from server.store.fields import utcnow
+from server.store.models import MarketExposure, PolymarketMarketMapping
+from server.store.orders import OrderStore, OrderWithHedges, SignedIntent, position_of
+from server.trading.books import BookCache
+from server.trading.hedger import Hedger
+from server.trading.state import StateCache
+from server.venue.order_signing import OrderSigner, new_salt
+from server.venue.wire import post_order_body
+
+RunInDb = Callable[[Callable[[], Any]], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class QuoteRequest:
+    account_id: str
+    event_id: str
+    outcome: str
+    side: Any  # domain Side
+    size: Decimal
+
+
+@dataclass(frozen=True)
+class Placed:
+    order: OrderWithHedges
+    quote: Quote | None
+    created: bool
+
+
+def terms_of(mapping: PolymarketMarketMapping) -> MarketTerms:
+    return MarketTerms(
+        yes_token_id=mapping.yes_token_id,
+        no_token_id=mapping.no_token_id,
+        tick_size=mapping.tick_size,
+        min_order_size=mapping.min_order_size,
+        fee_rate=mapping.fee_rate,
+        fee_exponent=mapping.fee_exponent,
+    )
+
+
+def request_hash(request: OrderRequest) -> str:
+    """Identifies a request body: the same id with another body is refused."""
+    parts = (
+        request.event_id,
+        request.outcome,
+        request.side.value,
+        format(request.size.normalize(), "f"),
+        format(request.limit_price.normalize(), "f") if request.limit_price is not None else "",
+    )
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+class OrderDesk:
+    def __init__(
+        self,
+        *,
+        store: OrderStore,
+        state: StateCache,
+        books: BookCache,
+        hedger: Hedger | None,
+        signer: OrderSigner | None,
+        api_key: str,
+        run_in_db: RunInDb,
+    ) -> None:
+        self._store = store
+        self._state = state
+        self._books = books
+        self._hedger = hedger
+        self._signer = signer
+        self._api_key = api_key
+        self._run = run_in_db
+
+    async def mapping(self, event_id: str, outcome: str) -> PolymarketMarketMapping:
+        """The market's mapping, or `InvalidArgument` when the platform has no such market."""
+        found = self._state.current.mappings.get((event_id, outcome))
+        if found is None:
+            found = await self._run(
+                lambda: PolymarketMarketMapping.get_or_none(
+                    (PolymarketMarketMapping.event_id == event_id)
+                    & (PolymarketMarketMapping.outcome == outcome)
+                )
+            )
+        if found is None:
+            raise InvalidArgument("market", f"unknown market {event_id[:64]!r} outcome {outcome[:64]!r}")
+        return found
+
+    def mapping_by_id(self, mapping_id: int) -> PolymarketMarketMapping:
+        for m in self._state.current.mappings.values():
+            if m.id == mapping_id:
+                return m
+        return PolymarketMarketMapping.get_by_id(mapping_id)
+
+    async def quote(self, request: QuoteRequest) -> Quote | Rejected:
+        mapping = await self.mapping(request.event_id, request.outcome)
+        snapshot = self._state.current
+        if not mapping.active:
+            return Rejected(RejectReason.MARKET_INACTIVE, "the market has no active Polymarket mapping")
+        if snapshot.breaker is BreakerLevel.HALTED:
+            return Rejected(RejectReason.HALTED, "trading is halted by a circuit breaker")
+        book = await self._books.get(mapping.yes_token_id, snapshot.settings.max_book_age_ms)
+        if book is None or _stale(book, snapshot.settings.max_book_age_ms):
+            return Rejected(
+                RejectReason.BOOK_STALE, "the Polymarket book is missing or older than maxBookAgeMs"
+            )
+        row = await self._run(lambda: MarketExposure.get_or_none(MarketExposure.mapping == mapping.id))
+        position = position_of(row) if row is not None else Position()
+        priced = quote(
+            request.side,
+            request.size,
+            terms_of(mapping),
+            book,
+            yes_available=position.yes_available,
+            min_spread_bps=snapshot.settings.min_spread_bps,
+            max_slippage_bps=snapshot.settings.max_slippage_bps,
+        )
+        if isinstance(priced, Unpriceable):
+            return Rejected(priced.reason, priced.message)
+        return priced
+
+    async def place(self, request: OrderRequest) -> Placed:
+        mapping = await self.mapping(request.event_id, request.outcome)
+        if request.limit_price is not None:
+            inputs.on_tick("limit_price", request.limit_price, mapping.tick_size)
+        digest = request_hash(request)
+        existing = await self._run(
+            lambda: self._store.find_by_request(request.account_id, request.request_id)
+        )
+        if existing is not None:
+            replay = await self._run(lambda: self._store.place(request, digest, mapping, _never, _never_sign))
+            return Placed(replay[0], None, False)
+        snapshot = self._state.current
+        book = await self._books.get(mapping.yes_token_id, snapshot.settings.max_book_age_ms)
+        terms = terms_of(mapping)
+        market_limit = (
+            mapping.exposure_limit
+            if mapping.exposure_limit is not None
+            else snapshot.settings.max_market_exposure
+        )
+        decided: list[Decision] = []
+
+        def decide_locked(position: Position, total: Decimal) -> Decision:
+            decision = decide(
+                request,
+                terms,
+                book,
+                position,
+                total,
+                snapshot.settings,
+                market_limit,
+                snapshot.breaker,
+                utcnow(),
+            )
+            decided.append(decision)
+            return decision
+
+        def sign(q: Quote) -> SignedIntent:
+            if self._signer is None:
+                raise RuntimeError("live hedging needs POLYMARKET_PRIVATE_KEY")
+            order = self._signer.build_limit_order(
+                q.hedge.token_id,
+                q.hedge_limit_price,
+                q.size,
+                q.hedge.side.value,
+                mapping.tick_size,
+                mapping.neg_risk,
+                salt=new_salt(),
+                timestamp_ms=time.time_ns() // 1_000_000,
+            )
+            body = post_order_body(order, self._api_key, snapshot.settings.hedge_order_type)
+            return SignedIntent(order.order_hash, body.decode())
+
+        stored, created = await self._run(
+            lambda: self._store.place(request, digest, mapping, decide_locked, sign)
+        )
+        quoted = decided[0].quote if decided and not isinstance(decided[0], Rejected) else None
+        if quoted is None and decided and isinstance(decided[0], Rejected):
+            quoted = decided[0].quote
+        pending = stored.pending_hedge if created else None
+        if pending is not None and self._hedger is not None:
+            settled = await self._hedger.submit(pending)
+            if settled is None:
+                settled = await self._run(lambda: self._store.get(stored.order.id))
+            stored = settled
+        return Placed(stored, quoted, created)
+
+    async def get(self, order_id: str) -> OrderWithHedges:
+        return await self._run(lambda: self._store.get(order_id))
+
+    async def get_by_request(self, account_id: str, request_id: str) -> OrderWithHedges | None:
+        return await self._run(lambda: self._store.find_by_request(account_id, request_id))
+
+
+def _stale(book: Book, max_age_ms: int) -> bool:
+    return (utcnow() - book.updated_at).total_seconds() * 1000 > max_age_ms
+
+
+def _never(position: Position, total: Decimal) -> Decision:
+    raise AssertionError("a replay never decides")
+
+
+def _never_sign(q: Quote) -> SignedIntent:
+    raise AssertionError("a replay never signs")

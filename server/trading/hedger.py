@@ -1,0 +1,136 @@
+"""Sends signed hedges to the venue and turns every answer into a recorded outcome, exactly once.
+
+A hedge is posted with the bytes stored when it was booked, so a retry can never create a second venue
+order: the venue identifies an order by its hash. An answer that does not settle the hedge's fate makes
+it UNKNOWN; `resolve` then looks the hash up at the venue and only re-posts the same bytes when the
+venue has never seen them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from server.domain.book import Fill
+from server.domain.fees import taker_fee
+from server.domain.hedge_result import HedgeResult, status_for_fill
+from server.domain.types import HedgeStatus, Side
+from server.errors import Unavailable
+from server.store.models import HedgePosition, PolymarketMarketMapping
+from server.store.orders import OrderStore, OrderWithHedges
+from server.venue.client import PostKind, PostOutcome, VenueClient
+
+log = logging.getLogger(__name__)
+RunInDb = Callable[[Callable[[], Any]], Awaitable[Any]]
+
+FINAL_VENUE_STATUSES = frozenset({"MATCHED", "CANCELED", "CANCELLED", "INVALID", "CANCELED_MARKET_RESOLVED"})
+UNKNOWN_RETRY = timedelta(seconds=1)
+
+
+class Hedger:
+    def __init__(
+        self,
+        store: OrderStore,
+        venue: VenueClient,
+        run_in_db: RunInDb,
+        mapping_of: Callable[[int], PolymarketMarketMapping],
+        on_outcome: Callable[[PostOutcome], None] | None = None,
+    ) -> None:
+        self._store = store
+        self._venue = venue
+        self._run = run_in_db
+        self._mapping_of = mapping_of
+        self._on_outcome = on_outcome or (lambda _: None)
+
+    async def submit(self, hedge: HedgePosition) -> OrderWithHedges | None:
+        """Posts a freshly booked hedge and records what the venue said."""
+        outcome = await self._post(hedge)
+        return await self._apply(hedge, outcome, resolved=False)
+
+    async def resolve(self, hedge: HedgePosition) -> None:
+        """Settles a PENDING or UNKNOWN hedge by looking its hash up at the venue."""
+        assert hedge.venue_order_id is not None and hedge.signed_order is not None
+        try:
+            found = await self._venue.get_order(hedge.venue_order_id)
+        except Unavailable as exc:
+            message = str(exc)
+            await self._run(lambda: self._store.mark_unknown(hedge.id, message, UNKNOWN_RETRY))
+            return
+        if found is None:
+            # The venue never took these bytes (or killed them unfilled): posting them again is safe,
+            # since the same hash can only ever execute once.
+            await self._run(lambda: self._store.note_attempt(hedge.id))
+            outcome = await self._post(hedge)
+            await self._apply(hedge, outcome, resolved=True)
+            return
+        if found.status not in FINAL_VENUE_STATUSES:
+            await self._run(
+                lambda: self._store.mark_unknown(hedge.id, f"venue order {found.status}", UNKNOWN_RETRY)
+            )
+            return
+        filled = found.size_matched
+        cost, fee = await self._cost_and_fee(hedge, filled, found.price, found.trade_ids)
+        status = status_for_fill(hedge.size, filled)
+        reason = None if status is HedgeStatus.HEDGED else f"venue order {found.status.lower()}"
+        result = HedgeResult(status, filled, cost, fee, reason)
+        await self._run(lambda: self._store.record_result(hedge.id, result, resolved=True))
+
+    async def _post(self, hedge: HedgePosition) -> PostOutcome:
+        assert hedge.signed_order is not None
+        outcome = await self._venue.post_order(hedge.signed_order.encode())
+        self._on_outcome(outcome)
+        return outcome
+
+    async def _apply(
+        self, hedge: HedgePosition, outcome: PostOutcome, *, resolved: bool
+    ) -> OrderWithHedges | None:
+        if outcome.kind is PostKind.UNKNOWN:
+            log.warning("hedge %s outcome unknown: %s", hedge.id, outcome.message)
+            await self._run(lambda: self._store.mark_unknown(hedge.id, outcome.message, UNKNOWN_RETRY))
+            return None
+        if outcome.kind is PostKind.REJECTED:
+            result = HedgeResult(HedgeStatus.FAILED, Decimal(0), Decimal(0), Decimal(0), outcome.message)
+        else:
+            side = Side(hedge.side)
+            filled = outcome.taking if side is Side.BUY else outcome.making
+            paid = outcome.making if side is Side.BUY else outcome.taking
+            price = paid / filled if filled else hedge.limit_price
+            cost, fee = await self._cost_and_fee(hedge, filled, price, outcome.trade_ids, paid)
+            status = status_for_fill(hedge.size, filled)
+            reason = None if status is HedgeStatus.HEDGED else outcome.message or "not fully filled"
+            result = HedgeResult(status, filled, cost, fee, reason)
+        return await self._run(lambda: self._store.record_result(hedge.id, result, resolved=resolved))
+
+    async def _cost_and_fee(
+        self,
+        hedge: HedgePosition,
+        filled: Decimal,
+        price: Decimal,
+        trade_ids: tuple[str, ...],
+        cost: Decimal | None = None,
+    ) -> tuple[Decimal, Decimal]:
+        """The fill's USDC cost and taker fee. Fees are not linear in price, so a fill over several
+        trades is priced trade by trade from the venue's records when they can be read."""
+        if filled == 0:
+            return Decimal(0), Decimal(0)
+        mapping = self._mapping_of(hedge.mapping_id)
+        levels: tuple[tuple[Decimal, Decimal], ...] = ((price, filled),)
+        if len(trade_ids) > 1 or cost is None:
+            try:
+                trades = await asyncio.gather(*(self._venue.get_trade(t) for t in trade_ids))
+                from_trades = tuple(
+                    (Decimal(str(t["price"])), Decimal(str(t["size"]))) for t in trades if t is not None
+                )
+                if from_trades and sum(s for _, s in from_trades) == filled:
+                    levels = from_trades
+            except (Unavailable, KeyError, ArithmeticError):
+                log.warning(
+                    "could not read the trades of hedge %s; fee estimated at the average price", hedge.id
+                )
+        fill = Fill(levels)
+        return (cost if cost is not None else fill.cost), taker_fee(
+            fill, mapping.fee_rate, mapping.fee_exponent
+        )

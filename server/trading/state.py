@@ -1,0 +1,79 @@
+"""What every request reads but nobody should query per request: config values, breaker state and
+market mappings. Refreshed from the database in the background, so a change made anywhere (another
+server process, the gateway) takes effect here within `REFRESH_SECONDS`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from server.domain.config_schema import HedgeSettings
+from server.domain.types import BreakerLevel
+from server.store.models import CircuitBreaker, HedgeConfig, PolymarketMarketMapping
+
+log = logging.getLogger(__name__)
+REFRESH_SECONDS = 0.25
+T = TypeVar("T")
+
+RunInDb = Callable[[Callable[[], T]], Awaitable[T]]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    settings: HedgeSettings
+    breaker: BreakerLevel
+    breakers: tuple[CircuitBreaker, ...]
+    mappings: dict[tuple[str, str], PolymarketMarketMapping] = field(default_factory=dict)
+
+
+def read_snapshot() -> Snapshot:
+    """Reads config, breakers and mappings (call from a database thread)."""
+    values = {row.key: row.value for row in HedgeConfig.select(HedgeConfig.key, HedgeConfig.value)}
+    breakers = tuple(CircuitBreaker.select())
+    level = BreakerLevel.ACTIVE
+    for b in breakers:
+        if b.state == BreakerLevel.HALTED:
+            level = BreakerLevel.HALTED
+        elif b.state == BreakerLevel.REDUCING and level is BreakerLevel.ACTIVE:
+            level = BreakerLevel.REDUCING
+    mappings = {(m.event_id, m.outcome): m for m in PolymarketMarketMapping.select()}
+    return Snapshot(HedgeSettings.from_values(values), level, breakers, mappings)
+
+
+class StateCache:
+    def __init__(self, run_in_db: RunInDb[Snapshot]) -> None:
+        self._run = run_in_db
+        self._snapshot: Snapshot | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def current(self) -> Snapshot:
+        if self._snapshot is None:
+            raise RuntimeError("state cache not loaded")
+        return self._snapshot
+
+    async def refresh(self) -> Snapshot:
+        self._snapshot = await self._run(read_snapshot)
+        return self._snapshot
+
+    async def start(self) -> None:
+        await self.refresh()
+        self._task = asyncio.create_task(self._loop(), name="state-refresh")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(REFRESH_SECONDS)
+            try:
+                await self.refresh()
+            except Exception:
+                log.exception("state refresh failed; keeping the last state")

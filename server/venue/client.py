@@ -1,0 +1,238 @@
+"""Polymarket CLOB V2 over HTTP, asynchronously, in the wire format of py-clob-client-v2.
+
+Every outcome of posting an order is classified here, once: ACCEPTED (with what filled), REJECTED (the
+venue definitively refused it: nothing can fill) or UNKNOWN (timeout, connection error, 5xx, 425, 429,
+or "Duplicated": the order may or may not exist; look it up by its hash before doing anything else).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+import httpx
+
+from server.domain.book import Book, Level
+from server.errors import Unavailable
+from server.secret import Secret
+from server.venue.wire import l2_headers
+
+log = logging.getLogger(__name__)
+
+
+class PostKind(StrEnum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class PostOutcome:
+    kind: PostKind
+    status_code: int | None
+    message: str
+    venue_status: str = ""  # matched / live / delayed / unmatched
+    making: Decimal = Decimal(0)  # BUY: USDC paid; SELL: shares sold
+    taking: Decimal = Decimal(0)  # BUY: shares got; SELL: USDC got
+    trade_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class VenueOrder:
+    """An order as the venue reports it (GET /data/order/{id})."""
+
+    order_id: str
+    status: str  # LIVE, MATCHED, CANCELED, ...
+    side: str
+    original_size: Decimal
+    size_matched: Decimal
+    price: Decimal
+    trade_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ApiCredentials:
+    api_key: Secret
+    api_secret: Secret
+    api_passphrase: Secret
+
+
+class VenueClient:
+    """One HTTP/1.1 keep-alive connection pool to the venue, used from one event loop."""
+
+    def __init__(
+        self, base_url: str, *, address: str, credentials: ApiCredentials, timeout: float = 5.0
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.address = address
+        self._credentials = credentials
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
+            headers={"User-Agent": "py_clob_client_v2", "Accept": "*/*", "Content-Type": "application/json"},
+        )
+
+    def __repr__(self) -> str:
+        return f"VenueClient({self.base_url!r}, address={self.address!r})"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # --- public market data -------------------------------------------------------------------------
+    async def get_book(self, token_id: str) -> Book:
+        """The token's book, best level first. Raises `Unavailable` when it cannot be read."""
+        data = await self._get_json("/book", params={"token_id": token_id})
+        if not isinstance(data, dict):
+            raise Unavailable("the venue answered /book with an unexpected body")
+        return Book(
+            token_id=token_id,
+            bids=tuple(reversed(_levels(data.get("bids", [])))),
+            asks=tuple(reversed(_levels(data.get("asks", [])))),
+            updated_at=datetime.now(UTC),
+        )
+
+    async def ok(self) -> bool:
+        try:
+            response = await self._http.get("/ok")
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    # --- private --------------------------------------------------------------------------------------
+    async def post_order(self, body: bytes) -> PostOutcome:
+        """Posts a signed order body exactly as given (a retry passes the same bytes)."""
+        try:
+            response = await self._http.post(
+                "/order", content=body, headers=self._auth("POST", "/order", body)
+            )
+        except httpx.HTTPError as exc:
+            return PostOutcome(PostKind.UNKNOWN, None, f"no answer from the venue ({type(exc).__name__})")
+        return _classify(response)
+
+    async def get_order(self, order_id: str) -> VenueOrder | None:
+        """The venue's record of an order, or None when it has none. Raises `Unavailable` otherwise."""
+        path = f"/data/order/{order_id}"
+        try:
+            response = await self._http.get(path, headers=self._auth("GET", path, None))
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"order lookup got no answer ({type(exc).__name__})") from None
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise Unavailable(f"order lookup answered HTTP {response.status_code}")
+        data = _json(response)
+        if not isinstance(data, dict) or not data.get("id"):
+            return None
+        return VenueOrder(
+            order_id=str(data["id"]),
+            status=str(data.get("status", "")).upper(),
+            side=str(data.get("side", "")),
+            original_size=_decimal(data.get("original_size", "0")),
+            size_matched=_decimal(data.get("size_matched", "0")),
+            price=_decimal(data.get("price", "0")),
+            trade_ids=tuple(str(t) for t in data.get("associate_trades") or ()),
+        )
+
+    async def get_trade(self, trade_id: str) -> dict[str, Any] | None:
+        path = "/data/trades"
+        try:
+            response = await self._http.get(
+                path, params={"id": trade_id, "next_cursor": "MA=="}, headers=self._auth("GET", path, None)
+            )
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"trade lookup got no answer ({type(exc).__name__})") from None
+        if response.status_code != 200:
+            raise Unavailable(f"trade lookup answered HTTP {response.status_code}")
+        data = _json(response)
+        items = data.get("data", []) if isinstance(data, dict) else []
+        return next((t for t in items if isinstance(t, dict) and t.get("id") == trade_id), None)
+
+    async def _get_json(self, path: str, params: dict[str, str] | None = None) -> Any:
+        try:
+            response = await self._http.get(path, params=params)
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"{path} got no answer from the venue ({type(exc).__name__})") from None
+        if response.status_code != 200:
+            raise Unavailable(f"{path} answered HTTP {response.status_code}: {_error_text(response)}")
+        return _json(response)
+
+    def _auth(self, method: str, path: str, body: bytes | None) -> dict[str, str]:
+        c = self._credentials
+        return l2_headers(
+            c.api_key.reveal(),
+            c.api_secret.reveal(),
+            c.api_passphrase.reveal(),
+            self.address,
+            method,
+            path,
+            body,
+            int(time.time()),
+        )
+
+
+def _classify(response: httpx.Response) -> PostOutcome:
+    status = response.status_code
+    if status == 200:
+        data = _json(response)
+        if not isinstance(data, dict):
+            return PostOutcome(PostKind.UNKNOWN, status, "the venue answered 200 with an unexpected body")
+        error = str(data.get("errorMsg") or data.get("error") or "")
+        venue_status = str(data.get("status", "")).lower()
+        if not data.get("success", True) and error:
+            return PostOutcome(PostKind.REJECTED, status, error)
+        if venue_status in ("delayed", "unmatched", "live") or (error and venue_status != "matched"):
+            # Placed but not (yet) matched: its fate is unknown until looked up.
+            return PostOutcome(PostKind.UNKNOWN, status, error or f"order {venue_status}", venue_status)
+        return PostOutcome(
+            PostKind.ACCEPTED,
+            status,
+            error,
+            venue_status,
+            making=_decimal(data.get("makingAmount") or "0"),
+            taking=_decimal(data.get("takingAmount") or "0"),
+            trade_ids=tuple(str(t) for t in data.get("tradeIDs") or ()),
+        )
+    message = _error_text(response)
+    if status in (425, 429) or status >= 500:
+        return PostOutcome(PostKind.UNKNOWN, status, f"HTTP {status}: {message}")
+    if "duplicated" in message.lower():
+        # The venue has (or had) this exact order: only a lookup tells what became of it.
+        return PostOutcome(PostKind.UNKNOWN, status, message)
+    return PostOutcome(PostKind.REJECTED, status, message)
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return response.text
+
+
+def _error_text(response: httpx.Response) -> str:
+    data = _json(response)
+    if isinstance(data, dict) and "error" in data:
+        return str(data["error"])[:500]
+    return str(data)[:500]
+
+
+def _decimal(value: Any) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise Unavailable(f"the venue sent a malformed number {str(value)[:40]!r}") from None
+    if not number.is_finite():
+        raise Unavailable("the venue sent a non-finite number")
+    return number
+
+
+def _levels(raw: Any) -> tuple[Level, ...]:
+    if not isinstance(raw, list):
+        raise Unavailable("the venue sent a malformed book")
+    return tuple((_decimal(level["price"]), _decimal(level["size"])) for level in raw)

@@ -1,0 +1,167 @@
+"""Running the real service for tests: in-process on its own event loop thread (fast, for most tests)
+or as a `hedging serve` subprocess (for crash and multi-process tests). Both serve real gRPC on port 0."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+import grpc
+from Crypto.Hash import keccak
+from hedging.v1 import hedging_service_pb2_grpc
+
+from server.app import start_service
+from server.secret import Secret
+from server.settings import Settings
+from server.sim.runner import RunningSimulator
+from server.store import config as config_store
+from server.store import mappings as mapping_store
+
+HEDGER_KEY = "0x" + keccak.new(digest_bits=256, data=b"hedging-service-test-key").hexdigest()
+
+
+def service_settings(database_url: str, sim_url: str, **overrides: Any) -> Settings:
+    base = Settings(
+        grpc_listen="127.0.0.1:0",
+        database_url=database_url,
+        polymarket_url=sim_url,
+        private_key=Secret(HEDGER_KEY),
+        venue_timeout=Decimal("1"),
+        db_threads=8,
+    )
+    return replace(base, **overrides)
+
+
+def seed_mappings(database: Any, sim: RunningSimulator) -> dict[str, Any]:
+    """Maps each simulator market to the platform event named by its slug (outcome YES)."""
+    created = {}
+    for m in sim.exchange.markets:
+        created[m.slug] = mapping_store.create(
+            database,
+            mapping_store.MappingSpec(
+                event_id=m.slug,
+                outcome="YES",
+                condition_id=m.condition_id,
+                yes_token_id=m.yes_token_id,
+                no_token_id=m.no_token_id,
+                neg_risk=m.neg_risk,
+                tick_size=m.tick_size,
+                min_order_size=m.min_order_size,
+                fee_rate=m.fee_rate,
+                fee_exponent=m.fee_exponent,
+                question=m.question,
+            ),
+            author="test",
+        )
+    return created
+
+
+def set_config(database: Any, **values: str) -> None:
+    for key, value in values.items():
+        config_store.set_value(database, key, value, author="test", reason="test setup")
+
+
+class ServiceThread:
+    """The gRPC service started in this process, on an event loop of its own."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="service-loop", daemon=True)
+        self._thread.start()
+        self.runtime, self.server = self.call(start_service(settings))
+        self.port = self.server.port
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
+        self.stub = hedging_service_pb2_grpc.HedgingServiceStub(self.channel)
+
+    def call(self, coro: Any, timeout: float = 30) -> Any:
+        future: Future[Any] = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        return future.result(timeout)
+
+    def stop(self) -> None:
+        self.channel.close()
+        self.call(self.server.stop(0.5))
+        self.call(self.runtime.stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+        self.loop.close()
+
+
+@contextmanager
+def running_service(settings: Settings) -> Iterator[ServiceThread]:
+    service = ServiceThread(settings)
+    try:
+        yield service
+    finally:
+        service.stop()
+
+
+_LISTEN = re.compile(r"gRPC HedgingService listening on [^:]+:(\d+)")
+
+
+class ServerProcess:
+    """`hedging serve` in a subprocess; `port` is read from what it prints."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        full_env = {**os.environ, **env, "HEDGING_GRPC_LISTEN": "127.0.0.1:0", "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "serve"],
+            env=full_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.output: list[str] = []
+        self.port = self._wait_for_port()
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
+        self.stub = hedging_service_pb2_grpc.HedgingServiceStub(self.channel)
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _wait_for_port(self) -> int:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.append(line)
+            match = _LISTEN.search(line)
+            if match:
+                return int(match.group(1))
+        raise RuntimeError("hedging serve exited before listening:\n" + "".join(self.output))
+
+    def _drain(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.append(line)
+
+    def kill(self) -> None:
+        self.channel.close()
+        self.process.kill()
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        self.channel.close()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def server_env(database_url: str, sim_url: str) -> dict[str, str]:
+    return {
+        "DATABASE_URL": database_url,
+        "POLYMARKET_CLOB_URL": sim_url,
+        "POLYMARKET_PRIVATE_KEY": HEDGER_KEY,
+        "HEDGING_VENUE_TIMEOUT_SECONDS": "1",
+        "HEDGING_LOG_LEVEL": "WARNING",
+    }
