@@ -504,6 +504,7 @@ class Exchange:
             for acct in self._ledger.accounts.values():
                 for token_id, shares in acct.tokens.items():
                     tokens[token_id] = tokens.get(token_id, ZERO) + shares
+            tokens = {t: v for t, v in tokens.items() if v}
             return {"usdc": usdc, "tokens": tokens, "locked": dict(self._locked), "fees": self._fees}
 
     # ------------------------------------------------------------------ control
