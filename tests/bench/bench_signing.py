@@ -66,6 +66,7 @@ def main() -> None:
         os.environ["ECC_BACKEND_CLASS"] = "eth_keys.backends.native.NativeECCBackend"
 
     # Imported after the backend choice: eth-keys reads it when first used.
+    import coincurve
     from eth_keys.backends import get_backend
     from py_clob_client_v2.client import ClobClient
     from py_clob_client_v2.clob_types import OrderArgs, PartialCreateOrderOptions
@@ -127,6 +128,14 @@ def main() -> None:
         client_us.append(time_client(i))
         ours_us.append(time_ours(i))
     results["interleaved (cold caches)"] = (client_us, ours_us)
+    # The floor: one libsecp256k1 signature (what both sides pay), nothing else.
+    key = coincurve.PrivateKey(bytes.fromhex(KEY[2:]))
+    digests = [random.Random(i).randbytes(32) for i in range(len(measured))]
+    sign_us = []
+    for digest in digests:
+        start = clock()
+        key.sign_recoverable(digest, hasher=None)
+        sign_us.append((clock() - start) / 1000)
 
     versions = ", ".join(
         f"{name} {metadata.version(name)}"
@@ -143,6 +152,11 @@ def main() -> None:
         print(f"  {'client create_order':30}{client_median:12.1f}{_percentile(client_us, 0.99):12.1f}")
         print(f"  {'OrderSigner.build_limit_order':30}{ours_median:12.1f}{_percentile(ours_us, 0.99):12.1f}")
         print(f"  ratio of medians: {client_median / ours_median:.1f}x")
+    sign_median = statistics.median(sign_us)
+    print(f"\nfloor: one coincurve sign_recoverable, median {sign_median:.1f} µs; client median / that")
+    print(
+        f"  = {statistics.median(results['blocked (warm caches)'][0]) / sign_median:.1f}x bounds any signer using libsecp256k1"
+    )
 
 
 if __name__ == "__main__":
