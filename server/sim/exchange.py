@@ -22,7 +22,9 @@ Control (also reachable over HTTP under ``/_sim/``, see ``control.py``):
     ``fail_trade``), ``fail_trade(trade_id)``, ``confirm_trade(trade_id)``, ``fail_next_trades(n)``;
     ``set_tick_size(condition_id, tick)``, ``set_page_size(n)``, ``set_heartbeat_timeout(seconds)``,
     ``advance_time(seconds)`` (the venue clock used for GTD expiry, heartbeats and settlement),
-    ``sweep()`` (run expiries, heartbeat timeouts and settlement now).
+    ``sweep()`` (run expiries, heartbeat timeouts and settlement now);
+    ``place_unsigned(address, token_id, side, price, size, order_type=..., budget=...)`` and
+    ``cancel_by_id(*order_ids)``: trade for any address without keys or signatures (property tests).
 
 Semantics worth knowing:
     * An order id is the EIP-712 order hash; a hash is accepted once, ever (``Duplicated.`` after).
@@ -1171,6 +1173,19 @@ class Exchange:
                     canceled.append(order_id)
             self._flush()
             return {"canceled": canceled, "not_canceled": not_canceled}
+
+    def cancel_by_id(self, *order_ids: str) -> list[str]:
+        """Operator cancel of any open orders (no API key needed); returns the ids it cancelled."""
+        with self._lock:
+            self._sweep()
+            done = []
+            for order_id in order_ids:
+                order = self._orders.get(order_id)
+                if order is not None and order.status == "LIVE":
+                    self._cancel(order)
+                    done.append(order_id)
+            self._flush()
+            return done
 
     def cancel_where(self, api_key: ApiKey, market: str = "", asset_id: str = "") -> dict[str, object]:
         """Cancel all the caller's open orders, optionally in one market and/or token."""
