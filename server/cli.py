@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hedging: configuration error: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # One line per venue request is noise at INFO; failures are logged by the service itself.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     if args.command == "sim":
         from server.sim.runner import main as sim_main

@@ -18,8 +18,8 @@ from typing import Any
 
 import grpc
 from Crypto.Hash import keccak
-from hedging.v1 import hedging_service_pb2_grpc
 
+from hedging.v1 import hedging_service_pb2_grpc
 from server.app import start_service
 from server.secret import Secret
 from server.settings import Settings

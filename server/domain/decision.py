@@ -11,7 +11,14 @@ from server.domain.book import Book, walk
 from server.domain.config_schema import HedgeSettings
 from server.domain.exposure import Position, total_after
 from server.domain.fees import taker_fee
-from server.domain.limits import Limits, Rejection, check_breaker, check_exposure, check_size
+from server.domain.limits import (
+    Limits,
+    Rejection,
+    check_breaker,
+    check_exposure,
+    check_size,
+    check_venue_minimum,
+)
 from server.domain.pricing import MarketTerms, Quote, Unpriceable, quote
 from server.domain.types import BreakerLevel, Leg, Mode, RejectReason, Side
 
@@ -101,6 +108,10 @@ def decide(
             f"the price is {priced.price}, worse than the limit {request.limit_price}",
             priced,
         )
+    if Mode(settings.mode) is not Mode.OFF:
+        too_small = check_venue_minimum(priced.hedge.side is Side.BUY, request.size, priced.hedge_limit_price)
+        if too_small:
+            return Rejected(too_small.reason, too_small.message, priced)
     after = position.with_user_trade(request.side, request.size, priced.price)
     if priced.hedge.leg is Leg.YES and priced.hedge.side is Side.SELL and Mode(settings.mode) is not Mode.OFF:
         after = after.with_sale_reserved(request.size)

@@ -4,7 +4,7 @@ not raise exposure is never refused by an exposure limit (it can only help)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from server.domain.exposure import Position
 from server.domain.types import BreakerLevel, RejectReason
@@ -59,5 +59,24 @@ def check_exposure(
         return Rejection(
             RejectReason.TOTAL_EXPOSURE_LIMIT,
             f"unhedged exposure would be {total_after:.2f}, above maxUnhedgedExposure {limits.total_limit}",
+        )
+    return None
+
+
+MIN_MARKETABLE_BUY = Decimal(1)  # USDC: the venue refuses smaller FOK/FAK buys
+
+
+def hedge_budget(size: Decimal, limit_price: Decimal) -> Decimal:
+    """The USDC a marketable BUY hedge may spend: enough for `size` shares at its limit, in cents
+    (the venue takes at most 2 decimals), rounded up so the hedge is never short at the limit."""
+    return (size * limit_price).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
+
+
+def check_venue_minimum(hedge_side_is_buy: bool, size: Decimal, limit_price: Decimal) -> Rejection | None:
+    if hedge_side_is_buy and hedge_budget(size, limit_price) < MIN_MARKETABLE_BUY:
+        return Rejection(
+            RejectReason.SIZE_TOO_SMALL,
+            f"the hedge would buy {hedge_budget(size, limit_price)} USDC, below the venue's "
+            f"{MIN_MARKETABLE_BUY} USDC minimum for marketable orders",
         )
     return None

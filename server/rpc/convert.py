@@ -7,9 +7,9 @@ from decimal import Decimal
 from typing import cast
 
 from google.protobuf.timestamp_pb2 import Timestamp
+
 from hedging.v1 import hedging_service_pb2 as pb
 from hedging.v1 import types_pb2
-
 from server.domain import inputs
 from server.domain.decision import OrderRequest
 from server.domain.pricing import Quote

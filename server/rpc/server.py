@@ -8,6 +8,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
+
 from hedging.v1 import hedging_service_pb2, hedging_service_pb2_grpc
 
 log = logging.getLogger(__name__)

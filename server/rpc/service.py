@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
+
 from hedging.v1 import hedging_service_pb2 as pb
 from hedging.v1 import hedging_service_pb2_grpc
-
 from server.domain import inputs
 from server.domain.decision import Rejected
 from server.errors import InvalidArgument, NotFound

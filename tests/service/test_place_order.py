@@ -5,7 +5,6 @@ from decimal import Decimal
 
 from hedging.v1 import hedging_service_pb2 as pb
 from hedging.v1 import types_pb2
-
 from server.store.models import HedgePosition, UserOrder
 from tests.harness import HEDGER_KEY
 
