@@ -16,7 +16,9 @@ from hedging.v1 import hedging_service_pb2_grpc, types_pb2
 log = logging.getLogger(__name__)
 
 
-async def drive(target: str, markets: list[tuple[str, str]], stop: asyncio.Event, *, per_second: float = 2.0) -> None:
+async def drive(
+    target: str, markets: list[tuple[str, str]], stop: asyncio.Event, *, per_second: float = 2.0
+) -> None:
     """Places random small orders on `markets` ((event_id, outcome) pairs) until `stop` is set."""
     rng = random.Random(7)
     async with grpc.aio.insecure_channel(target) as channel:

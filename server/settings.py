@@ -46,6 +46,7 @@ class Settings:
     grpc_listen: str = "127.0.0.1:50051"
     gateway_listen: str = "127.0.0.1:8000"
     sim_listen: str = "127.0.0.1:8081"
+    metrics_listen: str = "127.0.0.1:9100"
     database_url: str = "sqlite:///hedging.db"
     polymarket_url: str | None = None
     chain_id: int = 137
@@ -70,6 +71,7 @@ class Settings:
             grpc_listen=_listen(env, "HEDGING_GRPC_LISTEN", cls.grpc_listen),
             gateway_listen=_listen(env, "HEDGING_GATEWAY_LISTEN", cls.gateway_listen),
             sim_listen=_listen(env, "HEDGING_SIM_LISTEN", cls.sim_listen),
+            metrics_listen=_listen(env, "HEDGING_METRICS_LISTEN", cls.metrics_listen),
             database_url=_database_url(env.get("DATABASE_URL") or cls.database_url),
             polymarket_url=_http_url(env, "POLYMARKET_CLOB_URL"),
             chain_id=_chain_id(env.get("POLYMARKET_CHAIN_ID", "137")),

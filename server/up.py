@@ -53,7 +53,10 @@ def _prepare_store(settings: Settings, markets: list[object]) -> list[tuple[str,
             config_store.set_value(
                 database, "mode", "live", author="hedging up", reason="local demo against the CLOB simulator"
             )
-        pairs = [(m.event_id, m.outcome) for m in PolymarketMarketMapping.select().where(PolymarketMarketMapping.active)]
+        pairs = [
+            (m.event_id, m.outcome)
+            for m in PolymarketMarketMapping.select().where(PolymarketMarketMapping.active)
+        ]
     database.close()
     return pairs
 

@@ -125,7 +125,8 @@ class ServerProcess:
         self.port = self._wait_for_port()
         self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
         self.stub = hedging_service_pb2_grpc.HedgingServiceStub(self.channel)
-        threading.Thread(target=self._drain, daemon=True).start()
+        self._drainer = threading.Thread(target=self._drain, daemon=True)
+        self._drainer.start()
 
     def _wait_for_port(self) -> int:
         assert self.process.stdout is not None
@@ -142,9 +143,16 @@ class ServerProcess:
             self.output.append(line)
 
     def kill(self) -> None:
+        """SIGKILL: no shutdown code runs."""
         self.channel.close()
         self.process.kill()
         self.process.wait(10)
+        self._close_output()
+
+    def _close_output(self) -> None:
+        self._drainer.join(10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
     def stop(self) -> None:
         self.channel.close()
@@ -155,6 +163,7 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
+        self._close_output()
 
 
 def server_env(database_url: str, sim_url: str) -> dict[str, str]:
@@ -165,3 +174,39 @@ def server_env(database_url: str, sim_url: str) -> dict[str, str]:
         "HEDGING_VENUE_TIMEOUT_SECONDS": "1",
         "HEDGING_LOG_LEVEL": "WARNING",
     }
+
+
+def hedger_address() -> str:
+    from eth_account import Account
+
+    return str(Account.from_key(HEDGER_KEY).address).lower()
+
+
+def order_request(event_id: str, side: int, size: str, **fields: Any) -> Any:
+    from hedging.v1 import hedging_service_pb2 as pb
+    from hedging.v1 import types_pb2
+
+    return pb.PlaceOrderRequest(
+        request_id=fields.pop("request_id", None) or __import__("uuid").uuid4().hex,
+        account_id=fields.pop("account_id", "user-1"),
+        market=types_pb2.MarketRef(event_id=event_id, outcome=fields.pop("outcome", "YES")),
+        side=side,
+        size=size,
+        **fields,
+    )
+
+
+def wait_until(
+    condition: Any, timeout: float = 10.0, interval: float = 0.02, message: str = "condition"
+) -> Any:
+    """Polls `condition` until it returns something truthy; fails after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {message}")
+        time.sleep(interval)

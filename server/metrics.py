@@ -1,0 +1,194 @@
+"""Prometheus metrics of one server process, served over HTTP at `/metrics` on HEDGING_METRICS_LISTEN.
+
+Each process has its own registry (several services can run in one test process). Counters and
+histograms count what this process did, so they sum across processes; gauges read from the shared
+database (exposure, breakers, hedges by status) are the same in every process: aggregate them with
+max(), not sum()."""
+
+from __future__ import annotations
+
+import logging
+import time
+from decimal import Decimal
+from typing import Any
+from wsgiref.simple_server import WSGIServer
+
+import grpc
+import httpx
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+from hedging.v1 import types_pb2
+from server.domain.types import BreakerLevel, Side
+
+log = logging.getLogger(__name__)
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_SLIPPAGE_BUCKETS = (-100.0, -50.0, -20.0, -10.0, -5.0, 0.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0)
+_BREAKER_VALUE = {BreakerLevel.ACTIVE: 0, BreakerLevel.REDUCING: 1, BreakerLevel.HALTED: 2}
+
+
+def endpoint_of(path: str) -> str:
+    """A venue path without its identifiers, so labels stay few."""
+    for prefix in ("/data/order/", "/order/"):
+        if path.startswith(prefix):
+            return prefix + "{id}"
+    return path
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.orders = Counter(
+            "hedging_orders",
+            "PlaceOrder answers by outcome and reject reason",
+            ["outcome", "reason"],
+            registry=r,
+        )
+        self.order_latency = Histogram(
+            "hedging_place_order_seconds", "PlaceOrder latency", buckets=_LATENCY_BUCKETS, registry=r
+        )
+        self.hedge_results = Counter(
+            "hedging_hedge_results", "hedge outcomes recorded by this process", ["status"], registry=r
+        )
+        self.hedges = Gauge("hedging_hedges", "hedges in the store by status", ["status"], registry=r)
+        self.hedge_latency = Histogram(
+            "hedging_hedge_latency_seconds",
+            "from booking a hedge to recording its venue outcome",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.hedge_slippage = Histogram(
+            "hedging_hedge_slippage_bps",
+            "fill price against the quote's reference price, in basis points (positive: worse)",
+            buckets=_SLIPPAGE_BUCKETS,
+            registry=r,
+        )
+        self.unhedged_exposure = Gauge(
+            "hedging_unhedged_exposure_usdc", "total unhedged exposure", registry=r
+        )
+        self.exposure_limit = Gauge("hedging_unhedged_exposure_limit_usdc", "maxUnhedgedExposure", registry=r)
+        self.market_exposure = Gauge(
+            "hedging_market_exposure_usdc", "worst-case loss per market", ["market"], registry=r
+        )
+        self.open_hedges = Gauge("hedging_open_hedges", "hedges awaiting an outcome", ["status"], registry=r)
+        self.breaker = Gauge(
+            "hedging_breaker_state", "0 active, 1 reducing, 2 halted", ["breaker"], registry=r
+        )
+        self.venue_latency = Histogram(
+            "hedging_venue_request_seconds",
+            "venue HTTP request latency",
+            ["endpoint", "method"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.venue_responses = Counter(
+            "hedging_venue_responses", "venue HTTP answers", ["endpoint", "method", "status"], registry=r
+        )
+        self.venue_errors = Counter(
+            "hedging_venue_errors", "venue requests with no usable answer", ["endpoint", "status"], registry=r
+        )
+        self._server: WSGIServer | None = None
+        self.port: int | None = None
+
+    # --- observations ---------------------------------------------------------------------------------
+    def order_answered(self, outcome: str, reason: str, seconds: float) -> None:
+        self.orders.labels(outcome, reason).inc()
+        self.order_latency.observe(seconds)
+
+    def hedge_recorded(
+        self, status: str, seconds: float, side: Side, reference: Decimal, fill_price: Decimal | None
+    ) -> None:
+        self.hedge_results.labels(status).inc()
+        self.hedge_latency.observe(max(seconds, 0.0))
+        if fill_price is not None and reference > 0:
+            worse = fill_price - reference if side is Side.BUY else reference - fill_price
+            self.hedge_slippage.observe(float(worse / reference * 10_000))
+
+    def venue_failed(self, endpoint: str, status: int | None) -> None:
+        if status is None or status >= 500 or status in (425, 429):
+            self.venue_errors.labels(endpoint, str(status or "none")).inc()
+
+    def breakers(self, states: dict[str, BreakerLevel]) -> None:
+        for name, level in states.items():
+            self.breaker.labels(name).set(_BREAKER_VALUE[level])
+
+    # --- venue HTTP hooks -----------------------------------------------------------------------------
+    def instrument(self, client: httpx.AsyncClient) -> None:
+        """Times every request `client` sends and counts its answers by endpoint and status."""
+
+        async def on_request(request: httpx.Request) -> None:
+            request.extensions["metrics_started"] = time.perf_counter()
+
+        async def on_response(response: httpx.Response) -> None:
+            request = response.request
+            endpoint = endpoint_of(request.url.path)
+            started = request.extensions.get("metrics_started")
+            if started is not None:
+                self.venue_latency.labels(endpoint, request.method).observe(time.perf_counter() - started)
+            self.venue_responses.labels(endpoint, request.method, str(response.status_code)).inc()
+
+        client.event_hooks["request"].append(on_request)
+        client.event_hooks["response"].append(on_response)
+
+    # --- serving --------------------------------------------------------------------------------------
+    def serve(self, listen: str) -> int | None:
+        """Serves `/metrics` on `listen` (port 0: any free port); returns the port, or None when it
+        cannot bind (metrics are not worth refusing to trade over: the failure is logged)."""
+        host, _, port = listen.rpartition(":")
+        try:
+            server, _thread = start_http_server(int(port), addr=host, registry=self.registry)
+        except OSError as exc:
+            log.error("metrics: cannot listen on %s (%s); /metrics is off", listen, exc)
+            return None
+        self._server = server
+        self.port = int(server.server_port)
+        log.info("metrics listening on %s:%d/metrics", host, self.port)
+        return self.port
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+class PlaceOrderMetrics(grpc.aio.ServerInterceptor):
+    """Counts PlaceOrder answers by outcome and reject reason, and times them."""
+
+    _METHOD = "/hedging.v1.HedgingService/PlaceOrder"
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    async def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
+        handler = await continuation(handler_call_details)
+        if handler is None or handler_call_details.method != self._METHOD or handler.unary_unary is None:
+            return handler
+        inner = handler.unary_unary
+        metrics = self._metrics
+
+        async def place(request: Any, context: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                response = await inner(request, context)
+            except BaseException:
+                metrics.order_answered("error", "", time.perf_counter() - started)
+                raise
+            if response is None:  # aborted: the status carries the error
+                metrics.order_answered("error", "", time.perf_counter() - started)
+                return response
+            outcome = "accepted" if response.status == types_pb2.ORDER_STATUS_ACCEPTED else "rejected"
+            reason = ""
+            if response.reject_reason:
+                reason = (
+                    types_pb2.RejectReason.Name(response.reject_reason).removeprefix("REJECT_REASON_").lower()
+                )
+            metrics.order_answered(outcome, reason, time.perf_counter() - started)
+            return response
+
+        return grpc.unary_unary_rpc_method_handler(
+            place,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )

@@ -1,0 +1,103 @@
+"""GetExposure over gRPC: validates the filter, reads one consistent snapshot and converts it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+import peewee
+
+from hedging.v1 import hedging_service_pb2 as pb
+from hedging.v1 import types_pb2
+from server.domain import inputs
+from server.domain.types import BreakerLevel
+from server.errors import InvalidArgument
+from server.risk.exposure import BreakerView, ExposureView, MarketView, read_exposure
+from server.rpc.convert import dec, timestamp
+
+MAX_MARKETS = 1000
+_LEVELS = {
+    BreakerLevel.ACTIVE: types_pb2.BREAKER_STATE_ACTIVE,
+    BreakerLevel.REDUCING: types_pb2.BREAKER_STATE_REDUCING,
+    BreakerLevel.HALTED: types_pb2.BREAKER_STATE_HALTED,
+}
+
+
+def _ratio(value: Decimal | None) -> str:
+    return "" if value is None else format(value, "f")
+
+
+def market_out(v: MarketView) -> pb.MarketExposure:
+    p = v.position
+    return pb.MarketExposure(
+        market=types_pb2.MarketRef(event_id=v.event_id, outcome=v.outcome),
+        condition_id=v.condition_id,
+        user_shares=dec(p.user_shares),
+        hedge_yes_shares=dec(p.hedge_yes),
+        hedge_no_shares=dec(p.hedge_no),
+        net_cash=dec(p.net_cash),
+        loss_if_yes=dec(p.loss_if_yes),
+        loss_if_no=dec(p.loss_if_no),
+        worst_case_loss=dec(p.worst_case_loss),
+        limit=dec(v.limit),
+        utilisation=_ratio(v.utilisation),
+        hedged_notional=dec(v.hedged_notional),
+        unhedged_notional=dec(v.unhedged_notional),
+        pending_hedges=v.pending_hedges,
+        unknown_hedges=v.unknown_hedges,
+    )
+
+
+def breaker_out(b: BreakerView) -> types_pb2.Breaker:
+    tripped = b.state is not BreakerLevel.ACTIVE
+    return types_pb2.Breaker(
+        name=b.name,
+        state=_LEVELS[b.state],
+        reason=b.reason,
+        tripped_at=timestamp(b.tripped_at) if tripped else None,
+        auto_reset=b.auto_reset,
+    )
+
+
+def exposure_out(view: ExposureView) -> pb.GetExposureResponse:
+    t = view.totals
+    return pb.GetExposureResponse(
+        totals=pb.ExposureTotals(
+            unhedged_exposure=dec(t.unhedged_exposure),
+            limit=dec(t.limit),
+            utilisation=_ratio(t.utilisation),
+            hedged_notional=dec(t.hedged_notional),
+            unhedged_notional=dec(t.unhedged_notional),
+            pending_hedges=t.pending_hedges,
+            unknown_hedges=t.unknown_hedges,
+        ),
+        markets=[market_out(m) for m in view.markets],
+        breaker_state=_LEVELS[view.level],
+        breakers=[breaker_out(b) for b in view.breakers],
+        as_of=timestamp(view.as_of),
+        as_of_event_id=view.as_of_event_id,
+    )
+
+
+class ExposureReader:
+    """The `exposure` callable of `HedgingServicer`."""
+
+    def __init__(
+        self, database: peewee.Database, run_in_db: Callable[[Callable[[], Any]], Awaitable[Any]]
+    ) -> None:
+        self._database = database
+        self._run = run_in_db
+
+    async def __call__(self, request: pb.GetExposureRequest) -> pb.GetExposureResponse:
+        if len(request.markets) > MAX_MARKETS:
+            raise InvalidArgument("markets", f"at most {MAX_MARKETS} markets")
+        markets = frozenset(
+            (
+                inputs.identifier("markets.event_id", m.event_id),
+                inputs.identifier("markets.outcome", m.outcome),
+            )
+            for m in request.markets
+        )
+        view = await self._run(lambda: read_exposure(self._database, markets))
+        return exposure_out(view)

@@ -1,0 +1,116 @@
+"""Every malformed field gets INVALID_ARGUMENT naming it, writes no row and sends nothing to the venue."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from hedging.v1 import hedging_service_pb2 as pb
+from hedging.v1 import types_pb2
+from server.store.models import HedgeEvent, HedgePosition, UserOrder
+from tests.harness import order_request
+
+MARKET = "fed-cut-december-2026"  # tick 0.01
+
+
+def _violation(error: grpc.RpcError) -> str:
+    status = rpc_status.from_call(error)
+    assert status is not None, "no rich status"
+    (detail,) = status.details
+    bad = error_details_pb2.BadRequest()
+    assert detail.Unpack(bad)
+    return str(bad.field_violations[0].field)
+
+
+BAD_ORDERS = [
+    ("request_id", {"request_id": ""}),
+    ("request_id", {"request_id": "x" * 129}),
+    ("request_id", {"request_id": "has space"}),
+    ("account_id", {"account_id": ""}),
+    ("account_id", {"account_id": "a" * 200}),
+    ("market.event_id", {"market": types_pb2.MarketRef(event_id="", outcome="YES")}),
+    ("market.outcome", {"market": types_pb2.MarketRef(event_id=MARKET, outcome="")}),
+    ("market", {"market": types_pb2.MarketRef(event_id="no-such-event", outcome="YES")}),
+    ("market", {"market": types_pb2.MarketRef(event_id=MARKET, outcome="MAYBE")}),
+    ("side", {"side": types_pb2.SIDE_UNSPECIFIED}),
+    ("side", {"side": 7}),
+    ("size", {"size": "0"}),
+    ("size", {"size": "-1"}),
+    ("size", {"size": "NaN"}),
+    ("size", {"size": "Infinity"}),
+    ("size", {"size": "1e309"}),
+    ("size", {"size": "1e2"}),
+    ("size", {"size": "10.001"}),
+    ("size", {"size": "123456789012345678901234567890"}),
+    ("size", {"size": ""}),
+    ("size", {"size": " 10"}),
+    ("limit_price", {"limit_price": "0"}),
+    ("limit_price", {"limit_price": "1"}),
+    ("limit_price", {"limit_price": "1.5"}),
+    ("limit_price", {"limit_price": "-0.5"}),
+    ("limit_price", {"limit_price": "NaN"}),
+    ("limit_price", {"limit_price": "0.555"}),
+]
+
+
+@pytest.mark.parametrize(("field", "change"), BAD_ORDERS, ids=[f"{f}:{c}" for f, c in BAD_ORDERS])
+def test_a_malformed_place_order_is_refused_naming_the_field_and_changes_nothing(live, sim, field, change):
+    request = order_request(MARKET, types_pb2.SIDE_BUY, "10")
+    for name, value in change.items():
+        if name == "market":
+            request.market.CopyFrom(value)
+        else:
+            setattr(request, name, value)
+    posts_before = sum(sim.exchange.post_counts().values())
+    events_before = HedgeEvent.select().count()
+
+    with pytest.raises(grpc.RpcError) as caught:
+        live.stub.PlaceOrder(request, timeout=5)
+
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert _violation(caught.value) == field
+    assert UserOrder.select().count() == 0
+    assert HedgePosition.select().count() == 0
+    assert HedgeEvent.select().count() == events_before
+    assert sum(sim.exchange.post_counts().values()) == posts_before
+
+
+def test_a_missing_market_is_refused(live):
+    request = order_request(MARKET, types_pb2.SIDE_BUY, "10")
+    request.ClearField("market")
+    with pytest.raises(grpc.RpcError) as caught:
+        live.stub.PlaceOrder(request, timeout=5)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert _violation(caught.value) == "market"
+
+
+BAD_QUOTES = [
+    ("account_id", {"account_id": ""}),
+    ("side", {"side": types_pb2.SIDE_UNSPECIFIED}),
+    ("size", {"size": "0"}),
+    ("size", {"size": "Infinity"}),
+    ("size", {"size": "0.001"}),
+    ("market", {"market": types_pb2.MarketRef(event_id="nope", outcome="YES")}),
+]
+
+
+@pytest.mark.parametrize(("field", "change"), BAD_QUOTES, ids=[f"{f}:{c}" for f, c in BAD_QUOTES])
+def test_a_malformed_quote_is_refused_naming_the_field(live, sim, field, change):
+    request = pb.GetQuoteRequest(
+        account_id="u",
+        market=types_pb2.MarketRef(event_id=MARKET, outcome="YES"),
+        side=types_pb2.SIDE_BUY,
+        size="5",
+    )
+    for name, value in change.items():
+        if name == "market":
+            request.market.CopyFrom(value)
+        else:
+            setattr(request, name, value)
+    with pytest.raises(grpc.RpcError) as caught:
+        live.stub.GetQuote(request, timeout=5)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert _violation(caught.value) == field
+    assert sum(sim.exchange.post_counts().values()) == 0
