@@ -23,6 +23,7 @@ from server.store.orders import OrderStore, OrderWithHedges, SignedIntent, posit
 from server.trading.books import BookCache
 from server.trading.hedger import Hedger
 from server.trading.state import StateCache
+from server.trading.timing import recorder
 from server.venue.order_amounts import market_order_amounts
 from server.venue.order_signing import OrderSigner, new_salt
 from server.venue.wire import post_order_body
@@ -139,6 +140,10 @@ class OrderDesk:
         return priced
 
     async def place(self, request: OrderRequest) -> Placed:
+        with recorder.phase("total"):
+            return await self._place(request)
+
+    async def _place(self, request: OrderRequest) -> Placed:
         mapping = await self.mapping(request.event_id, request.outcome)
         if request.limit_price is not None:
             inputs.on_tick("limit_price", request.limit_price, mapping.tick_size)
@@ -150,7 +155,8 @@ class OrderDesk:
             replay = await self._run(lambda: self._store.place(request, digest, mapping, _never, _never_sign))
             return Placed(replay[0], None, False)
         snapshot = self._state.current
-        book = await self._books.get(mapping.yes_token_id, snapshot.settings.max_book_age_ms)
+        with recorder.phase("book"):
+            book = await self._books.get(mapping.yes_token_id, snapshot.settings.max_book_age_ms)
         terms = terms_of(mapping)
         market_limit = (
             mapping.exposure_limit
@@ -175,6 +181,10 @@ class OrderDesk:
             return decision
 
         def sign(q: Quote) -> SignedIntent:
+            with recorder.phase("sign"):
+                return _sign(q)
+
+        def _sign(q: Quote) -> SignedIntent:
             if self._signer is None:
                 raise RuntimeError("live hedging needs POLYMARKET_PRIVATE_KEY")
             salt, stamp = new_salt(), time.time_ns() // 1_000_000
