@@ -1,0 +1,79 @@
+"""The service's errors as GraphQL types. `as_error` is the one place a `HedgingError` becomes one;
+mutations return these in their result unions, queries raise `query_error`."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLError
+
+from server.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    HedgingError,
+    InvalidArgument,
+    NotFound,
+    Unavailable,
+)
+
+
+@strawberry.interface(description="An error a caller can act on; nothing was changed.")
+class UserError:
+    message: str
+
+
+@strawberry.type(description="An input is malformed or out of range; `field` names it.")
+class InvalidInputError(UserError):
+    field: str
+
+
+@strawberry.type(description="The thing named does not exist.")
+class NotFoundError(UserError):
+    pass
+
+
+@strawberry.type(description="It exists already.")
+class AlreadyExistsError(UserError):
+    pass
+
+
+@strawberry.type(description="The request is valid but the current state does not allow it.")
+class FailedPreconditionError(UserError):
+    pass
+
+
+@strawberry.type(description="A dependency (the venue, the database) did not answer; retry later.")
+class UnavailableError(UserError):
+    pass
+
+
+@strawberry.type(description="The service cannot do this yet (the machinery is not deployed).")
+class NotAvailableError(UserError):
+    pass
+
+
+AnyError = InvalidInputError | NotFoundError | AlreadyExistsError | FailedPreconditionError | UnavailableError
+
+
+def as_error(exc: HedgingError) -> AnyError:
+    """The GraphQL error type for a service error (the message is safe to show: it never holds a secret)."""
+    if isinstance(exc, InvalidArgument):
+        return InvalidInputError(message=exc.description, field=exc.field)
+    if isinstance(exc, NotFound):
+        return NotFoundError(message=str(exc))
+    if isinstance(exc, AlreadyExists):
+        return AlreadyExistsError(message=str(exc))
+    if isinstance(exc, FailedPrecondition):
+        return FailedPreconditionError(message=str(exc))
+    if isinstance(exc, Unavailable):
+        return UnavailableError(message=str(exc))
+    return FailedPreconditionError(message=str(exc))
+
+
+def query_error(exc: HedgingError) -> GraphQLError:
+    """A query's failure as a GraphQL error with a machine-readable code."""
+    error = as_error(exc)
+    code = type(error).__name__.removesuffix("Error").upper()
+    extensions: dict[str, object] = {"code": code}
+    if isinstance(error, InvalidInputError):
+        extensions["field"] = error.field
+    return GraphQLError(error.message, extensions=extensions)

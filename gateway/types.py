@@ -1,0 +1,593 @@
+"""The GraphQL object types and their conversion from the store's rows (one place each)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Generic, TypeVar
+
+import strawberry
+from strawberry import relay
+
+from gateway import dashboard as figures
+from gateway import exposure as risk
+from server.domain.config_schema import ConfigKey
+from server.store.models import (
+    CircuitBreaker,
+    HedgeConfig,
+    HedgeConfigHistory,
+    HedgePosition,
+    PolymarketMarketMapping,
+    UserOrder,
+)
+from server.store.models import (
+    HedgeEvent as HedgeEventRow,
+)
+from server.store.models import (
+    RiskSnapshot as RiskSnapshotRow,
+)
+
+T = TypeVar("T")
+
+
+# --- enums ---------------------------------------------------------------------------------------------
+
+
+@strawberry.enum(description="A named reporting period ending now.")
+class Period(Enum):
+    H1 = "1h"
+    H24 = "24h"
+    D7 = "7d"
+    D30 = "30d"
+
+
+@strawberry.enum(description="Whether the platform took a user's order.")
+class OrderStatus(Enum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+@strawberry.enum(description="The state of one hedge.")
+class HedgeStatus(Enum):
+    PENDING = "pending"
+    UNKNOWN = "unknown"
+    HEDGED = "hedged"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    PAPER = "paper"
+
+
+# --- pagination ----------------------------------------------------------------------------------------
+
+
+@strawberry.type(description="An item of a connection with the cursor to continue after it.")
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type(description="A page of items, newest first; pass pageInfo.endCursor as `after`.")
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: relay.PageInfo
+
+
+# --- inputs --------------------------------------------------------------------------------------------
+
+
+@strawberry.input(description="An explicit time range [from, to).")
+class TimeRangeInput:
+    from_: datetime = strawberry.field(name="from")
+    to: datetime | None = None
+
+
+@strawberry.input(description="One outcome of one of the platform's events.")
+class MarketInput:
+    event_id: str
+    outcome: str = "YES"
+
+
+@strawberry.input
+class OrderFilter:
+    status: OrderStatus | None = None
+    market: MarketInput | None = None
+    account_id: str | None = None
+    range: TimeRangeInput | None = None
+
+
+@strawberry.input
+class HedgeFilter:
+    status: list[HedgeStatus] | None = None
+    market: MarketInput | None = None
+    order_id: str | None = None
+    range: TimeRangeInput | None = None
+
+
+# --- rows ----------------------------------------------------------------------------------------------
+
+
+@strawberry.type(description="A hedge order on Polymarket for (part of) a user order.")
+class Hedge:
+    id: str
+    order_id: str
+    mapping_id: int
+    parent_hedge_id: str | None
+    token_id: str
+    leg: str
+    side: str
+    size: Decimal
+    limit_price: Decimal
+    quoted_price: Decimal = strawberry.field(description="The reference (VWAP) price the quote used.")
+    user_price: Decimal
+    order_type: str
+    is_paper: bool
+    status: HedgeStatus
+    venue_order_id: str | None
+    filled_size: Decimal
+    fill_cost: Decimal
+    fill_price: Decimal | None
+    fee: Decimal
+    spread_captured: Decimal
+    net_profit: Decimal
+    failure_reason: str | None
+    attempt_count: int
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    resolved_at: datetime | None
+
+    @classmethod
+    def of(cls, h: HedgePosition) -> Hedge:
+        return cls(
+            id=h.id,
+            order_id=h.order_id,
+            mapping_id=h.mapping_id,
+            parent_hedge_id=h.parent_hedge_id,
+            token_id=h.token_id,
+            leg=h.leg,
+            side=h.side,
+            size=h.size,
+            limit_price=h.limit_price,
+            quoted_price=h.quoted_price,
+            user_price=h.user_price,
+            order_type=h.order_type,
+            is_paper=h.is_paper,
+            status=HedgeStatus(h.status),
+            venue_order_id=h.venue_order_id,
+            filled_size=h.filled_size,
+            fill_cost=h.fill_cost,
+            fill_price=h.fill_price,
+            fee=h.fee,
+            spread_captured=h.spread_captured,
+            net_profit=h.net_profit,
+            failure_reason=h.failure_reason,
+            attempt_count=h.attempt_count,
+            created_at=h.created_at,
+            updated_at=h.updated_at,
+            submitted_at=h.submitted_at,
+            resolved_at=h.resolved_at,
+        )
+
+
+@strawberry.type(description="A user's order and the hedges placed for it.")
+class Order:
+    id: str
+    account_id: str
+    request_id: str
+    event_id: str
+    outcome: str
+    side: str
+    size: Decimal
+    limit_price: Decimal | None
+    status: OrderStatus
+    reject_reason: str | None
+    message: str
+    price: Decimal | None
+    notional: Decimal | None
+    reference_price: Decimal | None
+    hedge_fee_estimate: Decimal | None
+    hedge_status: str
+    hedged_size: Decimal
+    created_at: datetime
+    updated_at: datetime
+    hedges: list[Hedge]
+
+    @classmethod
+    def of(cls, o: UserOrder, hedges: list[HedgePosition]) -> Order:
+        return cls(
+            id=o.id,
+            account_id=o.account_id,
+            request_id=o.request_id,
+            event_id=o.event_id,
+            outcome=o.outcome,
+            side=o.side,
+            size=o.size,
+            limit_price=o.limit_price,
+            status=OrderStatus(o.status),
+            reject_reason=o.reject_reason,
+            message=o.message,
+            price=o.price,
+            notional=o.notional,
+            reference_price=o.reference_price,
+            hedge_fee_estimate=o.hedge_fee_estimate,
+            hedge_status=o.hedge_status,
+            hedged_size=o.hedged_size,
+            created_at=o.created_at,
+            updated_at=o.updated_at,
+            hedges=[Hedge.of(h) for h in hedges],
+        )
+
+
+@strawberry.type(
+    description="Which Polymarket market stands for one outcome of one of the platform's events."
+)
+class Mapping:
+    id: int
+    event_id: str
+    outcome: str
+    condition_id: str
+    yes_token_id: str
+    no_token_id: str
+    neg_risk: bool
+    tick_size: Decimal
+    min_order_size: Decimal
+    fee_rate: Decimal
+    fee_exponent: Decimal
+    exposure_limit: Decimal | None = strawberry.field(
+        description="The market's own exposure limit; null means maxMarketExposure."
+    )
+    question: str
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, m: PolymarketMarketMapping) -> Mapping:
+        return cls(
+            id=m.id,
+            event_id=m.event_id,
+            outcome=m.outcome,
+            condition_id=m.condition_id,
+            yes_token_id=m.yes_token_id,
+            no_token_id=m.no_token_id,
+            neg_risk=m.neg_risk,
+            tick_size=m.tick_size,
+            min_order_size=m.min_order_size,
+            fee_rate=m.fee_rate,
+            fee_exponent=m.fee_exponent,
+            exposure_limit=m.exposure_limit,
+            question=m.question,
+            active=m.active,
+            created_at=m.created_at,
+            updated_at=m.updated_at,
+        )
+
+
+@strawberry.type(description="One configuration key: its schema, current value and last change.")
+class ConfigEntry:
+    key: str
+    type: str
+    default: str
+    description: str
+    minimum: Decimal | None
+    maximum: Decimal | None
+    choices: list[str]
+    value: str = strawberry.field(description="The current value (the default when never set).")
+    is_default: bool
+    version: int = strawberry.field(description="0 when never set.")
+    updated_by: str | None
+    updated_at: datetime | None
+
+    @classmethod
+    def of(cls, spec: ConfigKey, row: HedgeConfig | None) -> ConfigEntry:
+        return cls(
+            key=spec.name,
+            type=spec.value_type,
+            default=spec.default,
+            description=spec.description,
+            minimum=spec.minimum,
+            maximum=spec.maximum,
+            choices=list(spec.choices),
+            value=row.value if row is not None else spec.default,
+            is_default=row is None,
+            version=row.version if row is not None else 0,
+            updated_by=row.updated_by if row is not None else None,
+            updated_at=row.updated_at if row is not None else None,
+        )
+
+
+@strawberry.type(description="One recorded change of a configuration value (append-only).")
+class ConfigChange:
+    id: int
+    key: str
+    old_value: str | None
+    new_value: str
+    version: int
+    changed_by: str
+    reason: str
+    changed_at: datetime
+
+    @classmethod
+    def of(cls, row: HedgeConfigHistory) -> ConfigChange:
+        return cls(
+            id=row.id,
+            key=row.key,
+            old_value=row.old_value,
+            new_value=row.new_value,
+            version=row.version,
+            changed_by=row.changed_by,
+            reason=row.reason,
+            changed_at=row.changed_at,
+        )
+
+
+@strawberry.type
+class Breaker:
+    name: str
+    state: str
+    reason: str
+    tripped_at: datetime | None
+    updated_by: str
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: CircuitBreaker) -> Breaker:
+        return cls(
+            name=row.name,
+            state=row.state,
+            reason=row.reason,
+            tripped_at=row.tripped_at,
+            updated_by=row.updated_by,
+            updated_at=row.updated_at,
+        )
+
+
+@strawberry.type(description="The overall trading state (the strictest breaker) and each breaker.")
+class Breakers:
+    state: str
+    breakers: list[Breaker]
+
+    @classmethod
+    def of(cls, rows: list[CircuitBreaker]) -> Breakers:
+        states = {r.state for r in rows}
+        state = "halted" if "halted" in states else "reducing" if "reducing" in states else "active"
+        return cls(state=state, breakers=[Breaker.of(r) for r in rows])
+
+
+@strawberry.type
+class RiskSnapshot:
+    id: int
+    taken_at: datetime
+    reason: str
+    unhedged_exposure: Decimal
+    exposure_limit: Decimal
+    spread_captured: Decimal
+    fees: Decimal
+    net_profit: Decimal
+    pending_hedges: int
+    unknown_hedges: int
+    breaker_state: str
+    per_market: str = strawberry.field(description="Per-market figures as stored (JSON text).")
+
+    @classmethod
+    def of(cls, row: RiskSnapshotRow) -> RiskSnapshot:
+        return cls(
+            id=row.id,
+            taken_at=row.taken_at,
+            reason=row.reason,
+            unhedged_exposure=row.unhedged_exposure,
+            exposure_limit=row.exposure_limit,
+            spread_captured=row.spread_captured,
+            fees=row.fees,
+            net_profit=row.net_profit,
+            pending_hedges=row.pending_hedges,
+            unknown_hedges=row.unknown_hedges,
+            breaker_state=row.breaker_state,
+            per_market=row.per_market,
+        )
+
+
+@strawberry.type
+class EventDatum:
+    key: str
+    value: str
+
+
+@strawberry.type(description="One entry of the append-only event log, in id order.")
+class HedgeEvent:
+    id: strawberry.ID
+    type: str
+    created_at: datetime
+    event_id: str | None
+    outcome: str | None
+    order_id: str | None
+    hedge_id: str | None
+    message: str
+    data: list[EventDatum]
+
+    @classmethod
+    def of(cls, row: HedgeEventRow) -> HedgeEvent:
+        try:
+            raw = json.loads(row.data)
+        except ValueError:
+            raw = {}
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            type=row.event_type,
+            created_at=row.created_at,
+            event_id=row.event_id,
+            outcome=row.outcome,
+            order_id=row.order_id,
+            hedge_id=row.hedge_id,
+            message=row.message,
+            data=[EventDatum(key=str(k), value=str(v)) for k, v in sorted(raw.items())],
+        )
+
+
+# --- exposure --------------------------------------------------------------------------------------------
+
+
+@strawberry.type(description="Risk of one market: its worst-case loss at resolution against its limit.")
+class MarketExposure:
+    mapping_id: int
+    event_id: str
+    outcome: str
+    condition_id: str
+    active: bool
+    user_shares: Decimal
+    hedge_yes_shares: Decimal
+    hedge_no_shares: Decimal
+    net_cash: Decimal
+    loss_if_yes: Decimal
+    loss_if_no: Decimal
+    worst_case_loss: Decimal
+    limit: Decimal
+    utilisation: Decimal | None
+    pending_hedges: int
+    unknown_hedges: int
+
+
+@strawberry.type
+class ExposureTotals:
+    unhedged_exposure: Decimal
+    limit: Decimal
+    utilisation: Decimal | None
+    pending_hedges: int
+    unknown_hedges: int
+
+
+@strawberry.type(description="Risk now; asOfEventId is the newest event the figures include.")
+class Exposure:
+    totals: ExposureTotals
+    markets: list[MarketExposure]
+    as_of: datetime
+    as_of_event_id: strawberry.ID
+
+    @classmethod
+    def of(cls, view: risk.ExposureView) -> Exposure:
+        return cls(
+            totals=ExposureTotals(**vars(view.totals)),
+            markets=[MarketExposure(**vars(m)) for m in view.markets],
+            as_of=view.as_of,
+            as_of_event_id=strawberry.ID(str(view.as_of_event_id)),
+        )
+
+
+# --- dashboard -----------------------------------------------------------------------------------------
+
+
+@strawberry.type(description="Average and nearest-rank percentiles; null when there are no values.")
+class Distribution:
+    count: int
+    average: Decimal | None
+    p50: Decimal | None
+    p90: Decimal | None
+    p95: Decimal | None
+    p99: Decimal | None
+    max: Decimal | None
+
+
+@strawberry.type
+class StatusCount:
+    status: HedgeStatus
+    count: int
+
+
+@strawberry.type
+class HedgeFigures:
+    hedges: int
+    by_status: list[StatusCount]
+    success_rate: Decimal | None = strawberry.field(
+        description="(hedged + paper) / (hedged + partial + failed + paper); null when none resolved."
+    )
+    filled_shares: Decimal
+    hedge_volume: Decimal = strawberry.field(description="USDC paid or received for hedge fills.")
+    spread_captured: Decimal
+    fees: Decimal
+    net_profit: Decimal
+    latency_ms: Distribution = strawberry.field(description="resolved_at - submitted_at, milliseconds.")
+    slippage_bps: Distribution = strawberry.field(
+        description="Fill price against the quoted price in bps, positive when adverse."
+    )
+
+    @classmethod
+    def of(cls, f: figures.HedgeFigures) -> HedgeFigures:
+        return cls(
+            hedges=f.hedges,
+            by_status=[StatusCount(status=HedgeStatus(s), count=c) for s, c in f.by_status.items()],
+            success_rate=f.success_rate,
+            filled_shares=f.filled_shares,
+            hedge_volume=f.hedge_volume,
+            spread_captured=f.spread_captured,
+            fees=f.fees,
+            net_profit=f.net_profit,
+            latency_ms=Distribution(**vars(f.latency_ms)),
+            slippage_bps=Distribution(**vars(f.slippage_bps)),
+        )
+
+
+@strawberry.type
+class OrderFigures:
+    orders: int
+    accepted: int
+    rejected: int
+    volume: Decimal = strawberry.field(description="Notional (size x price) of accepted orders, USDC.")
+    shares: Decimal
+
+
+@strawberry.type
+class MarketFigures:
+    event_id: str
+    outcome: str
+    orders: OrderFigures
+    hedges: HedgeFigures
+
+
+@strawberry.type
+class HedgeFailure:
+    hedge_id: str
+    order_id: str
+    event_id: str
+    outcome: str
+    status: HedgeStatus
+    size: Decimal
+    filled_size: Decimal
+    failure_reason: str
+    created_at: datetime
+
+
+@strawberry.type(description="Hedge performance over [from, to) with risk now.")
+class Dashboard:
+    from_: datetime = strawberry.field(name="from")
+    to: datetime
+    paper: bool
+    orders: OrderFigures
+    hedges: HedgeFigures
+    exposure: ExposureTotals
+    recent_failures: list[HedgeFailure]
+    markets: list[MarketFigures]
+
+    @classmethod
+    def of(cls, f: figures.DashboardFigures, exposure: risk.RiskTotalsView) -> Dashboard:
+        return cls(
+            from_=f.start,
+            to=f.end,
+            paper=f.paper,
+            orders=OrderFigures(**vars(f.orders)),
+            hedges=HedgeFigures.of(f.hedges),
+            exposure=ExposureTotals(**vars(exposure)),
+            recent_failures=[
+                HedgeFailure(**{**vars(x), "status": HedgeStatus(x.status)}) for x in f.recent_failures
+            ],
+            markets=[
+                MarketFigures(
+                    event_id=m.event_id,
+                    outcome=m.outcome,
+                    orders=OrderFigures(**vars(m.orders)),
+                    hedges=HedgeFigures.of(m.hedges),
+                )
+                for m in f.markets
+            ],
+        )
