@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from server.metrics import PlaceOrderMetrics
+from server.rpc.exposure import ExposureReader
 from server.rpc.server import GrpcServer, start_grpc_server
 from server.rpc.service import HedgingServicer
+from server.rpc.stream import EventStream
 from server.runtime import Runtime
 from server.settings import Settings
 
@@ -15,8 +18,16 @@ log = logging.getLogger(__name__)
 
 async def start_service(settings: Settings) -> tuple[Runtime, GrpcServer]:
     runtime = await Runtime.start(settings)
-    servicer = HedgingServicer(runtime.desk)
-    server = await start_grpc_server(settings.grpc_listen, servicer)
+    services = runtime.services
+    assert services is not None
+    servicer = HedgingServicer(
+        runtime.desk,
+        exposure=ExposureReader(runtime.db.database, runtime.db),
+        stream=EventStream(services.feed),
+    )
+    server = await start_grpc_server(
+        settings.grpc_listen, servicer, interceptors=(PlaceOrderMetrics(services.metrics),)
+    )
     return runtime, server
 
 

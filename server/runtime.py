@@ -14,6 +14,7 @@ from typing import TypeVar
 import peewee
 
 from server.errors import FailedPrecondition, Unavailable
+from server.risk.services import RiskServices
 from server.settings import Settings
 from server.store.db import bind, open_database
 from server.store.migrate import migrate
@@ -88,6 +89,7 @@ class Runtime:
     venue: VenueClient | None
     desk: OrderDesk
     resolver: Resolver | None
+    services: RiskServices | None = None
 
     @classmethod
     async def start(cls, settings: Settings, *, apply_migrations: bool = True) -> Runtime:
@@ -120,7 +122,15 @@ class Runtime:
             )
         books = BookCache(venue)
         desk_ref: list[OrderDesk] = []
-        hedger = Hedger(store, venue, db, lambda mapping_id: desk_ref[0].mapping_by_id(mapping_id))
+        services = RiskServices(settings, database, db, venue, DatabaseRunner(database, 4))
+        hedger = Hedger(
+            store,
+            venue,
+            db,
+            lambda mapping_id: desk_ref[0].mapping_by_id(mapping_id),
+            on_outcome=services.on_outcome,
+            on_result=services.on_result,
+        )
         desk = OrderDesk(
             store=store, state=state, books=books, hedger=hedger, signer=signer, api_key=api_key, run_in_db=db
         )
@@ -134,9 +144,15 @@ class Runtime:
         if settled:
             log.info("startup: looked up %d open hedges at the venue", settled)
         resolver.start()
+        runtime.services = services
+        await services.start(
+            store=store, hedger=hedger, books=books, signer=signer, api_key=api_key, state=state
+        )
         return runtime
 
     async def stop(self) -> None:
+        if self.services is not None:
+            await self.services.stop()
         if self.resolver is not None:
             await self.resolver.stop()
         await self.state.stop()

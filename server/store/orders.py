@@ -452,6 +452,110 @@ class OrderStore:
             attempt_count=HedgePosition.attempt_count + 1, submitted_at=utcnow(), updated_at=utcnow()
         ).where(HedgePosition.id == hedge_id).execute()
 
+    # --- re-hedges of unhedged residuals ---------------------------------------------------------------
+    def rehedge_candidates(self, *, since: datetime, limit: int = 50) -> list[HedgePosition]:
+        """Live hedges created after `since` that ended FAILED or PARTIAL and have no re-hedge yet,
+        oldest outcome first. The caller decides on attempts, back-off and the book."""
+        child = HedgePosition.alias("child")
+        has_child = child.select(child.id).where(child.parent_hedge == HedgePosition.id)
+        query = (
+            HedgePosition.select()
+            .where(
+                (HedgePosition.is_paper == False)  # noqa: E712 - peewee expression
+                & (HedgePosition.status.in_([HedgeStatus.FAILED.value, HedgeStatus.PARTIAL.value]))
+                & (HedgePosition.created_at >= since)
+                & ~peewee.fn.EXISTS(has_child)
+            )
+            .order_by(HedgePosition.resolved_at)
+            .limit(limit)
+        )
+        return list(query)
+
+    def attempt_of(self, hedge: HedgePosition) -> int:
+        """1 for an order's first hedge, 2 for its first re-hedge, and so on."""
+        attempt, parent = 1, hedge.parent_hedge_id
+        while parent is not None:
+            attempt += 1
+            parent = (
+                HedgePosition.select(HedgePosition.parent_hedge).where(HedgePosition.id == parent).scalar()
+            )
+        return attempt
+
+    def create_rehedge(self, parent_id: str, sign: Callable[[Decimal], SignedIntent]) -> HedgePosition | None:
+        """Records a signed re-hedge of a FAILED or PARTIAL hedge's residual, exactly like the order
+        path records a hedge: one transaction, signed once, before anything is posted. Returns None
+        when there is nothing (left) to re-hedge: the parent is not final-unhedged, another process
+        re-hedged it first, or a SELL of YES would sell inventory that is no longer there. Lock order
+        as everywhere: the market's exposure row, then the hedge row, then the event lock."""
+        mapping_id = HedgePosition.select(HedgePosition.mapping).where(HedgePosition.id == parent_id).scalar()
+        if mapping_id is None:
+            raise NotFound(f"no hedge {parent_id!r}")
+        with self._transaction():
+            position, _ = self._lock_position(mapping_id)
+            query = HedgePosition.select().where(HedgePosition.id == parent_id)
+            parent = (query if self._sqlite else query.for_update()).get()
+            if parent.is_paper or parent.status not in (HedgeStatus.FAILED.value, HedgeStatus.PARTIAL.value):
+                return None
+            if HedgePosition.select().where(HedgePosition.parent_hedge == parent_id).exists():
+                return None
+            residual = parent.size - parent.filled_size
+            if residual <= 0:
+                return None
+            now = utcnow()
+            if Leg(parent.leg) is Leg.YES and Side(parent.side) is Side.SELL:
+                if position.yes_available < residual:
+                    return None
+                self._write_position(mapping_id, position.with_sale_reserved(residual), now)
+            signed = sign(residual)
+            child = HedgePosition.create(
+                id=str(uuid.uuid4()),
+                order=parent.order_id,
+                mapping=mapping_id,
+                parent_hedge=parent.id,
+                token_id=parent.token_id,
+                leg=parent.leg,
+                side=parent.side,
+                size=residual,
+                limit_price=parent.limit_price,
+                quoted_price=parent.quoted_price,
+                user_price=parent.user_price,
+                order_type=parent.order_type,
+                is_paper=False,
+                status=HedgeStatus.PENDING.value,
+                venue_order_id=signed.venue_order_id,
+                signed_order=signed.body,
+                filled_size=Decimal(0),
+                fill_cost=Decimal(0),
+                fill_price=None,
+                fee=Decimal(0),
+                spread_captured=Decimal(0),
+                net_profit=Decimal(0),
+                failure_reason=None,
+                attempt_count=1,
+                next_check_at=None,
+                created_at=now,
+                updated_at=now,
+                submitted_at=now,
+                resolved_at=None,
+            )
+            order = UserOrder.get_by_id(parent.order_id)
+            UserOrder.update(hedge_status=OrderHedgeStatus.PENDING.value, updated_at=now).where(
+                UserOrder.id == order.id
+            ).execute()
+            events.append(
+                self.db,
+                [
+                    _hedge_event(
+                        "hedge_submitted",
+                        order,
+                        child,
+                        f"re-hedge of {residual} unhedged shares signed and sent to Polymarket",
+                        {"parent_hedge_id": parent.id, "size": residual},
+                    )
+                ],
+            )
+            return child
+
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
         if self._sqlite:

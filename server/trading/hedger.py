@@ -21,6 +21,7 @@ from server.domain.types import HedgeStatus, Side
 from server.errors import Unavailable
 from server.store.models import HedgePosition, PolymarketMarketMapping
 from server.store.orders import OrderStore, OrderWithHedges
+from server.trading.timing import recorder
 from server.venue.client import PostKind, PostOutcome, VenueClient
 
 log = logging.getLogger(__name__)
@@ -38,12 +39,14 @@ class Hedger:
         run_in_db: RunInDb,
         mapping_of: Callable[[int], PolymarketMarketMapping],
         on_outcome: Callable[[PostOutcome], None] | None = None,
+        on_result: Callable[[HedgePosition, HedgeResult], None] | None = None,
     ) -> None:
         self._store = store
         self._venue = venue
         self._run = run_in_db
         self._mapping_of = mapping_of
         self._on_outcome = on_outcome or (lambda _: None)
+        self._on_result = on_result or (lambda _h, _r: None)
 
     async def submit(self, hedge: HedgePosition) -> OrderWithHedges | None:
         """Posts a freshly booked hedge and records what the venue said."""
@@ -76,11 +79,13 @@ class Hedger:
         status = status_for_fill(hedge.size, filled)
         reason = None if status is HedgeStatus.HEDGED else f"venue order {found.status.lower()}"
         result = HedgeResult(status, filled, cost, fee, reason)
+        self._on_result(hedge, result)
         await self._run(lambda: self._store.record_result(hedge.id, result, resolved=True))
 
     async def _post(self, hedge: HedgePosition) -> PostOutcome:
         assert hedge.signed_order is not None
-        outcome = await self._venue.post_order(hedge.signed_order.encode())
+        with recorder.phase("venue_post"):
+            outcome = await self._venue.post_order(hedge.signed_order.encode())
         self._on_outcome(outcome)
         return outcome
 
@@ -102,6 +107,7 @@ class Hedger:
             status = status_for_fill(hedge.size, filled)
             reason = None if status is HedgeStatus.HEDGED else outcome.message or "not fully filled"
             result = HedgeResult(status, filled, cost, fee, reason)
+        self._on_result(hedge, result)
         return await self._run(lambda: self._store.record_result(hedge.id, result, resolved=resolved))
 
     async def _cost_and_fee(

@@ -1,0 +1,286 @@
+"""The live event feed of one process, free of any transport: the gRPC stream and the GraphQL
+subscription both follow it.
+
+The `hedge_event` table is the truth. Ids are handed out in commit order (see `server.store.events`),
+so reading `id > cursor ORDER BY id` never skips an event that a later read could still find: a
+subscriber that resumes after the last id it saw gets every later event exactly once.
+
+One reader task per process reads new rows into a bounded in-memory window shared by every subscriber.
+It is woken by PostgreSQL's NOTIFY on `hedge_events` (one listening connection per process, in a
+thread) and polls at a modest interval as a safety net (NOTIFY is only a wake-up: it is never relied on
+for delivery). Each subscriber walks that window, or the table itself when it is behind the window,
+from its own cursor and at its own pace: a slow subscriber holds no queue and slows nobody else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextlib
+import functools
+import json
+import logging
+import os
+import select
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+import peewee
+
+from server.store.db import is_sqlite
+from server.store.events import NOTIFY_CHANNEL
+from server.store.fields import utcnow
+from server.store.models import HedgeEvent
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+RunInDb = Callable[[Callable[[], T]], Awaitable[T]]
+
+DEFAULT_HEARTBEAT_SECONDS = 5.0
+PAGE_SIZE = 500
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One stored event."""
+
+    id: int
+    event_type: str
+    created_at: datetime
+    event_id: str | None
+    outcome: str | None
+    order_id: str | None
+    hedge_id: str | None
+    message: str
+    data: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def market(self) -> tuple[str, str] | None:
+        if self.event_id is None:
+            return None
+        return (self.event_id, self.outcome or "")
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """Nothing was sent for a while; `last_event_id` is the newest id this process has read."""
+
+    sent_at: datetime
+    last_event_id: int
+
+
+def read_after(after_id: int, limit: int = PAGE_SIZE) -> list[EventRow]:
+    """Stored events with an id above `after_id`, oldest first (call from a database thread)."""
+    query = HedgeEvent.select().where(HedgeEvent.id > after_id).order_by(HedgeEvent.id).limit(limit)
+    return [_row(e) for e in query]
+
+
+def latest_id() -> int:
+    """The newest stored event id, 0 for an empty log (call from a database thread)."""
+    value = HedgeEvent.select(peewee.fn.MAX(HedgeEvent.id)).scalar()
+    return int(value or 0)
+
+
+def _row(e: HedgeEvent) -> EventRow:
+    try:
+        data = json.loads(e.data) if e.data else {}
+    except json.JSONDecodeError:
+        data = {}
+    return EventRow(
+        e.id,
+        e.event_type,
+        e.created_at,
+        e.event_id,
+        e.outcome,
+        e.order_id,
+        e.hedge_id,
+        e.message,
+        {str(k): str(v) for k, v in data.items()},
+    )
+
+
+def matches(row: EventRow, markets: Collection[tuple[str, str]], types: Collection[str]) -> bool:
+    """Whether a subscriber with these filters gets `row`: global events pass any market filter."""
+    if types and row.event_type not in types:
+        return False
+    market = row.market
+    return not markets or market is None or market in markets
+
+
+class EventFeed:
+    """Follows the event log for any number of subscribers in this process."""
+
+    def __init__(
+        self,
+        database: peewee.Database,
+        run_in_db: RunInDb[Any],
+        *,
+        poll_seconds: float | None = None,
+        window: int = 20_000,
+    ) -> None:
+        self._database = database
+        self._run = run_in_db
+        self._sqlite = is_sqlite(database)
+        self._poll = poll_seconds if poll_seconds is not None else (0.05 if self._sqlite else 0.5)
+        self._window = window
+        self._ids: list[int] = []
+        self._rows: list[EventRow] = []
+        self._floor = 0  # the window holds every event with floor < id <= head
+        self._head = 0
+        self._changed = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._listener: _Listener | None = None
+
+    @property
+    def head(self) -> int:
+        """The newest event id this process has read."""
+        return self._head
+
+    async def start(self) -> None:
+        self._head = self._floor = await self._run(latest_id)
+        loop = asyncio.get_running_loop()
+        if not self._sqlite:
+            self._listener = _Listener(self._database, lambda: loop.call_soon_threadsafe(self._wake.set))
+            self._listener.start()
+        self._task = asyncio.create_task(self._read_loop(), name="event-feed")
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            await asyncio.to_thread(self._listener.stop)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def latest_id(self) -> int:
+        """The newest event id in the table (not only what this process has read)."""
+        return await self._run(latest_id)
+
+    def nudge(self) -> None:
+        """Reads the table now (for writers in this process that want no poll delay)."""
+        self._wake.set()
+
+    async def follow(
+        self,
+        after_id: int,
+        markets: Collection[tuple[str, str]] = (),
+        types: Collection[str] = (),
+        *,
+        heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS,
+    ) -> AsyncIterator[EventRow | Heartbeat]:
+        """Every stored event with an id above `after_id` that passes the filters, in id order, each
+        once, then live ones as they are written; a `Heartbeat` after `heartbeat_seconds` without
+        anything to send. Runs until the caller stops iterating."""
+        cursor = after_id
+        last_sent = time.monotonic()
+        while True:
+            rows = await self._page(cursor)
+            if rows:
+                for row in rows:
+                    cursor = row.id
+                    if matches(row, markets, types):
+                        yield row
+                        last_sent = time.monotonic()
+                continue
+            changed = self._changed
+            if cursor < self._head:
+                continue
+            remaining = heartbeat_seconds - (time.monotonic() - last_sent)
+            if remaining <= 0:
+                yield Heartbeat(utcnow(), self._head)
+                last_sent = time.monotonic()
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), remaining)
+
+    async def _page(self, cursor: int) -> list[EventRow]:
+        if cursor >= self._floor:
+            start = bisect.bisect_right(self._ids, cursor)
+            return self._rows[start : start + PAGE_SIZE]
+        # Behind the shared window: read the table directly, one page at a time.
+        return await self._run(lambda: read_after(cursor))
+
+    async def _read_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll)
+            self._wake.clear()
+            try:
+                while True:
+                    rows = await self._run(functools.partial(read_after, self._head))
+                    if rows:
+                        self._append(rows)
+                    if len(rows) < PAGE_SIZE:
+                        break
+            except Exception:
+                log.exception("reading the event log failed; retrying")
+                await asyncio.sleep(self._poll)
+
+    def _append(self, rows: list[EventRow]) -> None:
+        ids = self._ids + [r.id for r in rows]
+        kept = self._rows + rows
+        if len(ids) > 2 * self._window:
+            cut = len(ids) - self._window
+            self._floor = ids[cut - 1]
+            ids, kept = ids[cut:], kept[cut:]
+        # New lists, never mutated in place: a subscriber's slice stays valid.
+        self._ids, self._rows = ids, kept
+        self._head = rows[-1].id
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+
+class _Listener:
+    """One PostgreSQL connection per process in LISTEN on the event channel; calls `wake` (from its
+    thread) on every notification. Reconnects after a failure; the poll covers the gap."""
+
+    def __init__(self, database: peewee.Database, wake: Callable[[], object]) -> None:
+        target = getattr(database, "obj", database)
+        self._dbname = target.database
+        self._params = dict(target.connect_params)
+        self._wake = wake
+        self._stop = threading.Event()
+        self._pipe_r, self._pipe_w = os.pipe()
+        self._thread = threading.Thread(target=self._run, name="event-listener", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        os.write(self._pipe_w, b"x")
+        self._thread.join(5)
+        os.close(self._pipe_r)
+        os.close(self._pipe_w)
+
+    def _run(self) -> None:
+        import psycopg2
+        import psycopg2.extensions
+
+        while not self._stop.is_set():
+            conn = None
+            try:
+                conn = psycopg2.connect(dbname=self._dbname, **self._params)
+                conn.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_AUTOCOMMIT)
+                with conn.cursor() as cur:
+                    cur.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                self._wake()  # anything written while we were not listening
+                while not self._stop.is_set():
+                    ready, _, _ = select.select([conn, self._pipe_r], [], [], 5.0)
+                    if conn in ready:
+                        conn.poll()
+                        if conn.notifies:
+                            conn.notifies.clear()
+                            self._wake()
+            except Exception as exc:
+                log.warning("event listener connection failed (%s); reconnecting", type(exc).__name__)
+                self._stop.wait(1.0)
+            finally:
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        conn.close()

@@ -1,0 +1,183 @@
+"""The re-hedger: retries the unhedged residual of FAILED and PARTIAL live hedges in the background,
+when `rehedgeEnabled`, at most `rehedgeMaxAttempts` times per order (counting re-hedges only), after
+`rehedgeBackoffSeconds` doubled per attempt, and only when the current book can fill the residual
+within the original hedge's limit price.
+
+Each attempt is a new hedge row (its `parent_hedge_id` is the hedge it continues), recorded and signed
+in one transaction by `OrderStore.create_rehedge` before it is posted, then posted by the Hedger: the
+same exactly-once path as an order's first hedge (a crash after the commit leaves a PENDING hedge the
+resolver settles by its hash). Processes sharing a database may all run it: the parent's row lock and
+the "no child yet" check make one of them create the re-hedge."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from server.domain.book import walk
+from server.domain.limits import check_venue_minimum
+from server.domain.types import BreakerLevel, Leg, Side
+from server.store.fields import utcnow
+from server.store.models import HedgePosition, PolymarketMarketMapping
+from server.store.orders import OrderStore, SignedIntent
+from server.trading.books import BookCache
+from server.trading.desk import _covering_budget
+from server.trading.hedger import Hedger
+from server.trading.state import StateCache
+from server.venue.order_signing import OrderSigner, new_salt
+from server.venue.wire import post_order_body
+
+log = logging.getLogger(__name__)
+RunInDb = Callable[[Callable[[], Any]], Awaitable[Any]]
+LOOKBACK = timedelta(days=1)
+
+
+def due(attempt: int, resolved_age_seconds: float, max_attempts: int, backoff_seconds: int) -> bool:
+    """Whether a hedge that was attempt number `attempt` (1: the order's own hedge) may be re-hedged
+    now: re-hedges so far stay under `max_attempts`, and the back-off (doubled per attempt) is over."""
+    if attempt - 1 >= max_attempts:
+        return False
+    return resolved_age_seconds >= backoff_seconds * (2 ** (attempt - 1))
+
+
+class Rehedger:
+    def __init__(
+        self,
+        *,
+        store: OrderStore,
+        hedger: Hedger,
+        books: BookCache,
+        signer: OrderSigner | None,
+        api_key: str,
+        state: StateCache,
+        run_in_db: RunInDb,
+        interval: float = 0.5,
+    ) -> None:
+        self._store = store
+        self._hedger = hedger
+        self._books = books
+        self._signer = signer
+        self._api_key = api_key
+        self._state = state
+        self._run = run_in_db
+        self._interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="rehedger")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("re-hedge pass failed; retrying")
+
+    async def run_once(self) -> int:
+        """One pass; returns how many re-hedges were posted."""
+        snapshot = self._state.current
+        s = snapshot.settings
+        if not s.rehedge_enabled or s.mode != "live" or snapshot.breaker is BreakerLevel.HALTED:
+            return 0
+        if self._signer is None:
+            return 0
+        since = utcnow() - LOOKBACK
+        candidates: list[HedgePosition] = await self._run(lambda: self._store.rehedge_candidates(since=since))
+        posted = 0
+        for parent in candidates:
+            attempt = await self._run(functools.partial(self._store.attempt_of, parent))
+            resolved = parent.resolved_at or parent.updated_at
+            if not due(
+                attempt,
+                (utcnow() - resolved).total_seconds(),
+                s.rehedge_max_attempts,
+                s.rehedge_backoff_seconds,
+            ):
+                continue
+            mapping = self._mapping(parent.mapping_id)
+            if mapping is None or not mapping.active:
+                continue
+            residual = parent.size - parent.filled_size
+            if not await self._book_allows(parent, mapping, residual, s.max_book_age_ms):
+                continue
+            child = await self._run(
+                functools.partial(self._store.create_rehedge, parent.id, self._sign(parent, mapping))
+            )
+            if child is None:
+                continue
+            log.info("re-hedging %s of hedge %s (attempt %d)", child.size, parent.id, attempt + 1)
+            await self._hedger.submit(child)
+            posted += 1
+        return posted
+
+    def _mapping(self, mapping_id: int) -> PolymarketMarketMapping | None:
+        for m in self._state.current.mappings.values():
+            if m.id == mapping_id:
+                return m
+        return None
+
+    async def _book_allows(
+        self, parent: HedgePosition, mapping: PolymarketMarketMapping, residual: Decimal, max_age_ms: int
+    ) -> bool:
+        side = Side(parent.side)
+        if residual < mapping.min_order_size or check_venue_minimum(
+            side is Side.BUY, residual, parent.limit_price
+        ):
+            return False
+        book = await self._books.get(mapping.yes_token_id, max_age_ms)
+        if book is None or (utcnow() - book.updated_at).total_seconds() * 1000 > max_age_ms:
+            return False
+        if Leg(parent.leg) is Leg.NO:
+            book = book.complement(mapping.no_token_id)
+        fill = walk(book.side_taken_by(side), residual, parent.limit_price, side)
+        return fill.shares >= residual
+
+    def _sign(
+        self, parent: HedgePosition, mapping: PolymarketMarketMapping
+    ) -> Callable[[Decimal], SignedIntent]:
+        """Signs the residual exactly as the order desk signs a hedge."""
+        signer = self._signer
+        assert signer is not None
+
+        def sign(size: Decimal) -> SignedIntent:
+            salt, stamp = new_salt(), time.time_ns() // 1_000_000
+            if Side(parent.side) is Side.BUY:
+                order = signer.build_market_order(
+                    parent.token_id,
+                    _covering_budget(size, parent.limit_price, mapping.tick_size),
+                    "BUY",
+                    parent.limit_price,
+                    mapping.tick_size,
+                    mapping.neg_risk,
+                    salt=salt,
+                    timestamp_ms=stamp,
+                )
+            else:
+                order = signer.build_limit_order(
+                    parent.token_id,
+                    parent.limit_price,
+                    size,
+                    "SELL",
+                    mapping.tick_size,
+                    mapping.neg_risk,
+                    salt=salt,
+                    timestamp_ms=stamp,
+                )
+            body = post_order_body(order, self._api_key, parent.order_type)
+            return SignedIntent(order.order_hash, body.decode())
+
+        return sign
