@@ -68,7 +68,7 @@ from server.store.models import (
     RiskSnapshot as RiskSnapshotRow,
 )
 
-MAX_DEPTH = 10
+MAX_DEPTH = 5  # counted from 0: the deepest useful query (orders > edges > node > hedges > id) is 4
 MAX_ALIASES = 15
 MAX_TOKENS = 2000
 MAX_SNAPSHOTS = 1000

@@ -102,14 +102,13 @@ def live(pg_db: Any, pg_url: str, sim: RunningSimulator, mappings: dict[str, Any
 
 
 def gateway_settings(pg_url: str, sim_url: str, **overrides: Any) -> Settings:
-    return replace(
-        service_settings(pg_url, sim_url),
-        gateway_listen="127.0.0.1:0",
-        admin_tokens=TOKENS,
-        dev_mode=False,
-        db_threads=4,
-        **overrides,
-    )
+    values: dict[str, Any] = {
+        "gateway_listen": "127.0.0.1:0",
+        "admin_tokens": TOKENS,
+        "dev_mode": False,
+        "db_threads": 4,
+    }
+    return replace(service_settings(pg_url, sim_url), **{**values, **overrides})
 
 
 @pytest.fixture
@@ -133,3 +132,27 @@ def viewer(gateway: GatewayThread) -> Iterator[Client]:
     client = Client(gateway.url, VIEWER_TOKEN)
     yield client
     client.close()
+
+
+class Subscriber:
+    """A graphql-transport-ws client over a real WebSocket (websockets' sync client)."""
+
+    def __init__(self, url: str, token: str | None) -> None:
+        from websockets.sync.client import connect
+
+        self.ws = connect(url, subprotocols=["graphql-transport-ws"], open_timeout=10).__enter__()  # type: ignore[list-item]
+        payload = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        self.send({"type": "connection_init", "payload": payload})
+
+    def send(self, message: dict[str, Any]) -> None:
+        import json
+
+        self.ws.send(json.dumps(message))
+
+    def recv(self, timeout: float = 10) -> dict[str, Any]:
+        import json
+
+        return json.loads(self.ws.recv(timeout=timeout))
+
+    def close(self) -> None:
+        self.ws.close()
