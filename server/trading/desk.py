@@ -214,9 +214,10 @@ class OrderDesk:
             body = post_order_body(order, self._api_key, snapshot.settings.hedge_order_type)
             return SignedIntent(order.order_hash, body.decode())
 
-        stored, created = await self._run(
-            lambda: self._store.place(request, digest, mapping, decide_locked, sign)
-        )
+        with recorder.phase("db_place"):
+            stored, created = await self._run(
+                lambda: self._store.place(request, digest, mapping, decide_locked, sign)
+            )
         quoted = decided[0].quote if decided and not isinstance(decided[0], Rejected) else None
         if quoted is None and decided and isinstance(decided[0], Rejected):
             quoted = decided[0].quote
