@@ -10,7 +10,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from hedging.v1 import hedging_service_pb2 as pb
 from hedging.v1 import types_pb2
-
 from server.store.models import HedgePosition
 
 FEE_MARKET = "btc-above-150k-dec-31-2026"  # fee 0.07, asks 0.35 x 2400

@@ -1,0 +1,152 @@
+"""Config changes through the gateway: validated, audited, and applied by running servers within 1 s."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+from hedging.v1 import hedging_service_pb2 as pb
+from hedging.v1 import types_pb2
+from server.store.models import HedgeConfig, HedgeConfigHistory, HedgeEvent
+from tests.gateway.conftest import wait_for
+
+SET = """
+mutation Set($input: SetConfigInput!) {
+  setConfig(input: $input) {
+    __typename
+    ... on SetConfigSuccess { changed entry { key value version updatedBy isDefault } }
+    ... on UserError { message }
+    ... on InvalidInputError { field }
+  }
+}
+"""
+NO_FEE = "fed-cut-december-2026"
+
+
+def _order(stub) -> pb.PlaceOrderResponse:
+    return stub.PlaceOrder(
+        pb.PlaceOrderRequest(
+            request_id=uuid.uuid4().hex,
+            account_id="user-1",
+            market=types_pb2.MarketRef(event_id=NO_FEE, outcome="YES"),
+            side=types_pb2.SIDE_BUY,
+            size="10",
+        ),
+        timeout=10,
+    )
+
+
+def _tables() -> tuple[list[tuple], list[tuple], int]:
+    config = [(r.key, r.value, r.version) for r in HedgeConfig.select().order_by(HedgeConfig.key)]
+    history = [
+        (r.id, r.key, r.new_value) for r in HedgeConfigHistory.select().order_by(HedgeConfigHistory.id)
+    ]
+    return config, history, HedgeEvent.select().count()
+
+
+def test_an_admin_turns_hedging_off_and_the_running_server_obeys_within_a_second(live, admin):
+    assert _order(live.stub).hedge_status == types_pb2.HEDGE_STATUS_HEDGED
+
+    result = admin(SET, input={"key": "mode", "value": "off", "reason": "venue maintenance window"})[
+        "setConfig"
+    ]
+    changed_at = time.monotonic()
+    assert result == {
+        "__typename": "SetConfigSuccess",
+        "changed": True,
+        "entry": {"key": "mode", "value": "off", "version": 2, "updatedBy": "alice", "isDefault": False},
+    }
+
+    # The next orders come back NOT_ATTEMPTED within a second of the change (no manual refresh).
+    def unhedged() -> bool:
+        return _order(live.stub).hedge_status == types_pb2.HEDGE_STATUS_NOT_ATTEMPTED
+
+    wait_for(unhedged, timeout=1.0, interval=0.05)
+    assert time.monotonic() - changed_at < 1.0
+
+    history = admin('{ configHistory(key: "mode") { key oldValue newValue version changedBy reason } }')
+    assert history["configHistory"][0] == {
+        "key": "mode",
+        "oldValue": "live",
+        "newValue": "off",
+        "version": 2,
+        "changedBy": "alice",
+        "reason": "venue maintenance window",
+    }
+    config = {e["key"]: e for e in admin("{ config { key value updatedBy version } }")["config"]}
+    assert config["mode"] == {"key": "mode", "value": "off", "updatedBy": "alice", "version": 2}
+
+
+def test_setting_the_same_value_records_nothing(gateway, admin):
+    first = admin(SET, input={"key": "maxPositionSize", "value": "500", "reason": "smaller"})["setConfig"]
+    again = admin(SET, input={"key": "maxPositionSize", "value": "500.00", "reason": "again"})["setConfig"]
+    assert first["changed"] is True and again["changed"] is False
+    assert HedgeConfigHistory.select().count() == 1
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "reason", "field", "message"),
+    [
+        ("noSuchKey", "1", "r", "key", "unknown config key"),
+        ("minSpreadBps", "abc", "r", "minSpreadBps", "whole number"),
+        ("minSpreadBps", "12.5", "r", "minSpreadBps", "whole number"),
+        ("minSpreadBps", "5001", "r", "minSpreadBps", "at most 5000"),
+        ("maxSlippageBps", "-1", "r", "maxSlippageBps", "at least 0"),
+        ("maxPositionSize", "NaN", "r", "maxPositionSize", "finite"),
+        ("maxUnhedgedExposure", "Infinity", "r", "maxUnhedgedExposure", "finite"),
+        ("mode", "on", "r", "mode", "one of live, paper, off"),
+        ("rehedgeEnabled", "1", "r", "rehedgeEnabled", "true or false"),
+        ("mode", "paper", "   ", "reason", "required"),
+        ("mode", "paper", "x" * 501, "reason", "at most 500"),
+    ],
+)
+def test_malformed_values_return_a_typed_error_and_change_nothing(
+    gateway, admin, key, value, reason, field, message
+):
+    before = _tables()
+    result = admin(SET, input={"key": key, "value": value, "reason": reason})["setConfig"]
+    assert result["__typename"] == "InvalidInputError"
+    assert result["field"] == field
+    assert message in result["message"]
+    assert _tables() == before
+
+
+def test_a_value_that_is_not_a_string_is_refused_by_the_schema(gateway, admin):
+    body = admin.post(SET, {"input": {"key": "minSpreadBps", "value": 300, "reason": "r"}}).json()
+    assert body.get("data") is None and body["errors"]
+    assert _tables() == ([], [], 0)
+
+
+def test_min_spread_must_cover_each_active_markets_taker_fee_at_mid(gateway, admin, mappings):
+    before = _tables()
+    # btc-above-150k: fee rate 0.07 at a mid of 0.345 is 0.07 x 0.655 = 458.5 bps of the price.
+    result = admin(SET, input={"key": "minSpreadBps", "value": "300", "reason": "tighter"})["setConfig"]
+    assert result["__typename"] == "InvalidInputError"
+    assert result["field"] == "value"
+    assert "btc-above-150k-dec-31-2026/YES" in result["message"]
+    assert "458.50 bps" in result["message"]
+    assert _tables() == before
+
+    ok = admin(SET, input={"key": "minSpreadBps", "value": "500", "reason": "covers every fee"})["setConfig"]
+    assert ok["__typename"] == "SetConfigSuccess" and ok["entry"]["value"] == "500"
+
+    # Once the fee-charging markets are inactive, the rule no longer binds on them.
+    for slug in ("btc-above-150k-dec-31-2026", "lakeshore-mayor-2027-rivera"):
+        admin(
+            "mutation($id: Int!) { deactivateMapping(input: {id: $id}) { __typename } }", id=mappings[slug].id
+        )
+    assert admin(SET, input={"key": "minSpreadBps", "value": "300", "reason": "r"})["setConfig"][
+        "__typename"
+    ] == ("SetConfigSuccess")
+
+
+def test_the_author_is_the_token_name_and_cannot_be_supplied(gateway, admin):
+    body = admin.post(
+        'mutation { setConfig(input: {key: "mode", value: "paper", reason: "r", updatedBy: "mallory"}) '
+        "{ __typename } }"
+    ).json()
+    assert body["errors"] and _tables() == ([], [], 0)
+    admin(SET, input={"key": "mode", "value": "paper", "reason": "r"})
+    assert HedgeConfigHistory.get().changed_by == "alice"
