@@ -124,7 +124,7 @@ class RiskServices:
                 await self._run(functools.partial(snapshots.take_if_due, self._database, interval))
             except Exception:
                 log.exception("risk snapshot failed; retrying")
-            await asyncio.sleep(min(max(interval / 4, 0.25), 15))
+            await asyncio.sleep(min(max(interval / 4, 0.25), 1.0))
 
 
 def _interval() -> int:
