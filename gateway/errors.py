@@ -54,6 +54,15 @@ class NotAvailableError(UserError):
 AnyError = InvalidInputError | NotFoundError | AlreadyExistsError | FailedPreconditionError | UnavailableError
 
 
+_CODES: dict[type, str] = {
+    InvalidInputError: "INVALID_ARGUMENT",
+    NotFoundError: "NOT_FOUND",
+    AlreadyExistsError: "ALREADY_EXISTS",
+    FailedPreconditionError: "FAILED_PRECONDITION",
+    UnavailableError: "UNAVAILABLE",
+}
+
+
 def as_error(exc: HedgingError) -> AnyError:
     """The GraphQL error type for a service error (the message is safe to show: it never holds a secret)."""
     if isinstance(exc, InvalidArgument):
@@ -72,8 +81,7 @@ def as_error(exc: HedgingError) -> AnyError:
 def query_error(exc: HedgingError) -> GraphQLError:
     """A query's failure as a GraphQL error with a machine-readable code."""
     error = as_error(exc)
-    code = type(error).__name__.removesuffix("Error").upper()
-    extensions: dict[str, object] = {"code": code}
+    extensions: dict[str, object] = {"code": _CODES[type(error)]}
     if isinstance(error, InvalidInputError):
         extensions["field"] = error.field
     return GraphQLError(error.message, extensions=extensions)
