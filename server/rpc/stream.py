@@ -61,17 +61,20 @@ class EventStream:
 
     def __init__(self, feed: EventFeed, cache_size: int = 4096) -> None:
         self._feed = feed
-        # Every subscriber sends the same recent events: convert each once.
-        self._converted: OrderedDict[int, events_pb2.HedgeEvent] = OrderedDict()
+        # Every subscriber sends the same recent events: build each response once and send that one
+        # message to all (its sent_at is when it was first sent, within milliseconds of the others).
+        self._built: OrderedDict[int, pb.StreamHedgeEventsResponse] = OrderedDict()
         self._cache_size = cache_size
 
-    def _event(self, row: EventRow) -> events_pb2.HedgeEvent:
-        event = self._converted.get(row.id)
-        if event is None:
-            event = self._converted[row.id] = event_out(row)
-            if len(self._converted) > self._cache_size:
-                self._converted.popitem(last=False)
-        return event
+    def _response(self, row: EventRow) -> pb.StreamHedgeEventsResponse:
+        response = self._built.get(row.id)
+        if response is None:
+            sent = Timestamp()
+            sent.GetCurrentTime()
+            response = self._built[row.id] = pb.StreamHedgeEventsResponse(event=event_out(row), sent_at=sent)
+            if len(self._built) > self._cache_size:
+                self._built.popitem(last=False)
+        return response
 
     async def __call__(
         self, request: pb.StreamHedgeEventsRequest, context: grpc.aio.ServicerContext
@@ -99,14 +102,12 @@ class EventStream:
             raise InvalidArgument("heartbeat_seconds", f"must be from 0 to {MAX_HEARTBEAT_SECONDS}")
         heartbeat = float(request.heartbeat_seconds or DEFAULT_HEARTBEAT_SECONDS)
         async for item in self._feed.follow(after, markets, types, heartbeat_seconds=heartbeat):
-            sent = Timestamp()
-            sent.GetCurrentTime()
             if isinstance(item, Heartbeat):
-                beat_at = Timestamp()
-                beat_at.FromDatetime(item.sent_at)
+                sent = Timestamp()
+                sent.FromDatetime(item.sent_at)
                 yield pb.StreamHedgeEventsResponse(
-                    heartbeat=events_pb2.StreamHeartbeat(sent_at=beat_at, last_event_id=item.last_event_id),
+                    heartbeat=events_pb2.StreamHeartbeat(sent_at=sent, last_event_id=item.last_event_id),
                     sent_at=sent,
                 )
             else:
-                yield pb.StreamHedgeEventsResponse(event=self._event(item), sent_at=sent)
+                yield self._response(item)
