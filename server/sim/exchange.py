@@ -838,6 +838,11 @@ class Exchange:
             budget=terms.budget,
             post_only=request.post_only,
         )
+        if order.maker_address not in self._funded:
+            # A proxy / safe / deposit wallet first seen as a maker is funded like a new key's address.
+            self._funded.add(order.maker_address)
+            if self.default_collateral > 0:
+                self._ledger.move_usdc(order.maker_address, self.default_collateral)
         result = self._submit(market, order)
         if fields.signature_type != 0:
             self._funder_of[api_key.address] = order.maker_address

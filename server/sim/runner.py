@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import threading
 from dataclasses import dataclass
 from decimal import Decimal
@@ -178,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     for market in sim.exchange.markets:
         print(f"  {market.slug}: condition {market.condition_id} tick {market.tick_size}", flush=True)
     stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         stop.wait()
     except KeyboardInterrupt:
