@@ -159,13 +159,14 @@ class VenueHealth:
             f"venue unavailable for {int((now - since).total_seconds())}s: {self.last_problem}",
         )
 
-    def recovered(self, now: datetime, cooldown_seconds: int) -> bool:
-        """Whether probes have succeeded, with no refusal, for `cooldown_seconds`."""
-        return (
-            self.probe_down_since is None
-            and self.up_since is not None
-            and (now - self.up_since).total_seconds() >= cooldown_seconds
-        )
+    def recovered(self, now: datetime, cooldown_seconds: int, tripped_at: datetime | None = None) -> bool:
+        """Whether probes have succeeded, with no refusal, for `cooldown_seconds`, counted from the
+        trip at the earliest (another process may have tripped the breaker on refusals this one never
+        saw: it gives the venue the whole cool-down before letting orders through again)."""
+        if self.probe_down_since is not None or self.up_since is None:
+            return False
+        since = max(self.up_since, tripped_at) if tripped_at is not None else self.up_since
+        return (now - since).total_seconds() >= cooldown_seconds
 
     def reset(self) -> None:
         """After the breaker resets: refusals seen before it are old news."""

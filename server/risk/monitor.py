@@ -108,6 +108,8 @@ class RiskMonitor:
 
     def on_outcome(self, outcome: PostOutcome) -> None:
         """The hedger's hook: every answer (or silence) of the venue to an order."""
+        if outcome.status_code == 429:
+            return  # throttled: says nothing either way about the venue taking orders
         self.health.saw_order(breakers.venue_problem(outcome.status_code, outcome.message), utcnow())
 
     def start(self) -> None:
@@ -162,8 +164,11 @@ class RiskMonitor:
             if await self._run(functools.partial(breaker_store.trip, self._database, t, author=AUTHOR)):
                 log.warning("breaker %s tripped: %s", t.name.value, t.reason)
                 changed.append(f"tripped:{t.name.value}")
-        if not _is_active(inputs.rows, BreakerName.VENUE) and self.health.recovered(
-            now, s.venue_cooldown_seconds
+        venue_row = inputs.rows.get(BreakerName.VENUE.value)
+        if (
+            venue_row is not None
+            and venue_row.state != BreakerLevel.ACTIVE.value
+            and self.health.recovered(now, s.venue_cooldown_seconds, venue_row.tripped_at)
         ):
             reason = f"the venue has answered for {s.venue_cooldown_seconds}s"
             if await self._run(
