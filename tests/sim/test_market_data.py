@@ -82,3 +82,32 @@ def test_unknown_token_is_404(public: ClobClient) -> None:
     with pytest.raises(PolyApiException) as err:
         public.get_tick_size("456")
     assert err.value.status_code == 404 and err.value.error_msg == {"error": "market not found"}
+
+
+def test_book_mover_drifts_the_provider_book_by_ticks(sim: RunningSimulator) -> None:
+    market = market_by_slug(sim, "fed-cut")
+    before = sim.exchange.book(market.yes_token_id)
+    sim.exchange.shift_book(market.condition_id, 2)
+    after = sim.exchange.book(market.yes_token_id)
+    assert after["bids"][0] == (before["bids"][0][0] + D("0.02"), before["bids"][0][1])
+    assert after["asks"][0] == (before["asks"][0][0] + D("0.02"), before["asks"][0][1])
+    for _ in range(50):
+        sim.mover.step()
+    for m in sim.exchange.markets:
+        book = sim.exchange.book(m.yes_token_id)
+        if book["bids"] and book["asks"]:
+            assert book["bids"][0][0] < book["asks"][0][0]
+
+
+def test_server_time_clients_work(sim: RunningSimulator) -> None:
+    from py_clob_client_v2.clob_types import OrderArgsV2
+
+    from tests.sim.conftest import private_key
+
+    client = ClobClient(sim.url, CHAIN_ID, key=private_key("clocky"), use_server_time=True)
+    client.set_api_creds(client.create_or_derive_api_key())
+    market = market_by_slug(sim, "fed-cut")
+    resp = client.create_and_post_order(
+        OrderArgsV2(token_id=market.yes_token_id, price=0.5, size=5, side="BUY")
+    )
+    assert resp["status"] == "live"

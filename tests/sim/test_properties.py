@@ -169,7 +169,7 @@ def _apply(exchange: Exchange, op: Place | Cancel) -> None:
     )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ops=operations)
 def test_random_orders_and_cancels_keep_the_exchange_sound(ops: list[Place | Cancel]) -> None:
     exchange = _fresh_exchange()
