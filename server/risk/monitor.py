@@ -43,6 +43,7 @@ class Inputs:
     unknown: int
     total: Decimal
     hedges_by_status: dict[str, int]
+    market_losses: dict[str, Decimal]
 
 
 def read_inputs(database: peewee.Database, now: datetime) -> Inputs:
@@ -76,6 +77,13 @@ def read_inputs(database: peewee.Database, now: datetime) -> Inputs:
             "SELECT status, COUNT(*) FROM hedge_position GROUP BY status"
         ).fetchall()
     }
+    losses = {
+        f"{event_id}/{outcome}": Decimal(loss)
+        for event_id, outcome, loss in database.execute_sql(
+            "SELECT m.event_id, m.outcome, e.worst_case_loss FROM market_exposure e "
+            "JOIN polymarket_market_mapping m ON m.id = e.mapping_id"
+        ).fetchall()
+    }
     return Inputs(
         settings,
         rows,
@@ -85,6 +93,7 @@ def read_inputs(database: peewee.Database, now: datetime) -> Inputs:
         int(unknown_count or 0),
         RiskTotals.get_by_id(1).unhedged_exposure,
         {str(k): int(v) for k, v in by_status.items()},
+        losses,
     )
 
 
@@ -184,6 +193,8 @@ class RiskMonitor:
         m = self._metrics
         m.unhedged_exposure.set(float(inputs.total))
         m.exposure_limit.set(float(inputs.settings.max_unhedged_exposure))
+        for market, loss in inputs.market_losses.items():
+            m.market_exposure.labels(market).set(float(loss))
         for status in ("pending", "unknown", *_FINAL):
             m.hedges.labels(status).set(inputs.hedges_by_status.get(status, 0))
         m.open_hedges.labels("pending").set(inputs.hedges_by_status.get("pending", 0))

@@ -12,7 +12,7 @@ import peewee
 
 from server.store.db import is_sqlite
 from server.store.fields import utcnow
-from server.store.models import HedgeEvent
+from server.store.sql import Statement, insert, run
 
 _EVENT_LOCK = 0x4845_4447  # "HEDG"
 NOTIFY_CHANNEL = "hedge_events"
@@ -29,15 +29,15 @@ class NewEvent:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def append(database: peewee.Database, events: list[NewEvent]) -> None:
-    """Writes `events` inside the caller's transaction; call it last, just before commit."""
+def statements(database: peewee.Database, events: list[NewEvent]) -> list[Statement]:
+    """The statements that write `events`; run them last in the caller's transaction, just before
+    commit (the event lock is held from there to commit, so ids commit in order)."""
     if not events:
-        return
-    if not is_sqlite(database):
-        database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_EVENT_LOCK,))
+        return []
     now = utcnow()
-    HedgeEvent.insert_many(
-        [
+    rows: list[Statement] = [
+        insert(
+            "hedge_event",
             {
                 "event_type": e.event_type,
                 "created_at": now,
@@ -47,13 +47,23 @@ def append(database: peewee.Database, events: list[NewEvent]) -> None:
                 "hedge_id": e.hedge_id,
                 "message": e.message,
                 "data": json.dumps({k: str(v) for k, v in e.data.items()}, sort_keys=True),
-            }
-            for e in events
-        ]
-    ).execute()
-    if not is_sqlite(database):
-        # Wakes subscribers in every process; the table stays the truth.
-        database.execute_sql("SELECT pg_notify(%s, '')", (NOTIFY_CHANNEL,))
+            },
+        )
+        for e in events
+    ]
+    if is_sqlite(database):
+        return rows
+    # Wakes subscribers in every process; the table stays the truth.
+    return [
+        ("SELECT pg_advisory_xact_lock(%s)", (_EVENT_LOCK,)),
+        *rows,
+        ("SELECT pg_notify(%s, '')", (NOTIFY_CHANNEL,)),
+    ]
+
+
+def append(database: peewee.Database, events: list[NewEvent]) -> None:
+    """Writes `events` inside the caller's transaction; call it last, just before commit."""
+    run(database, statements(database, events))
 
 
 def latest_id(database: peewee.Database) -> int:

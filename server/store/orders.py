@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import peewee
 
@@ -23,11 +24,17 @@ from server.domain.hedge_result import HedgeResult, order_hedge_status, spread_c
 from server.domain.pricing import Quote
 from server.domain.types import HedgeStatus, Leg, Mode, OrderHedgeStatus, RejectReason, Side
 from server.errors import AlreadyExists, FailedPrecondition, NotFound
-from server.store import events
+from server.store import events, sql
 from server.store.db import is_sqlite
 from server.store.events import NewEvent
 from server.store.fields import utcnow
-from server.store.models import HedgePosition, MarketExposure, PolymarketMarketMapping, RiskTotals, UserOrder
+from server.store.models import (
+    BaseModel,
+    HedgePosition,
+    MarketExposure,
+    PolymarketMarketMapping,
+    UserOrder,
+)
 
 
 @dataclass(frozen=True)
@@ -125,30 +132,37 @@ class OrderStore:
     ) -> tuple[OrderWithHedges, bool]:
         """Books the order (or its rejection) once. Returns the stored order and whether this call
         created it; a replay of the same request returns the stored order, a different body under the
-        same request id raises `AlreadyExists`."""
-        existing = self.find_by_request(request.account_id, request.request_id)
-        if existing is not None:
-            return self._replay(existing, request_hash), False
+        same request id raises `AlreadyExists`.
+
+        Four round trips on PostgreSQL: BEGIN; lock the market's exposure row (reading the total and
+        any earlier order under this request id with it); every write as one batch; COMMIT."""
         try:
             with self._transaction():
                 if mapping is None or not mapping.active:
-                    order = self._insert_rejected(request, request_hash, mapping, _inactive())
+                    found = self._existing_id(request)
+                    if found is not None:
+                        raise _Replay(found)
+                    view = self._write_rejected(request, request_hash, mapping, _inactive())
                 else:
-                    position, total = self._lock_position(mapping.id)
+                    position, total, found = self._lock_position_for(mapping.id, request)
+                    if found is not None:
+                        raise _Replay(found)
                     decision = decide(position, total)
                     if isinstance(decision, Rejected):
-                        order = self._insert_rejected(request, request_hash, mapping, decision)
+                        view = self._write_rejected(request, request_hash, mapping, decision)
                     else:
-                        order = self._insert_accepted(request, request_hash, mapping, decision, sign)
-            return self._with_hedges(order), True
+                        view = self._write_accepted(request, request_hash, mapping, decision, sign)
+            return view, True
+        except _Replay as replay:
+            return self._replay(self.get(replay.order_id), request_hash), False
         except _TotalLimitReached:
             # Another process took the last headroom between our read and our reservation.
             rejected = Rejected(
                 RejectReason.TOTAL_EXPOSURE_LIMIT, "unhedged exposure would exceed maxUnhedgedExposure"
             )
             with self._transaction():
-                order = self._insert_rejected(request, request_hash, mapping, rejected)
-            return self._with_hedges(order), True
+                view = self._write_rejected(request, request_hash, mapping, rejected)
+            return view, True
         except peewee.IntegrityError:
             # A concurrent duplicate committed first: answer as a replay.
             again = self.find_by_request(request.account_id, request.request_id)
@@ -161,61 +175,81 @@ class OrderStore:
             raise AlreadyExists("request_id was already used for a different order")
         return existing
 
-    def _lock_position(self, mapping_id: int) -> tuple[Position, Decimal]:
-        query = MarketExposure.select().where(MarketExposure.mapping == mapping_id)
-        row = (query if self._sqlite else query.for_update()).get_or_none()
+    def _existing_id(self, request: OrderRequest) -> str | None:
+        row = sql.fetch_one(
+            self.db,
+            "SELECT id FROM user_order WHERE account_id = %s AND request_id = %s",
+            (request.account_id, request.request_id),
+        )
+        return str(row[0]) if row else None
+
+    def _lock_position_for(
+        self, mapping_id: int, request: OrderRequest
+    ) -> tuple[Position, Decimal, str | None]:
+        row = sql.fetch_one(
+            self.db,
+            "SELECT e.user_shares, e.hedge_yes, e.hedge_no, e.yes_reserved_for_sale, e.net_cash, "
+            "t.unhedged_exposure, "
+            "(SELECT o.id FROM user_order o WHERE o.account_id = %s AND o.request_id = %s) "
+            "FROM market_exposure e, risk_totals t WHERE e.mapping_id = %s AND t.id = 1"
+            + self._for_update(" OF e"),
+            (request.account_id, request.request_id, mapping_id),
+        )
         if row is None:
             raise FailedPrecondition(f"market mapping {mapping_id} has no exposure row")
-        total = RiskTotals.get_by_id(1).unhedged_exposure
-        return position_of(row), total
+        position = Position(*(_money(v) for v in row[:5]))
+        return position, _money(row[5]), (str(row[6]) if row[6] is not None else None)
 
-    def _insert_rejected(
+    def _lock_position(self, mapping_id: int) -> tuple[Position, Decimal]:
+        row = sql.fetch_one(
+            self.db,
+            "SELECT e.user_shares, e.hedge_yes, e.hedge_no, e.yes_reserved_for_sale, e.net_cash, "
+            "t.unhedged_exposure FROM market_exposure e, risk_totals t WHERE e.mapping_id = %s AND t.id = 1"
+            + self._for_update(" OF e"),
+            (mapping_id,),
+        )
+        if row is None:
+            raise FailedPrecondition(f"market mapping {mapping_id} has no exposure row")
+        return Position(*(_money(v) for v in row[:5])), _money(row[5])
+
+    def _for_update(self, of: str = "") -> str:
+        return "" if self._sqlite else " FOR UPDATE" + of
+
+    def _write_rejected(
         self,
         request: OrderRequest,
         request_hash: str,
         mapping: PolymarketMarketMapping | None,
         decision: Rejected,
-    ) -> UserOrder:
+    ) -> OrderWithHedges:
         now = utcnow()
-        order = UserOrder.create(
-            id=str(uuid.uuid4()),
-            account_id=request.account_id,
-            request_id=request.request_id,
-            request_hash=request_hash,
-            mapping=mapping.id if mapping is not None else None,
-            event_id=request.event_id,
-            outcome=request.outcome,
-            side=request.side.value,
-            size=request.size,
-            limit_price=request.limit_price,
-            status="rejected",
-            reject_reason=decision.reason.value,
-            message=decision.message,
-            price=None,
-            notional=None,
-            reference_price=decision.quote.reference_price if decision.quote else None,
-            hedge_fee_estimate=decision.quote.hedge_fee if decision.quote else None,
-            hedge_status=OrderHedgeStatus.NOT_ATTEMPTED.value,
-            hedged_size=Decimal(0),
-            created_at=now,
-            updated_at=now,
-        )
-        new = [_order_event("order_rejected", order, decision.message, {"reason": decision.reason.value})]
+        order = _order_values(request, request_hash, mapping, now) | {
+            "status": "rejected",
+            "reject_reason": decision.reason.value,
+            "message": decision.message,
+            "price": None,
+            "notional": None,
+            "reference_price": decision.quote.reference_price if decision.quote else None,
+            "hedge_fee_estimate": decision.quote.hedge_fee if decision.quote else None,
+            "hedge_status": OrderHedgeStatus.NOT_ATTEMPTED.value,
+            "hedged_size": Decimal(0),
+        }
+        new = [_event_for(order, "order_rejected", decision.message, {"reason": decision.reason.value})]
         if decision.reason in LIMIT_REASONS:
             new.append(
-                _order_event("limit_reached", order, decision.message, {"reason": decision.reason.value})
+                _event_for(order, "limit_reached", decision.message, {"reason": decision.reason.value})
             )
-        events.append(self.db, new)
-        return order
+        sql.run(self.db, [sql.insert("user_order", order), *events.statements(self.db, new)])
+        return OrderWithHedges(_model(UserOrder, order), [])
 
-    def _insert_accepted(
+    def _write_accepted(
         self,
         request: OrderRequest,
         request_hash: str,
         mapping: PolymarketMarketMapping,
         decision: Accepted,
         sign: Callable[[Quote], SignedIntent],
-    ) -> UserOrder:
+    ) -> OrderWithHedges:
         now = utcnow()
         q = decision.quote
         paper = decision.paper_fill
@@ -225,159 +259,117 @@ class OrderStore:
             hedge_status = OrderHedgeStatus.PAPER
         else:
             hedge_status = OrderHedgeStatus.PENDING
-        order = UserOrder.create(
-            id=str(uuid.uuid4()),
-            account_id=request.account_id,
-            request_id=request.request_id,
-            request_hash=request_hash,
-            mapping=mapping.id,
-            event_id=request.event_id,
-            outcome=request.outcome,
-            side=request.side.value,
-            size=request.size,
-            limit_price=request.limit_price,
-            status="accepted",
-            reject_reason=None,
-            message=_accepted_message(decision),
-            price=q.price,
-            notional=q.notional,
-            reference_price=q.reference_price,
-            hedge_fee_estimate=q.hedge_fee,
-            hedge_status=hedge_status.value,
-            hedged_size=paper.filled if paper is not None else Decimal(0),
-            created_at=now,
-            updated_at=now,
-        )
-        new = [_order_event("order_accepted", order, order.message, {"price": q.price, "size": q.size})]
+        order = _order_values(request, request_hash, mapping, now) | {
+            "status": "accepted",
+            "reject_reason": None,
+            "message": _accepted_message(decision),
+            "price": q.price,
+            "notional": q.notional,
+            "reference_price": q.reference_price,
+            "hedge_fee_estimate": q.hedge_fee,
+            "hedge_status": hedge_status.value,
+            "hedged_size": paper.filled if paper is not None else Decimal(0),
+        }
+        writes = [sql.insert("user_order", order)]
+        new = [_event_for(order, "order_accepted", order["message"], {"price": q.price, "size": q.size})]
+        hedges = []
         if decision.mode is not Mode.OFF:
-            hedge = self._insert_hedge(order, mapping, decision, sign, now)
+            hedge = _hedge_values(order["id"], mapping.id, decision, sign, now)
+            writes.append(sql.insert("hedge_position", hedge))
+            hedges.append(hedge)
             if paper is not None:
                 new.append(
-                    _hedge_event("hedge_paper_filled", order, hedge, "paper hedge filled in simulation")
+                    _event_for(
+                        order, "hedge_paper_filled", "paper hedge filled in simulation", {}, hedge["id"]
+                    )
                 )
             else:
                 new.append(
-                    _hedge_event("hedge_submitted", order, hedge, "hedge signed and sent to Polymarket")
+                    _event_for(
+                        order, "hedge_submitted", "hedge signed and sent to Polymarket", {}, hedge["id"]
+                    )
                 )
-        self._write_position(mapping.id, decision.after, now)
+        writes.append(self._position_statement(mapping.id, decision.after, now))
+        writes.extend(events.statements(self.db, new))
         delta = decision.total_after - decision.total_before
-        self._reserve_total(delta, decision.total_limit if delta > 0 else None)
-        events.append(self.db, new)
-        return order
+        # Last, so its row count says whether the total stayed within the limit.
+        writes.append(self._total_statement(delta, decision.total_limit if delta > 0 else None, now))
+        if sql.run(self.db, writes) != 1:
+            raise _TotalLimitReached
+        return OrderWithHedges(_model(UserOrder, order), [_model(HedgePosition, h) for h in hedges])
 
-    def _insert_hedge(
-        self,
-        order: UserOrder,
-        mapping: PolymarketMarketMapping,
-        decision: Accepted,
-        sign: Callable[[Quote], SignedIntent],
-        now: datetime,
-    ) -> HedgePosition:
-        q = decision.quote
-        paper = decision.paper_fill
-        signed = sign(q) if paper is None else None
-        if paper is not None:
-            status = HedgeStatus.PAPER if paper.filled > 0 else HedgeStatus.FAILED
-            captured = spread_captured(q.hedge.leg, q.hedge.side, q.price, paper.filled, paper.cost)
-            fill_values = {
-                "filled_size": paper.filled,
-                "fill_cost": paper.cost,
-                "fill_price": paper.cost / paper.filled if paper.filled else None,
-                "fee": paper.fee,
-                "spread_captured": captured,
-                "net_profit": captured - paper.fee,
-                "failure_reason": None if paper.filled else "no paper fill within the hedge's limit",
-                "resolved_at": now,
-            }
-        else:
-            status = HedgeStatus.PENDING
-            fill_values = {
-                "filled_size": Decimal(0),
-                "fill_cost": Decimal(0),
-                "fill_price": None,
-                "fee": Decimal(0),
-                "spread_captured": Decimal(0),
-                "net_profit": Decimal(0),
-                "failure_reason": None,
-                "resolved_at": None,
-            }
-        return HedgePosition.create(
-            id=str(uuid.uuid4()),
-            order=order.id,
-            mapping=mapping.id,
-            parent_hedge=None,
-            token_id=q.hedge.token_id,
-            leg=q.hedge.leg.value,
-            side=q.hedge.side.value,
-            size=q.size,
-            limit_price=q.hedge_limit_price,
-            quoted_price=q.reference_price,
-            user_price=q.price,
-            order_type=decision.order_type,
-            is_paper=paper is not None,
-            status=status.value,
-            venue_order_id=signed.venue_order_id if signed else None,
-            signed_order=signed.body if signed else None,
-            attempt_count=1 if signed else 0,
-            next_check_at=None,
-            created_at=now,
-            updated_at=now,
-            submitted_at=now if signed else None,
-            **fill_values,
+    def _position_statement(self, mapping_id: int, position: Position, now: datetime) -> sql.Statement:
+        return (
+            "UPDATE market_exposure SET user_shares = %s, hedge_yes = %s, hedge_no = %s, "
+            "yes_reserved_for_sale = %s, net_cash = %s, worst_case_loss = %s, updated_at = %s "
+            "WHERE mapping_id = %s",
+            (
+                position.user_shares,
+                position.hedge_yes,
+                position.hedge_no,
+                position.yes_reserved_for_sale,
+                position.net_cash,
+                position.worst_case_loss,
+                now,
+                mapping_id,
+            ),
         )
 
     def _write_position(self, mapping_id: int, position: Position, now: datetime) -> None:
-        MarketExposure.update(
-            user_shares=position.user_shares,
-            hedge_yes=position.hedge_yes,
-            hedge_no=position.hedge_no,
-            yes_reserved_for_sale=position.yes_reserved_for_sale,
-            net_cash=position.net_cash,
-            worst_case_loss=position.worst_case_loss,
-            updated_at=now,
-        ).where(MarketExposure.mapping == mapping_id).execute()
+        sql.run(self.db, [self._position_statement(mapping_id, position, now)])
 
-    def _reserve_total(self, delta: Decimal, limit: Decimal | None) -> None:
-        """Adds `delta` to total exposure. With a `limit`, the change is applied only while the total
-        stays within it, atomically (a conditional UPDATE on PostgreSQL; SQLite already holds the write
-        lock), else `_TotalLimitReached` rolls the order back."""
-        now = utcnow()
+    def _total_statement(self, delta: Decimal, limit: Decimal | None, now: datetime) -> sql.Statement:
+        """Adds `delta` to total exposure; with a `limit`, only while the total stays within it (the
+        statement then touches no row). On SQLite the arithmetic happens here, exactly, under the
+        write lock SQLite already holds: its TEXT column must not be added in SQL."""
         if self._sqlite:
-            current = RiskTotals.get_by_id(1).unhedged_exposure
+            row = sql.fetch_one(self.db, "SELECT unhedged_exposure FROM risk_totals WHERE id = 1", ())
+            assert row is not None, "risk_totals has its one row from the first migration"
+            current = _money(row[0])
+            new_total = max(current + delta, Decimal(0))
             if limit is not None and current + delta > limit:
-                raise _TotalLimitReached
-            RiskTotals.update(unhedged_exposure=current + delta, updated_at=now).where(
-                RiskTotals.id == 1
-            ).execute()
-            return
+                return ("UPDATE risk_totals SET updated_at = %s WHERE 1 = 0", (now,))
+            return (
+                "UPDATE risk_totals SET unhedged_exposure = %s, updated_at = %s WHERE id = 1",
+                (new_total, now),
+            )
         if limit is None:
-            self.db.execute_sql(
+            return (
                 "UPDATE risk_totals SET unhedged_exposure = GREATEST(unhedged_exposure + %s, 0), updated_at = %s "
                 "WHERE id = 1",
                 (delta, now),
             )
-            return
-        cursor = self.db.execute_sql(
+        return (
             "UPDATE risk_totals SET unhedged_exposure = unhedged_exposure + %s, updated_at = %s "
             "WHERE id = 1 AND unhedged_exposure + %s <= %s",
             (delta, now, delta, limit),
         )
-        if cursor.rowcount != 1:
+
+    def _reserve_total(self, delta: Decimal, limit: Decimal | None) -> None:
+        if sql.run(self.db, [self._total_statement(delta, limit, utcnow())]) != 1:
             raise _TotalLimitReached
 
     # --- hedge outcomes -------------------------------------------------------------------------------
     def record_result(self, hedge_id: str, result: HedgeResult, *, resolved: bool = False) -> OrderWithHedges:
-        """Applies a live hedge's final outcome once; a hedge already final is left as it is."""
-        mapping_id = HedgePosition.select(HedgePosition.mapping).where(HedgePosition.id == hedge_id).scalar()
-        if mapping_id is None:
-            raise NotFound(f"no hedge {hedge_id!r}")
+        """Applies a live hedge's final outcome once; a hedge already final is left as it is.
+
+        Five round trips on PostgreSQL: BEGIN; lock the market's exposure row; lock the order's hedges
+        (reading the order with them); every write as one batch; COMMIT."""
         with self._transaction():
-            position, _ = self._lock_position(mapping_id)
-            query = HedgePosition.select().where(HedgePosition.id == hedge_id)
-            hedge = (query if self._sqlite else query.for_update()).get()
+            row = sql.fetch_one(
+                self.db,
+                "SELECT e.user_shares, e.hedge_yes, e.hedge_no, e.yes_reserved_for_sale, e.net_cash, e.mapping_id "
+                "FROM market_exposure e WHERE e.mapping_id = (SELECT mapping_id FROM hedge_position WHERE id = %s)"
+                + self._for_update(),
+                (hedge_id,),
+            )
+            if row is None:
+                raise NotFound(f"no hedge {hedge_id!r}")
+            position, mapping_id = Position(*(_money(v) for v in row[:5])), int(row[5])
+            order, siblings = self._order_and_hedges_locked(hedge_id)
+            hedge = next(h for h in siblings if h.id == hedge_id)
             if not HedgeStatus(hedge.status).is_open:
-                order = UserOrder.get_by_id(hedge.order_id)
-                return self._with_hedges(order)
+                return OrderWithHedges(order, siblings)
             now = utcnow()
             leg, side = Leg(hedge.leg), Side(hedge.side)
             after = position.with_hedge_result(
@@ -385,28 +377,26 @@ class OrderStore:
             )
             captured = spread_captured(leg, side, hedge.user_price, result.filled, result.cost)
             status = result.status if result.filled == 0 else status_for_fill(hedge.size, result.filled)
-            HedgePosition.update(
-                status=status.value,
-                filled_size=result.filled,
-                fill_cost=result.cost,
-                fill_price=result.fill_price,
-                fee=result.fee,
-                spread_captured=captured,
-                net_profit=captured - result.fee,
-                failure_reason=result.failure_reason,
-                resolved_at=now,
-                updated_at=now,
-                next_check_at=None,
-            ).where(HedgePosition.id == hedge_id).execute()
-            self._write_position(mapping_id, after, now)
-            order = UserOrder.get_by_id(hedge.order_id)
-            siblings = self._with_hedges(order).hedges
+            changes = {
+                "status": status.value,
+                "filled_size": result.filled,
+                "fill_cost": result.cost,
+                "fill_price": result.fill_price,
+                "fee": result.fee,
+                "spread_captured": captured,
+                "net_profit": captured - result.fee,
+                "failure_reason": result.failure_reason,
+                "resolved_at": now,
+                "updated_at": now,
+                "next_check_at": None,
+            }
+            for name, value in changes.items():
+                setattr(hedge, name, value)
             statuses = [HedgeStatus(h.status) for h in siblings]
             filled_total = sum((h.filled_size for h in siblings), Decimal(0))
-            UserOrder.update(
-                hedge_status=order_hedge_status(statuses).value, hedged_size=filled_total, updated_at=now
-            ).where(UserOrder.id == order.id).execute()
-            self._reserve_total(after.exposure - position.exposure, None)
+            order.hedge_status = order_hedge_status(statuses).value
+            order.hedged_size = filled_total
+            order.updated_at = now
             kind = {
                 HedgeStatus.HEDGED: "hedge_filled",
                 HedgeStatus.PARTIAL: "hedge_partially_filled",
@@ -423,8 +413,37 @@ class OrderStore:
                 new.append(
                     _hedge_event("hedge_resolved", order, hedge, "unknown hedge resolved at the venue", data)
                 )
-            events.append(self.db, new)
-            return self._with_hedges(UserOrder.get_by_id(order.id))
+            assignments = ", ".join(f"{name} = %s" for name in changes)
+            sql.run(
+                self.db,
+                [
+                    (f"UPDATE hedge_position SET {assignments} WHERE id = %s", (*changes.values(), hedge_id)),
+                    (
+                        "UPDATE user_order SET hedge_status = %s, hedged_size = %s, updated_at = %s WHERE id = %s",
+                        (order.hedge_status, filled_total, now, order.id),
+                    ),
+                    self._position_statement(mapping_id, after, now),
+                    *events.statements(self.db, new),
+                    self._total_statement(after.exposure - position.exposure, None, now),
+                ],
+            )
+            return OrderWithHedges(order, siblings)
+
+    def _order_and_hedges_locked(self, hedge_id: str) -> tuple[UserOrder, list[HedgePosition]]:
+        """The order of `hedge_id` and all its hedges (oldest first), the hedges locked."""
+        hedge_columns = [f"h.{f.column_name}" for f in HedgePosition._meta.sorted_fields]
+        order_columns = [f"o.{f.column_name}" for f in UserOrder._meta.sorted_fields]
+        rows = sql.fetch_all(
+            self.db,
+            f"SELECT {', '.join(hedge_columns + order_columns)} FROM hedge_position h "
+            "JOIN user_order o ON o.id = h.order_id "
+            "WHERE h.order_id = (SELECT order_id FROM hedge_position WHERE id = %s) ORDER BY h.created_at"
+            + self._for_update(" OF h"),
+            (hedge_id,),
+        )
+        split = len(hedge_columns)
+        hedges = [_from_row(HedgePosition, r[:split]) for r in rows]
+        return _from_row(UserOrder, rows[0][split:]), hedges
 
     def mark_unknown(self, hedge_id: str, message: str, retry_in: timedelta) -> None:
         """The venue's answer was lost: keep the exposure reserved and look the order up later."""
@@ -564,6 +583,109 @@ class OrderStore:
         else:
             with self.db.atomic():
                 yield
+
+
+class _Replay(Exception):
+    def __init__(self, order_id: str) -> None:
+        self.order_id = order_id
+
+
+def _money(value: object) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _model(cls: type[BaseModel], columns: dict[str, Any]) -> Any:
+    """A model instance holding the values just written (no read back)."""
+    by_column = cls._meta.columns
+    return cls(**{by_column[name].name: value for name, value in columns.items()})
+
+
+def _from_row(cls: type[BaseModel], row: tuple[Any, ...]) -> Any:
+    fields = cls._meta.sorted_fields
+    return cls(**{f.name: f.python_value(v) for f, v in zip(fields, row, strict=True)})
+
+
+def _order_values(
+    request: OrderRequest, request_hash: str, mapping: PolymarketMarketMapping | None, now: datetime
+) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "account_id": request.account_id,
+        "request_id": request.request_id,
+        "request_hash": request_hash,
+        "mapping_id": mapping.id if mapping is not None else None,
+        "event_id": request.event_id,
+        "outcome": request.outcome,
+        "side": request.side.value,
+        "size": request.size,
+        "limit_price": request.limit_price,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _hedge_values(
+    order_id: str, mapping_id: int, decision: Accepted, sign: Callable[[Quote], SignedIntent], now: datetime
+) -> dict[str, Any]:
+    q = decision.quote
+    paper = decision.paper_fill
+    values: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "order_id": order_id,
+        "mapping_id": mapping_id,
+        "parent_hedge_id": None,
+        "token_id": q.hedge.token_id,
+        "leg": q.hedge.leg.value,
+        "side": q.hedge.side.value,
+        "size": q.size,
+        "limit_price": q.hedge_limit_price,
+        "quoted_price": q.reference_price,
+        "user_price": q.price,
+        "order_type": decision.order_type,
+        "is_paper": paper is not None,
+        "next_check_at": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    if paper is not None:
+        captured = spread_captured(q.hedge.leg, q.hedge.side, q.price, paper.filled, paper.cost)
+        return values | {
+            "status": (HedgeStatus.PAPER if paper.filled > 0 else HedgeStatus.FAILED).value,
+            "venue_order_id": None,
+            "signed_order": None,
+            "filled_size": paper.filled,
+            "fill_cost": paper.cost,
+            "fill_price": paper.cost / paper.filled if paper.filled else None,
+            "fee": paper.fee,
+            "spread_captured": captured,
+            "net_profit": captured - paper.fee,
+            "failure_reason": None if paper.filled else "no paper fill within the hedge's limit",
+            "attempt_count": 0,
+            "submitted_at": None,
+            "resolved_at": now,
+        }
+    signed = sign(q)
+    return values | {
+        "status": HedgeStatus.PENDING.value,
+        "venue_order_id": signed.venue_order_id,
+        "signed_order": signed.body,
+        "filled_size": Decimal(0),
+        "fill_cost": Decimal(0),
+        "fill_price": None,
+        "fee": Decimal(0),
+        "spread_captured": Decimal(0),
+        "net_profit": Decimal(0),
+        "failure_reason": None,
+        "attempt_count": 1,
+        "submitted_at": now,
+        "resolved_at": None,
+    }
+
+
+def _event_for(
+    order: dict[str, Any], kind: str, message: str, data: dict[str, object], hedge_id: str | None = None
+) -> NewEvent:
+    return NewEvent(kind, message, order["event_id"], order["outcome"], order["id"], hedge_id, dict(data))
 
 
 def _inactive() -> Rejected:

@@ -47,12 +47,14 @@ def create_mappings(database: peewee.Database, count: int = 6) -> list[Any]:
 def rows(
     mappings: list[Any], count: int, now: datetime, span: timedelta, seed: int = 7
 ) -> Iterator[tuple[dict, dict | None]]:
-    """(order, hedge or None) pairs created uniformly over [now - span, now)."""
+    """(order, hedge or None) pairs created uniformly over [now - span, now), oldest first (the
+    service appends rows in time order, so the table's physical order follows created_at)."""
     rng = random.Random(seed)
     micros = int(span / timedelta(microseconds=1))
-    for _ in range(count):
+    ages = sorted((rng.randrange(1, micros) for _ in range(count)), reverse=True)
+    for age in ages:
         mapping = rng.choice(mappings)
-        created = now - timedelta(microseconds=rng.randrange(1, micros))
+        created = now - timedelta(microseconds=age)
         size = Decimal(rng.randrange(5, 500))
         reference = Decimal(rng.randrange(5, 95)) * CENT
         price = min(reference + CENT * rng.randrange(1, 4), Decimal("0.99"))

@@ -89,3 +89,4 @@ def test_metrics_are_served_in_prometheus_format(live, sim):
     assert "hedging_hedge_latency_seconds_bucket" in text and "hedging_hedge_slippage_bps_bucket" in text
     assert 'hedging_breaker_state{breaker="manual"} 0.0' in text
     assert "hedging_unhedged_exposure_usdc" in text
+    assert f'hedging_market_exposure_usdc{{market="{MARKET}/YES"}}' in text

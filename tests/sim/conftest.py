@@ -17,6 +17,14 @@ from server.sim.markets import SimMarket
 from server.sim.runner import RunningSimulator, start_simulator
 
 CHAIN_ID = 137
+# Tighter than the project-wide 120 s: a simulator test that takes a minute is hung.
+SIM_TEST_TIMEOUT = 60
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("timeout") is None and "tests/sim/" in item.nodeid:
+            item.add_marker(pytest.mark.timeout(SIM_TEST_TIMEOUT))
 
 
 def private_key(name: str) -> str:
