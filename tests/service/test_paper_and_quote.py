@@ -34,7 +34,9 @@ def test_a_quote_walks_the_book_and_books_nothing(live, sim, pg_db):
     set_config(pg_db, maxSlippageBps="300")  # the second level is 1.4% above the average
     live.call(live.runtime.state.refresh())
     market = next(m for m in sim.exchange.markets if m.slug == FEE_MARKET)
-    sim.exchange.set_book(market.yes_token_id, bids=[("0.33", "1000")], asks=[("0.35", "50"), ("0.36", "1000")])
+    sim.exchange.set_book(
+        market.yes_token_id, bids=[("0.33", "1000")], asks=[("0.35", "50"), ("0.36", "1000")]
+    )
     response = live.stub.GetQuote(
         pb.GetQuoteRequest(
             account_id="u",

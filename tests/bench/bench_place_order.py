@@ -1,0 +1,261 @@
+"""PlaceOrder benchmark: latency at 1 and 32 concurrent callers and sustained orders/s, in paper and
+live mode, against PostgreSQL and the CLOB simulator, with the time split by phase and, measured in the
+same run, the floor: two INSERT+COMMIT round trips + one signing + one HTTP round trip to the simulator
++ one gRPC echo.
+
+Usage: .venv/bin/python tests/bench/bench_place_order.py [--orders-1 300] [--orders-32 3000]
+
+The server runs in this process (its phase timings are read directly); the simulator and the load
+generator run in their own processes so they do not share the server's interpreter lock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+import grpc  # noqa: E402
+import httpx  # noqa: E402
+import psycopg2  # noqa: E402
+from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
+
+from server.sim.markets import load_markets  # noqa: E402
+from server.store.db import bind, open_database  # noqa: E402
+from server.store.migrate import migrate  # noqa: E402
+from server.trading.timing import recorder  # noqa: E402
+from server.venue.order_signing import OrderSigner, new_salt  # noqa: E402
+from tests.harness import HEDGER_KEY, ServiceThread, service_settings, set_config  # noqa: E402
+from tests.pgserver import database_url, postgres_admin_url  # noqa: E402
+
+MARKETS = ["fed-cut-december-2026", "btc-above-150k-dec-31-2026", "gpt-release-q1-2027"]
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:7.2f}"
+
+
+# --- load generator (child process) -------------------------------------------------------------------
+def _load(target: str, callers: int, orders: int, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    from hedging.v1 import hedging_service_pb2 as pb
+    from hedging.v1 import hedging_service_pb2_grpc, types_pb2
+
+    async def run() -> tuple[list[float], float, int]:
+        latencies: list[float] = []
+        failures = 0
+        remaining = [orders]
+        async with grpc.aio.insecure_channel(target) as channel:
+            stub = hedging_service_pb2_grpc.HedgingServiceStub(channel)
+
+            async def caller(n: int) -> None:
+                nonlocal failures
+                while remaining[0] > 0:
+                    remaining[0] -= 1
+                    request = pb.PlaceOrderRequest(
+                        request_id=uuid.uuid4().hex,
+                        account_id=f"bench-{n}",
+                        market=types_pb2.MarketRef(
+                            event_id=MARKETS[remaining[0] % len(MARKETS)], outcome="YES"
+                        ),
+                        side=types_pb2.SIDE_BUY,
+                        size="10",
+                    )
+                    start = time.perf_counter()
+                    answer = await stub.PlaceOrder(request, timeout=30)
+                    latencies.append(time.perf_counter() - start)
+                    if answer.status != types_pb2.ORDER_STATUS_ACCEPTED:
+                        failures += 1
+
+            began = time.perf_counter()
+            await asyncio.gather(*(caller(i) for i in range(callers)))
+            return latencies, time.perf_counter() - began, failures
+
+    queue.put(asyncio.run(run()))
+
+
+def run_load(target: str, callers: int, orders: int) -> tuple[list[float], float, int]:
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_load, args=(target, callers, orders, queue))
+    child.start()
+    result = queue.get(timeout=600)
+    child.join(30)
+    return result  # type: ignore[no-any-return]
+
+
+# --- the floor ------------------------------------------------------------------------------------------
+def median_of(action: Callable[[], object], n: int = 400) -> float:
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def measure_floor(db_url: str, sim_url: str, grpc_port: int) -> dict[str, float]:
+    conn = psycopg2.connect(db_url)
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS floor_probe (id bigserial PRIMARY KEY, v text)")
+    conn.commit()
+
+    def insert_commit() -> None:
+        with conn.cursor() as cur:
+            cur.execute("INSERT INTO floor_probe (v) VALUES ('x')")
+        conn.commit()
+
+    signer = OrderSigner(HEDGER_KEY, 137)
+    market = next(m for m in load_markets() if m.slug == MARKETS[0])
+
+    def sign() -> None:
+        signer.build_market_order(
+            market.yes_token_id,
+            Decimal("6.30"),
+            "BUY",
+            Decimal("0.63"),
+            market.tick_size,
+            market.neg_risk,
+            salt=new_salt(),
+            timestamp_ms=time.time_ns() // 1_000_000,
+        )
+
+    http = httpx.Client(base_url=sim_url)
+    channel = grpc.insecure_channel(f"127.0.0.1:{grpc_port}")
+    health = health_pb2_grpc.HealthStub(channel)
+    floor = {
+        "insert_commit": median_of(insert_commit),
+        "sign": median_of(sign, 2000),
+        "http": median_of(lambda: http.get("/ok")),
+        "grpc_echo": median_of(lambda: health.Check(health_pb2.HealthCheckRequest(), timeout=5)),
+    }
+    floor["floor"] = 2 * floor["insert_commit"] + floor["sign"] + floor["http"] + floor["grpc_echo"]
+    http.close()
+    channel.close()
+    conn.close()
+    return floor
+
+
+# --- setup ------------------------------------------------------------------------------------------------
+def start_sim() -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "server.sim", "--port", "0", "--log-level", "WARNING",
+         "--default-collateral", "100000000"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "listening on" in line:
+            return process, line.strip().rsplit(" ", 1)[1]
+    raise RuntimeError("simulator did not start")
+
+
+def deepen_books(sim_url: str) -> None:
+    """Books deep enough that a run never walks past the top level."""
+    with httpx.Client(base_url=sim_url) as http:
+        for market in load_markets():
+            if market.slug in MARKETS:
+                bid, ask = market.seed_book.bids[0][0], market.seed_book.asks[0][0]
+                http.post(
+                    "/_sim/book",
+                    json={"token_id": market.yes_token_id, "bids": [[str(bid), "100000000"]],
+                          "asks": [[str(ask), "100000000"]]},
+                ).raise_for_status()  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders-1", type=int, default=300)
+    parser.add_argument("--orders-32", type=int, default=3000)
+    args = parser.parse_args()
+
+    with postgres_admin_url() as admin:
+        name = f"bench_place_order_{os.getpid()}"
+        admin_conn = psycopg2.connect(admin)
+        admin_conn.autocommit = True
+        with admin_conn.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+        db_url = database_url(admin, name)
+        sim, sim_url = start_sim()
+        service = None
+        try:
+            deepen_books(sim_url)
+            database = bind(open_database(db_url))
+            migrate(database)
+            from server.sim.runner import RunningSimulator  # noqa: F401 - the seed helper only reads markets
+            from server.store import mappings as mapping_store
+
+            for m in load_markets():
+                mapping_store.create(
+                    database,
+                    mapping_store.MappingSpec(
+                        m.slug, "YES", m.condition_id, m.yes_token_id, m.no_token_id, m.neg_risk, m.tick_size,
+                        m.min_order_size, m.fee_rate, m.fee_exponent, m.question,
+                    ),
+                    author="bench",
+                )  # fmt: skip
+            set_config(database, maxMarketExposure="1000000000", maxUnhedgedExposure="1000000000",
+                       maxSlippageBps="500")  # fmt: skip
+            service = ServiceThread(service_settings(db_url, sim_url, db_threads=8))
+            target = f"127.0.0.1:{service.port}"
+            recorder.enabled = True
+            floor = measure_floor(db_url, sim_url, service.port)
+            print("floor (medians, ms): " + ", ".join(f"{k} {ms(v).strip()}" for k, v in floor.items()))
+            print()
+            print(f"{'mode':6} {'callers':>7} {'orders':>6} {'p50 ms':>8} {'p99 ms':>8} {'orders/s':>9} "
+                  f"{'p50/floor':>9} | phase medians ms: book db sign venue rest")  # fmt: skip
+            for mode in ("paper", "live"):
+                set_config(database, mode=mode)
+                service.call(service.runtime.state.refresh())
+                run_load(target, 4, 100)  # warm-up: connections, caches
+                for callers, orders in ((1, args.orders_1), (32, args.orders_32)):
+                    recorder.reset()
+                    latencies, elapsed, failures = run_load(target, callers, orders)
+                    s = recorder.samples
+                    sign = statistics.median(s["sign"]) if s["sign"] else 0.0
+                    db = (
+                        statistics.median(s["db_place"])
+                        - sign
+                        + (statistics.median(s["db_record"]) if s["db_record"] else 0.0)
+                    )
+                    venue = statistics.median(s["venue_post"]) if s["venue_post"] else 0.0
+                    book = statistics.median(s["book"])
+                    p50 = statistics.median(latencies)
+                    rest = p50 - (db + sign + venue + book)
+                    print(
+                        f"{mode:6} {callers:7d} {len(latencies):6d} {ms(p50)} {ms(pct(latencies, 0.99))} "
+                        f"{len(latencies) / elapsed:9.0f} {p50 / floor['floor']:9.2f} | "
+                        f"{ms(book)} {ms(db)} {ms(sign)} {ms(venue)} {ms(rest)}"
+                        + (f"  ({failures} not accepted)" if failures else "")
+                    )
+        finally:
+            if service is not None:
+                service.stop()
+            sim.terminate()
+            sim.wait(10)
+            if sim.stdout is not None:
+                sim.stdout.close()
+            with admin_conn.cursor() as cur:
+                cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin_conn.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
