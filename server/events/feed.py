@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 
 import peewee
 
+from server.store import events, sql
 from server.store.db import is_sqlite
 from server.store.events import NOTIFY_CHANNEL
 from server.store.fields import utcnow
@@ -73,16 +74,20 @@ class Heartbeat:
     last_event_id: int
 
 
+_READ_AFTER = (
+    f"SELECT {', '.join(sql.columns(HedgeEvent))} FROM hedge_event WHERE id > %s ORDER BY id LIMIT %s"
+)
+
+
 def read_after(after_id: int, limit: int = PAGE_SIZE) -> list[EventRow]:
     """Stored events with an id above `after_id`, oldest first (call from a database thread)."""
-    query = HedgeEvent.select().where(HedgeEvent.id > after_id).order_by(HedgeEvent.id).limit(limit)
-    return [_row(e) for e in query]
+    rows = sql.fetch_all(HedgeEvent._meta.database, _READ_AFTER, (after_id, limit))
+    return [_row(sql.from_row(HedgeEvent, r)) for r in rows]
 
 
 def latest_id() -> int:
     """The newest stored event id, 0 for an empty log (call from a database thread)."""
-    value = HedgeEvent.select(peewee.fn.MAX(HedgeEvent.id)).scalar()
-    return int(value or 0)
+    return events.latest_id(HedgeEvent._meta.database)
 
 
 def _row(e: HedgeEvent) -> EventRow:

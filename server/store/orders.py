@@ -77,16 +77,38 @@ class OrderStore:
 
     # --- reads ---------------------------------------------------------------------------------------
     def get(self, order_id: str) -> OrderWithHedges:
-        order = UserOrder.get_or_none(UserOrder.id == order_id)
-        if order is None:
+        found = self._read_order("o.id = %s", (order_id,))
+        if found is None:
             raise NotFound(f"no order {order_id[:64]!r}")
-        return self._with_hedges(order)
+        return found
 
     def find_by_request(self, account_id: str, request_id: str) -> OrderWithHedges | None:
-        order = UserOrder.get_or_none(
-            (UserOrder.account_id == account_id) & (UserOrder.request_id == request_id)
+        return self._read_order("o.account_id = %s AND o.request_id = %s", (account_id, request_id))
+
+    def order_id_for_request(self, account_id: str, request_id: str) -> str | None:
+        """The id of the order booked under this request id, if any (one indexed lookup)."""
+        row = sql.fetch_one(
+            self.db,
+            "SELECT id FROM user_order WHERE account_id = %s AND request_id = %s",
+            (account_id, request_id),
         )
-        return self._with_hedges(order) if order is not None else None
+        return str(row[0]) if row else None
+
+    def _read_order(self, where: str, params: tuple[Any, ...]) -> OrderWithHedges | None:
+        """One order and its hedges (oldest first) in one query."""
+        order_columns = sql.columns(UserOrder, "o")
+        hedge_columns = sql.columns(HedgePosition, "h")
+        rows = sql.fetch_all(
+            self.db,
+            f"SELECT {', '.join(order_columns + hedge_columns)} FROM user_order o "
+            f"LEFT JOIN hedge_position h ON h.order_id = o.id WHERE {where} ORDER BY h.created_at",
+            params,
+        )
+        if not rows:
+            return None
+        split = len(order_columns)
+        hedges = [sql.from_row(HedgePosition, r[split:]) for r in rows if r[split] is not None]
+        return OrderWithHedges(sql.from_row(UserOrder, rows[0][:split]), hedges)
 
     def hedge(self, hedge_id: str) -> HedgePosition:
         return HedgePosition.get_by_id(hedge_id)
@@ -115,12 +137,6 @@ class OrderStore:
         )
         return list(query)
 
-    def _with_hedges(self, order: UserOrder) -> OrderWithHedges:
-        hedges = list(
-            HedgePosition.select().where(HedgePosition.order == order.id).order_by(HedgePosition.created_at)
-        )
-        return OrderWithHedges(order, hedges)
-
     # --- the order transaction -------------------------------------------------------------------------
     def place(
         self,
@@ -139,7 +155,7 @@ class OrderStore:
         try:
             with self._transaction():
                 if mapping is None or not mapping.active:
-                    found = self._existing_id(request)
+                    found = self.order_id_for_request(request.account_id, request.request_id)
                     if found is not None:
                         raise _Replay(found)
                     view = self._write_rejected(request, request_hash, mapping, _inactive())
@@ -174,14 +190,6 @@ class OrderStore:
         if existing.order.request_hash != request_hash:
             raise AlreadyExists("request_id was already used for a different order")
         return existing
-
-    def _existing_id(self, request: OrderRequest) -> str | None:
-        row = sql.fetch_one(
-            self.db,
-            "SELECT id FROM user_order WHERE account_id = %s AND request_id = %s",
-            (request.account_id, request.request_id),
-        )
-        return str(row[0]) if row else None
 
     def _lock_position_for(
         self, mapping_id: int, request: OrderRequest
@@ -431,8 +439,8 @@ class OrderStore:
 
     def _order_and_hedges_locked(self, hedge_id: str) -> tuple[UserOrder, list[HedgePosition]]:
         """The order of `hedge_id` and all its hedges (oldest first), the hedges locked."""
-        hedge_columns = [f"h.{f.column_name}" for f in HedgePosition._meta.sorted_fields]
-        order_columns = [f"o.{f.column_name}" for f in UserOrder._meta.sorted_fields]
+        hedge_columns = sql.columns(HedgePosition, "h")
+        order_columns = sql.columns(UserOrder, "o")
         rows = sql.fetch_all(
             self.db,
             f"SELECT {', '.join(hedge_columns + order_columns)} FROM hedge_position h "
@@ -442,8 +450,8 @@ class OrderStore:
             (hedge_id,),
         )
         split = len(hedge_columns)
-        hedges = [_from_row(HedgePosition, r[:split]) for r in rows]
-        return _from_row(UserOrder, rows[0][split:]), hedges
+        hedges = [sql.from_row(HedgePosition, r[:split]) for r in rows]
+        return sql.from_row(UserOrder, rows[0][split:]), hedges
 
     def mark_unknown(self, hedge_id: str, message: str, retry_in: timedelta) -> None:
         """The venue's answer was lost: keep the exposure reserved and look the order up later."""
@@ -598,11 +606,6 @@ def _model(cls: type[BaseModel], columns: dict[str, Any]) -> Any:
     """A model instance holding the values just written (no read back)."""
     by_column = cls._meta.columns
     return cls(**{by_column[name].name: value for name, value in columns.items()})
-
-
-def _from_row(cls: type[BaseModel], row: tuple[Any, ...]) -> Any:
-    fields = cls._meta.sorted_fields
-    return cls(**{f.name: f.python_value(v) for f, v in zip(fields, row, strict=True)})
 
 
 def _order_values(

@@ -73,3 +73,15 @@ def fetch_all(database: peewee.Database, text: str, params: tuple[Any, ...]) -> 
     with _driver_errors:
         cursor.execute(text.replace("%s", "?") if sqlite else text, tuple(adapt(p, sqlite) for p in params))
         return [tuple(r) for r in cursor.fetchall()]
+
+
+def columns(model: type[peewee.Model], alias: str = "") -> list[str]:
+    """The column names of `model` in field order (what `from_row` expects), optionally qualified."""
+    prefix = f"{alias}." if alias else ""
+    return [prefix + f.column_name for f in model._meta.sorted_fields]
+
+
+def from_row(model: type[peewee.Model], row: Sequence[Any]) -> Any:
+    """A `model` instance from a row selected with `columns(model)`, values converted by its fields."""
+    fields = model._meta.sorted_fields
+    return model(**{f.name: f.python_value(v) for f, v in zip(fields, row, strict=True)})

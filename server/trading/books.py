@@ -19,12 +19,18 @@ class BookCache:
         self._books: dict[str, Book] = {}
         self._inflight: dict[str, asyncio.Future[Book]] = {}
 
+    def fresh(self, token_id: str, max_age_ms: int) -> Book | None:
+        """The cached book when `get` would return it without asking the venue, else None."""
+        cached = self._books.get(token_id)
+        return cached if cached is not None and _age_ms(cached) <= max_age_ms / 2 else None
+
     async def get(self, token_id: str, max_age_ms: int) -> Book | None:
         """A book no older than half of `max_age_ms` when the venue answers, else the last one seen
         (possibly too old: the caller checks its age), else None."""
+        fresh = self.fresh(token_id, max_age_ms)
+        if fresh is not None:
+            return fresh
         cached = self._books.get(token_id)
-        if cached is not None and _age_ms(cached) <= max_age_ms / 2:
-            return cached
         try:
             return await self._fetch(token_id)
         except Unavailable as exc:

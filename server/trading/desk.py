@@ -148,15 +148,21 @@ class OrderDesk:
         if request.limit_price is not None:
             inputs.on_tick("limit_price", request.limit_price, mapping.tick_size)
         digest = request_hash(request)
-        existing = await self._run(
-            lambda: self._store.find_by_request(request.account_id, request.request_id)
-        )
-        if existing is not None:
-            replay = await self._run(lambda: self._store.place(request, digest, mapping, _never, _never_sign))
-            return Placed(replay[0], None, False)
         snapshot = self._state.current
-        with recorder.phase("book"):
-            book = await self._books.get(mapping.yes_token_id, snapshot.settings.max_book_age_ms)
+        max_age = snapshot.settings.max_book_age_ms
+        book = self._books.fresh(mapping.yes_token_id, max_age)
+        if book is None:
+            # A retry never waits on the venue: look for the booked order before fetching a book.
+            # (With a fresh book at hand the order transaction itself finds a replay.)
+            if await self._run(
+                lambda: self._store.order_id_for_request(request.account_id, request.request_id)
+            ):
+                replay = await self._run(
+                    lambda: self._store.place(request, digest, mapping, _never, _never_sign)
+                )
+                return Placed(replay[0], None, False)
+            with recorder.phase("book"):
+                book = await self._books.get(mapping.yes_token_id, max_age)
         terms = terms_of(mapping)
         market_limit = (
             mapping.exposure_limit
