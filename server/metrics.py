@@ -14,7 +14,6 @@ from typing import Any
 from wsgiref.simple_server import WSGIServer
 
 import grpc
-import httpx
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 from hedging.v1 import types_pb2
@@ -114,22 +113,11 @@ class Metrics:
             self.breaker.labels(name).set(_BREAKER_VALUE[level])
 
     # --- venue HTTP hooks -----------------------------------------------------------------------------
-    def instrument(self, client: httpx.AsyncClient) -> None:
-        """Times every request `client` sends and counts its answers by endpoint and status."""
-
-        async def on_request(request: httpx.Request) -> None:
-            request.extensions["metrics_started"] = time.perf_counter()
-
-        async def on_response(response: httpx.Response) -> None:
-            request = response.request
-            endpoint = endpoint_of(request.url.path)
-            started = request.extensions.get("metrics_started")
-            if started is not None:
-                self.venue_latency.labels(endpoint, request.method).observe(time.perf_counter() - started)
-            self.venue_responses.labels(endpoint, request.method, str(response.status_code)).inc()
-
-        client.event_hooks["request"].append(on_request)
-        client.event_hooks["response"].append(on_response)
+    def venue_answered(self, method: str, path: str, status: int, seconds: float) -> None:
+        """Times a venue request and counts its answer by endpoint and status (a venue client observer)."""
+        endpoint = endpoint_of(path)
+        self.venue_latency.labels(endpoint, method).observe(seconds)
+        self.venue_responses.labels(endpoint, method, str(status)).inc()
 
     # --- serving --------------------------------------------------------------------------------------
     def serve(self, listen: str) -> int | None:

@@ -55,8 +55,7 @@ class RiskServices:
         self.rehedger: Rehedger | None = None
         self._tasks: list[asyncio.Task[None]] = []
         if venue is not None:
-            # The client's httpx pool is private to it; its event hooks are the public way in.
-            self.metrics.instrument(venue._http)
+            venue.observe(self.metrics.venue_answered)
 
     # --- hooks for the hedger (called on the event loop) ----------------------------------------------
     def on_outcome(self, outcome: PostOutcome) -> None:

@@ -124,7 +124,8 @@ class Hedger:
             return Decimal(0), Decimal(0)
         mapping = self._mapping_of(hedge.mapping_id)
         levels: tuple[tuple[Decimal, Decimal], ...] = ((price, filled),)
-        if len(trade_ids) > 1 or cost is None:
+        fee_free = mapping.fee_rate == 0  # then the answer's own amounts are the whole truth
+        if (len(trade_ids) > 1 and not fee_free) or cost is None:
             try:
                 trades = await asyncio.gather(*(self._venue.get_trade(t) for t in trade_ids))
                 from_trades = tuple(

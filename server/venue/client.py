@@ -16,11 +16,10 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-import httpx
-
 from server.domain.book import Book, Level
 from server.errors import Unavailable
 from server.secret import Secret
+from server.venue.http import HttpClient, HttpError, HttpResponse, Observer
 from server.venue.wire import l2_headers
 
 log = logging.getLogger(__name__)
@@ -72,11 +71,16 @@ class VenueClient:
         self.base_url = base_url.rstrip("/")
         self.address = address
         self._credentials = credentials
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
-            headers={"User-Agent": "py_clob_client_v2", "Accept": "*/*", "Content-Type": "application/json"},
+        self._http = HttpClient(
+            self.base_url,
+            timeout=timeout,
+            headers={
+                "User-Agent": "py_clob_client_v2",
+                "Accept": "*/*",
+                "Accept-Encoding": "gzip, deflate",
+                "Connection": "keep-alive",
+                "Content-Type": "application/json",
+            },
         )
 
     def __repr__(self) -> str:
@@ -84,6 +88,10 @@ class VenueClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    def observe(self, observer: Observer) -> None:
+        """Calls `observer(method, path, status, seconds)` for every answer the venue gives."""
+        self._http.observe(observer)
 
     # --- public market data -------------------------------------------------------------------------
     async def get_book(self, token_id: str) -> Book:
@@ -101,9 +109,9 @@ class VenueClient:
     async def ok(self) -> bool:
         try:
             response = await self._http.get("/ok")
-        except httpx.HTTPError:
+        except HttpError:
             return False
-        return response.status_code == 200
+        return response.status == 200
 
     # --- private --------------------------------------------------------------------------------------
     async def post_order(self, body: bytes) -> PostOutcome:
@@ -112,7 +120,7 @@ class VenueClient:
             response = await self._http.post(
                 "/order", content=body, headers=self._auth("POST", "/order", body)
             )
-        except httpx.HTTPError as exc:
+        except HttpError as exc:
             return PostOutcome(PostKind.UNKNOWN, None, f"no answer from the venue ({type(exc).__name__})")
         return _classify(response)
 
@@ -121,12 +129,12 @@ class VenueClient:
         path = f"/data/order/{order_id}"
         try:
             response = await self._http.get(path, headers=self._auth("GET", path, None))
-        except httpx.HTTPError as exc:
+        except HttpError as exc:
             raise Unavailable(f"order lookup got no answer ({type(exc).__name__})") from None
-        if response.status_code == 404:
+        if response.status == 404:
             return None
-        if response.status_code != 200:
-            raise Unavailable(f"order lookup answered HTTP {response.status_code}")
+        if response.status != 200:
+            raise Unavailable(f"order lookup answered HTTP {response.status}")
         data = _json(response)
         if not isinstance(data, dict) or not data.get("id"):
             return None
@@ -146,10 +154,10 @@ class VenueClient:
             response = await self._http.get(
                 path, params={"id": trade_id, "next_cursor": "MA=="}, headers=self._auth("GET", path, None)
             )
-        except httpx.HTTPError as exc:
+        except HttpError as exc:
             raise Unavailable(f"trade lookup got no answer ({type(exc).__name__})") from None
-        if response.status_code != 200:
-            raise Unavailable(f"trade lookup answered HTTP {response.status_code}")
+        if response.status != 200:
+            raise Unavailable(f"trade lookup answered HTTP {response.status}")
         data = _json(response)
         items = data.get("data", []) if isinstance(data, dict) else []
         return next((t for t in items if isinstance(t, dict) and t.get("id") == trade_id), None)
@@ -157,10 +165,10 @@ class VenueClient:
     async def _get_json(self, path: str, params: dict[str, str] | None = None) -> Any:
         try:
             response = await self._http.get(path, params=params)
-        except httpx.HTTPError as exc:
+        except HttpError as exc:
             raise Unavailable(f"{path} got no answer from the venue ({type(exc).__name__})") from None
-        if response.status_code != 200:
-            raise Unavailable(f"{path} answered HTTP {response.status_code}: {_error_text(response)}")
+        if response.status != 200:
+            raise Unavailable(f"{path} answered HTTP {response.status}: {_error_text(response)}")
         return _json(response)
 
     def _auth(self, method: str, path: str, body: bytes | None) -> dict[str, str]:
@@ -177,8 +185,8 @@ class VenueClient:
         )
 
 
-def _classify(response: httpx.Response) -> PostOutcome:
-    status = response.status_code
+def _classify(response: HttpResponse) -> PostOutcome:
+    status = response.status
     if status == 200:
         data = _json(response)
         if not isinstance(data, dict):
@@ -208,14 +216,14 @@ def _classify(response: httpx.Response) -> PostOutcome:
     return PostOutcome(PostKind.REJECTED, status, message)
 
 
-def _json(response: httpx.Response) -> Any:
+def _json(response: HttpResponse) -> Any:
     try:
         return response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         return response.text
 
 
-def _error_text(response: httpx.Response) -> str:
+def _error_text(response: HttpResponse) -> str:
     data = _json(response)
     if isinstance(data, dict) and "error" in data:
         return str(data["error"])[:500]

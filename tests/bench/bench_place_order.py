@@ -100,6 +100,45 @@ def run_load(target: str, callers: int, orders: int) -> tuple[list[float], float
     return result  # type: ignore[no-any-return]
 
 
+# --- CPU shares -------------------------------------------------------------------------------------------
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process `pid`, all threads."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the machine so far, all cores."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values) - idle) / _TICK, sum(values) / _TICK
+
+
+class CpuShares:
+    """Who used the machine's CPU during a run: the server (this process), the simulator, and the rest
+    (PostgreSQL and the load generator), as percentages of all cores' time."""
+
+    def __init__(self, sim_pid: int) -> None:
+        self._sim_pid = sim_pid
+        self._start = (process_cpu(os.getpid()), process_cpu(sim_pid), *machine_cpu())
+
+    def shares(self) -> str:
+        server, sim, busy, total = (process_cpu(os.getpid()), process_cpu(self._sim_pid), *machine_cpu())
+        elapsed = total - self._start[3]
+        server, sim, busy = server - self._start[0], sim - self._start[1], busy - self._start[2]
+        if elapsed <= 0:
+            return ""
+        return (
+            f"cpu% server {100 * server / elapsed:3.0f} sim {100 * sim / elapsed:3.0f} "
+            f"rest {100 * (busy - server - sim) / elapsed:3.0f} idle {100 * (1 - busy / elapsed):3.0f}"
+        )
+
+
 # --- the floor ------------------------------------------------------------------------------------------
 def median_of(action: Callable[[], object], n: int = 400) -> float:
     samples = []
@@ -226,7 +265,9 @@ def main() -> int:
                 run_load(target, 4, 100)  # warm-up: connections, caches
                 for callers, orders in ((1, args.orders_1), (32, args.orders_32)):
                     recorder.reset()
+                    cpu = CpuShares(sim.pid)
                     latencies, elapsed, failures = run_load(target, callers, orders)
+                    shares = cpu.shares()
                     s = recorder.samples
                     sign = statistics.median(s["sign"]) if s["sign"] else 0.0
                     db = (
@@ -239,10 +280,13 @@ def main() -> int:
                     book = sum(s["book"]) / len(latencies)
                     p50 = statistics.median(latencies)
                     rest = p50 - (db + sign + venue + book)
+                    # Outside the desk: gRPC, the edge's checks and conversions, the caller's wait.
+                    outside = p50 - statistics.median(s["total"])
                     print(
                         f"{mode:6} {callers:7d} {len(latencies):6d} {ms(p50)} {ms(pct(latencies, 0.99))} "
                         f"{len(latencies) / elapsed:9.0f} {p50 / floor['floor']:9.2f} | "
-                        f"{ms(book)} {ms(db)} {ms(sign)} {ms(venue)} {ms(rest)}"
+                        f"{ms(book)} {ms(db)} {ms(sign)} {ms(venue)} {ms(rest)} ({ms(outside).strip()} outside the desk)"
+                        + f" | {shares}"
                         + (f"  ({failures} not accepted)" if failures else "")
                     )
         finally:
