@@ -14,6 +14,7 @@ import peewee
 
 from server.errors import InvalidArgument
 from server.store import events
+from server.store.db import write_transaction
 from server.store.events import NewEvent
 from server.store.fields import utcnow
 from server.store.models import CircuitBreaker
@@ -62,7 +63,7 @@ def resume(database: peewee.Database, reason: str, author: str) -> None:
 
 def _set(database: peewee.Database, state: str, reason: str, author: str, kind: str, message: str) -> None:
     now = utcnow()
-    with database.atomic():
+    with write_transaction(database):
         CircuitBreaker.insert(
             name=MANUAL,
             state=state,

@@ -11,6 +11,7 @@ from server.domain.types import BreakerLevel
 from server.risk import snapshots
 from server.risk.breakers import AUTO_RESET, BreakerName, Trip
 from server.store import events
+from server.store.db import write_transaction
 from server.store.events import NewEvent
 from server.store.fields import utcnow
 from server.store.models import CircuitBreaker
@@ -32,7 +33,7 @@ def trip(database: peewee.Database, tripped: Trip, *, author: str) -> bool:
     """Trips the breaker unless it is tripped already; returns whether this call tripped it. Writes
     the row, a `breaker_tripped` event and a risk snapshot in one transaction."""
     now = utcnow()
-    with database.atomic():
+    with write_transaction(database):
         _ensure_row(tripped.name)
         changed = (
             CircuitBreaker.update(
@@ -74,7 +75,7 @@ def reset(database: peewee.Database, name: BreakerName, *, reason: str, author: 
     """Resets a tripped breaker; returns whether this call reset it (False: it was not tripped).
     Writes the row and a `breaker_reset` event in one transaction."""
     now = utcnow()
-    with database.atomic():
+    with write_transaction(database):
         row = CircuitBreaker.get_or_none(CircuitBreaker.name == name.value)
         if row is None or row.state == BreakerLevel.ACTIVE.value:
             return False

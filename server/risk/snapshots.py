@@ -13,7 +13,7 @@ import peewee
 
 from server.errors import InvalidArgument
 from server.risk.exposure import ExposureView, read_in_transaction
-from server.store.db import is_sqlite
+from server.store.db import is_sqlite, write_transaction
 from server.store.fields import utcnow
 from server.store.models import RiskSnapshot
 
@@ -85,7 +85,7 @@ def write(database: peewee.Database, reason: str) -> RiskSnapshot:
 def take_if_due(database: peewee.Database, interval_seconds: int) -> RiskSnapshot | None:
     """Writes a periodic snapshot unless one was written in the last `interval_seconds`, by any
     process: servers sharing a database take turns instead of each writing its own."""
-    with database.atomic():
+    with write_transaction(database):
         if not is_sqlite(database):
             got = database.execute_sql("SELECT pg_try_advisory_xact_lock(%s)", (_SNAPSHOT_LOCK,)).fetchone()[
                 0

@@ -8,6 +8,7 @@ import peewee
 from server.domain.config_schema import KEYS, key
 from server.errors import InvalidArgument
 from server.store import events
+from server.store.db import is_sqlite, write_transaction
 from server.store.events import NewEvent
 from server.store.fields import utcnow
 from server.store.models import HedgeConfig, HedgeConfigHistory
@@ -32,9 +33,9 @@ def set_value(database: peewee.Database, name: str, text: str, *, author: str, r
     if not author:
         raise InvalidArgument("author", "is required")
     now = utcnow()
-    with database.atomic():
+    with write_transaction(database):
         query = HedgeConfig.select().where(HedgeConfig.key == name)
-        row = (query if _sqlite(database) else query.for_update()).get_or_none()
+        row = (query if is_sqlite(database) else query.for_update()).get_or_none()
         old = row.value if row is not None else None
         if row is not None and old == canonical:
             return row
@@ -91,9 +92,3 @@ def history(database: peewee.Database, name: str | None = None, limit: int = 100
             raise InvalidArgument("key", f"unknown config key {name[:64]!r}")
         query = query.where(HedgeConfigHistory.key == name)
     return list(query)
-
-
-def _sqlite(database: peewee.Database) -> bool:
-    from server.store.db import is_sqlite
-
-    return is_sqlite(database)

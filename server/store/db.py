@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -14,8 +15,24 @@ _PG_TYPES = {"MONEY": "NUMERIC", "INSTANT": "TIMESTAMPTZ"}
 _SQLITE_TYPES = {"MONEY": "TEXT", "INSTANT": "TEXT"}
 
 
+_opened: dict[str, peewee.Database] = {}
+_opened_lock = threading.Lock()
+
+
 def open_database(url: str) -> peewee.Database:
-    """Returns an unconnected database for the URL (connections are opened per thread, on use)."""
+    """The process's one database object for the URL, unconnected (each thread opens its own
+    connection on use). One object per URL matters: the models reach the database through a shared
+    proxy, so a second object bound later (the gateway beside the service in `hedging up`) would send
+    the service's model queries over another connection than its transaction's, outside it (and on
+    SQLite, into a lock the same thread holds)."""
+    with _opened_lock:
+        database = _opened.get(url)
+        if database is None:
+            database = _opened[url] = _new_database(url)
+        return database
+
+
+def _new_database(url: str) -> peewee.Database:
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         path = unquote(parts.path[1:] if parts.path.startswith("/") else parts.path)
@@ -54,3 +71,10 @@ def bind(database: peewee.Database) -> peewee.Database:
     """Points the models' proxy at `database` and returns it."""
     database_proxy.initialize(database)
     return database
+
+
+def write_transaction(database: peewee.Database) -> Any:
+    """A transaction that will write. On SQLite it takes the write lock at BEGIN (IMMEDIATE): a
+    deferred one that reads first cannot upgrade while another connection writes, and fails at once
+    instead of waiting out the busy timeout. Nested, it is a savepoint of the outer transaction."""
+    return database.atomic("IMMEDIATE") if is_sqlite(database) else database.atomic()

@@ -10,6 +10,7 @@ import peewee
 
 from server.errors import AlreadyExists, InvalidArgument, NotFound
 from server.store import events
+from server.store.db import write_transaction
 from server.store.events import NewEvent
 from server.store.fields import utcnow
 from server.store.models import MarketExposure, PolymarketMarketMapping
@@ -35,7 +36,7 @@ class MappingSpec:
 
 def create(database: peewee.Database, spec: MappingSpec, *, author: str) -> PolymarketMarketMapping:
     now = utcnow()
-    with database.atomic():
+    with write_transaction(database):
         exists = PolymarketMarketMapping.get_or_none(
             (PolymarketMarketMapping.event_id == spec.event_id)
             & (PolymarketMarketMapping.outcome == spec.outcome)
@@ -72,7 +73,7 @@ def update(
     unknown = set(venue_fields) - allowed
     if unknown:
         raise InvalidArgument(sorted(unknown)[0], "cannot be changed on a mapping")
-    with database.atomic():
+    with write_transaction(database):
         mapping = PolymarketMarketMapping.get_or_none(PolymarketMarketMapping.id == mapping_id)
         if mapping is None:
             raise NotFound(f"no mapping {mapping_id}")

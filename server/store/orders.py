@@ -25,7 +25,7 @@ from server.domain.pricing import Quote
 from server.domain.types import HedgeStatus, Leg, Mode, OrderHedgeStatus, RejectReason, Side
 from server.errors import AlreadyExists, FailedPrecondition, NotFound
 from server.store import events, sql
-from server.store.db import is_sqlite
+from server.store.db import is_sqlite, write_transaction
 from server.store.events import NewEvent
 from server.store.fields import utcnow
 from server.store.models import (
@@ -585,12 +585,8 @@ class OrderStore:
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
-        if self._sqlite:
-            with self.db.atomic("IMMEDIATE"):
-                yield
-        else:
-            with self.db.atomic():
-                yield
+        with write_transaction(self.db):
+            yield
 
 
 class _Replay(Exception):
