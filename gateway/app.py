@@ -128,6 +128,8 @@ async def start_gateway(settings: Settings) -> RunningGateway:
     if task.done() or server.should_exit:
         raise RuntimeError(f"the GraphQL gateway could not listen on {settings.gateway_listen}")
     url = f"http://{host}:{server.bound_port()}{PATH}"
+    if settings.dev_mode:
+        log.warning("development mode: anonymous callers are admins; GraphiQL is served at %s", url)
     return RunningGateway(url, server, task, database)
 
 
@@ -135,8 +137,6 @@ async def serve_gateway(settings: Settings, stop: asyncio.Event) -> None:
     """Serves until `stop` is set, then drains and closes."""
     gateway = await start_gateway(settings)
     print(f"GraphQL gateway listening on {gateway.url}", flush=True)
-    if settings.dev_mode:
-        log.warning("development mode: anonymous callers are admins; GraphiQL is served at %s", gateway.url)
     try:
         await stop.wait()
     finally:

@@ -63,10 +63,16 @@ _CODES: dict[type, str] = {
 }
 
 
+def camel_case(field: str) -> str:
+    """A field as the GraphQL schema names it (the shared store names fields in snake_case)."""
+    head, *rest = field.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
 def as_error(exc: HedgingError) -> AnyError:
     """The GraphQL error type for a service error (the message is safe to show: it never holds a secret)."""
     if isinstance(exc, InvalidArgument):
-        return InvalidInputError(message=exc.description, field=exc.field)
+        return InvalidInputError(message=exc.description, field=camel_case(exc.field))
     if isinstance(exc, NotFound):
         return NotFoundError(message=str(exc))
     if isinstance(exc, AlreadyExists):

@@ -98,7 +98,7 @@ async def check_min_spread(
         if spread_bps < needed:
             shown = needed.quantize(Decimal("0.01"), rounding=ROUND_CEILING)
             raise InvalidArgument(
-                "value",
+                "minSpreadBps",
                 f"minSpreadBps {spread_bps} does not cover the taker fee of {m.event_id}/{m.outcome}: "
                 f"{shown} bps at mid {mid}",
             )

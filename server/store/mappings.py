@@ -43,6 +43,7 @@ def create(database: peewee.Database, spec: MappingSpec, *, author: str) -> Poly
         )
         if exists is not None:
             raise AlreadyExists(f"{spec.event_id}/{spec.outcome} is already mapped (mapping {exists.id})")
+        _refuse_shared_token(spec.yes_token_id, None)
         mapping = PolymarketMarketMapping.create(**vars(spec), active=True, created_at=now, updated_at=now)
         MarketExposure.create(
             mapping=mapping.id,
@@ -79,6 +80,8 @@ def update(
             raise NotFound(f"no mapping {mapping_id}")
         changes: dict[str, object] = dict(venue_fields)
         if active is not None:
+            if active and not mapping.active:
+                _refuse_shared_token(mapping.yes_token_id, mapping.id)
             changes["active"] = active
         if exposure_limit is not None:
             if not exposure_limit.is_finite() or exposure_limit < 0:
@@ -94,6 +97,22 @@ def update(
         what = ", ".join(f"{k}={v}" for k, v in changes.items() if k != "updated_at")
         events.append(database, [_event(mapping, f"mapping changed by {author}: {what}", author)])
     return mapping
+
+
+def _refuse_shared_token(token_id: str, mapping_id: int | None) -> None:
+    """One venue token stands for at most one active market (migration 0003 enforces it as well):
+    otherwise each mapping would get its own exposure limit on one venue position."""
+    query = PolymarketMarketMapping.select().where(
+        (PolymarketMarketMapping.yes_token_id == token_id) & (PolymarketMarketMapping.active == True)  # noqa: E712
+    )
+    if mapping_id is not None:
+        query = query.where(PolymarketMarketMapping.id != mapping_id)
+    other = query.first()
+    if other is not None:
+        raise AlreadyExists(
+            f"the venue token is already the active market {other.event_id}/{other.outcome} "
+            f"(mapping {other.id}); deactivate that mapping first"
+        )
 
 
 def _event(mapping: PolymarketMarketMapping, message: str, author: str) -> NewEvent:

@@ -124,7 +124,7 @@ def test_min_spread_must_cover_each_active_markets_taker_fee_at_mid(gateway, adm
     # btc-above-150k: fee rate 0.07 at a mid of 0.345 is 0.07 x 0.655 = 458.5 bps of the price.
     result = admin(SET, input={"key": "minSpreadBps", "value": "300", "reason": "tighter"})["setConfig"]
     assert result["__typename"] == "InvalidInputError"
-    assert result["field"] == "value"
+    assert result["field"] == "minSpreadBps"
     assert "btc-above-150k-dec-31-2026/YES" in result["message"]
     assert "458.50 bps" in result["message"]
     assert _tables() == before
