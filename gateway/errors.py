@@ -46,11 +46,6 @@ class UnavailableError(UserError):
     pass
 
 
-@strawberry.type(description="The service cannot do this yet (the machinery is not deployed).")
-class NotAvailableError(UserError):
-    pass
-
-
 AnyError = InvalidInputError | NotFoundError | AlreadyExistsError | FailedPreconditionError | UnavailableError
 
 

@@ -24,7 +24,6 @@ from gateway.errors import (
     AnyError,
     FailedPreconditionError,
     InvalidInputError,
-    NotAvailableError,
     NotFoundError,
     UnavailableError,
     UserError,
@@ -53,8 +52,7 @@ from gateway.types import (
     TimeRangeInput,
 )
 from server.domain.config_schema import KEYS, key
-from server.domain.types import HedgeStatus
-from server.errors import FailedPrecondition, HedgingError, InvalidArgument, NotFound
+from server.errors import HedgingError, InvalidArgument, NotFound
 from server.store import config as config_store
 from server.store import mappings as mapping_store
 from server.store.fields import utcnow
@@ -67,6 +65,7 @@ from server.store.models import (
 from server.store.models import (
     RiskSnapshot as RiskSnapshotRow,
 )
+from server.store.orders import OrderStore
 
 MAX_DEPTH = 5  # counted from 0: the deepest useful query (orders > edges > node > hedges > id) is 4
 MAX_ALIASES = 15
@@ -320,9 +319,7 @@ class RetryHedgeSuccess:
 SetConfigResult = Annotated[SetConfigSuccess | AnyError, strawberry.union("SetConfigResult")]
 BreakersResult = Annotated[BreakersSuccess | AnyError, strawberry.union("BreakersResult")]
 MappingResult = Annotated[MappingSuccess | AnyError, strawberry.union("MappingResult")]
-RetryHedgeResult = Annotated[
-    RetryHedgeSuccess | NotAvailableError | AnyError, strawberry.union("RetryHedgeResult")
-]
+RetryHedgeResult = Annotated[RetryHedgeSuccess | AnyError, strawberry.union("RetryHedgeResult")]
 
 
 @strawberry.type
@@ -436,27 +433,27 @@ class Mutation:
 
     @strawberry.mutation(
         permission_classes=[IsAdmin],
-        description="Re-hedges the unhedged residual of a failed or partial hedge.",
+        description="Asks for the unhedged residual of a failed or partial live hedge to be re-hedged; "
+        "records who asked and why. A server's re-hedger signs and posts it as a new hedge (parentHedgeId "
+        "= this hedge) once trading is live and not halted and the book can fill it within the hedge's "
+        "limit price, even when rehedgeEnabled is off or its attempts are used up. Asking again while "
+        "the request is pending keeps the first request.",
     )
     async def retry_hedge(self, info: Info, input: RetryHedgeInput) -> RetryHedgeResult:
         ctx = info.context
+        database = ctx.resources.database
+        author = ctx.author
         try:
             hedge_id = input.id.strip()
             if not hedge_id:
                 raise InvalidArgument("id", "is required")
-            if not input.reason.strip():
-                raise InvalidArgument("reason", "is required: say why")
-            hedge = await ctx.run(lambda: HedgePosition.get_or_none(HedgePosition.id == hedge_id))
-            if hedge is None:
-                raise NotFound(f"no hedge {hedge_id[:64]!r}")
-            if hedge.status not in (HedgeStatus.FAILED.value, HedgeStatus.PARTIAL.value) or hedge.is_paper:
-                raise FailedPrecondition(
-                    f"hedge is {hedge.status}: only a failed or partial live hedge is retried"
-                )
+            # The gateway holds no signing key: it records the request; a server signs and posts.
+            hedge = await ctx.run(
+                lambda: OrderStore(database).request_rehedge(hedge_id, author, input.reason)
+            )
         except HedgingError as exc:
             return as_error(exc)
-        # The re-hedge machinery (a new audited intent continuing this hedge) is not deployed yet.
-        return NotAvailableError(message="re-hedging is not available in this deployment; nothing was sent")
+        return RetryHedgeSuccess(hedge=Hedge.of(hedge))
 
 
 async def _breakers_change(info: Info, change: object, reason: str) -> BreakersResult:
@@ -539,7 +536,6 @@ def build_schema(*, dev_mode: bool) -> strawberry.Schema:
             AlreadyExistsError,
             FailedPreconditionError,
             UnavailableError,
-            NotAvailableError,
         ],
         extensions=extensions,  # type: ignore[arg-type]
         config=StrawberryConfig(scalar_map={Decimal: DECIMAL_SCALAR}),

@@ -137,6 +137,12 @@ class Hedge:
     updated_at: datetime
     submitted_at: datetime | None
     resolved_at: datetime | None
+    rehedge_requested_at: datetime | None = strawberry.field(
+        description="When a person asked to re-hedge this hedge's residual (retryHedge); its re-hedge "
+        "is the hedge whose parentHedgeId is this one."
+    )
+    rehedge_requested_by: str | None = strawberry.field(description="The admin who asked (retryHedge).")
+    rehedge_request_reason: str | None = strawberry.field(description="Why they asked.")
 
     @classmethod
     def of(cls, h: HedgePosition) -> Hedge:
@@ -168,6 +174,9 @@ class Hedge:
             updated_at=h.updated_at,
             submitted_at=h.submitted_at,
             resolved_at=h.resolved_at,
+            rehedge_requested_at=h.rehedge_requested_at,
+            rehedge_requested_by=h.rehedge_requested_by,
+            rehedge_request_reason=h.rehedge_request_reason,
         )
 
 

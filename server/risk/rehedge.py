@@ -3,6 +3,13 @@ when `rehedgeEnabled`, at most `rehedgeMaxAttempts` times per order (counting re
 `rehedgeBackoffSeconds` doubled per attempt, and only when the current book can fill the residual
 within the original hedge's limit price.
 
+A hedge a person asked to re-hedge (the gateway's `retryHedge` records the request with
+`OrderStore.request_rehedge`; the gateway has no key and posts nothing) is retried here even when
+`rehedgeEnabled` is off, its attempts are used up or its back-off is not over: a person decided. The
+rest still holds for it: only in mode `live`, never while HALTED, and only when the book can fill the
+residual within the limit price; until then the request waits, whatever its age. Its re-hedge row
+consumes it (the parent has a child and is no longer a candidate).
+
 Each attempt is a new hedge row (its `parent_hedge_id` is the hedge it continues), recorded and signed
 in one transaction by `OrderStore.create_rehedge` before it is posted, then posted by the Hedger: the
 same exactly-once path as an order's first hedge (a crash after the commit leaves a PENDING hedge the
@@ -91,17 +98,20 @@ class Rehedger:
         """One pass; returns how many re-hedges were posted."""
         snapshot = self._state.current
         s = snapshot.settings
-        if not s.rehedge_enabled or s.mode != "live" or snapshot.breaker is BreakerLevel.HALTED:
+        if s.mode != "live" or snapshot.breaker is BreakerLevel.HALTED:
             return 0
         if self._signer is None:
             return 0
-        since = utcnow() - LOOKBACK
-        candidates: list[HedgePosition] = await self._run(lambda: self._store.rehedge_candidates(since=since))
+        since, automatic = utcnow() - LOOKBACK, s.rehedge_enabled
+        candidates: list[HedgePosition] = await self._run(
+            lambda: self._store.rehedge_candidates(since=since, automatic=automatic)
+        )
         posted = 0
         for parent in candidates:
+            requested = parent.rehedge_requested_at is not None
             attempt = await self._run(functools.partial(self._store.attempt_of, parent))
             resolved = parent.resolved_at or parent.updated_at
-            if not due(
+            if not requested and not due(
                 attempt,
                 (utcnow() - resolved).total_seconds(),
                 s.rehedge_max_attempts,
@@ -119,7 +129,18 @@ class Rehedger:
             )
             if child is None:
                 continue
-            log.info("re-hedging %s of hedge %s (attempt %d)", child.size, parent.id, attempt + 1)
+            if requested:
+                log.info(
+                    "re-hedging %s of hedge %s (attempt %d) as %s requested at %s: %r",
+                    child.size,
+                    parent.id,
+                    attempt + 1,
+                    parent.rehedge_requested_by,
+                    parent.rehedge_requested_at,
+                    parent.rehedge_request_reason,
+                )
+            else:
+                log.info("re-hedging %s of hedge %s (attempt %d)", child.size, parent.id, attempt + 1)
             await self._hedger.submit(child)
             posted += 1
         return posted

@@ -112,6 +112,10 @@ class HedgePosition(BaseModel):
     updated_at = InstantField()
     submitted_at = InstantField(null=True)
     resolved_at = InstantField(null=True)
+    # A person's request to re-hedge this hedge's residual (migration 0002); kept once consumed.
+    rehedge_requested_at = InstantField(null=True)
+    rehedge_requested_by = peewee.TextField(null=True)
+    rehedge_request_reason = peewee.TextField(null=True)
 
 
 class MarketExposure(BaseModel):

@@ -23,7 +23,7 @@ from server.domain.exposure import Position
 from server.domain.hedge_result import HedgeResult, order_hedge_status, spread_captured, status_for_fill
 from server.domain.pricing import Quote
 from server.domain.types import HedgeStatus, Leg, Mode, OrderHedgeStatus, RejectReason, Side
-from server.errors import AlreadyExists, FailedPrecondition, NotFound
+from server.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from server.store import events, sql
 from server.store.db import is_sqlite, write_transaction
 from server.store.events import NewEvent
@@ -480,23 +480,88 @@ class OrderStore:
         ).where(HedgePosition.id == hedge_id).execute()
 
     # --- re-hedges of unhedged residuals ---------------------------------------------------------------
-    def rehedge_candidates(self, *, since: datetime, limit: int = 50) -> list[HedgePosition]:
-        """Live hedges created after `since` that ended FAILED or PARTIAL and have no re-hedge yet,
-        oldest outcome first. The caller decides on attempts, back-off and the book."""
+    def rehedge_candidates(
+        self, *, since: datetime, limit: int = 50, automatic: bool = True
+    ) -> list[HedgePosition]:
+        """Live hedges that ended FAILED or PARTIAL and have no re-hedge yet: first those a person asked
+        to re-hedge (`request_rehedge`), whatever their age, oldest request first; then, when
+        `automatic`, those created after `since`, oldest outcome first. At most `limit` of each kind, so
+        requests the book cannot fill yet never crowd out the rest. The caller decides on attempts,
+        back-off and the book."""
         child = HedgePosition.alias("child")
         has_child = child.select(child.id).where(child.parent_hedge == HedgePosition.id)
-        query = (
+        open_residual = (
+            (HedgePosition.is_paper == False)  # noqa: E712 - peewee expression
+            & (HedgePosition.status.in_([HedgeStatus.FAILED.value, HedgeStatus.PARTIAL.value]))
+            & ~peewee.fn.EXISTS(has_child)
+        )
+        requested = list(
             HedgePosition.select()
-            .where(
-                (HedgePosition.is_paper == False)  # noqa: E712 - peewee expression
-                & (HedgePosition.status.in_([HedgeStatus.FAILED.value, HedgeStatus.PARTIAL.value]))
-                & (HedgePosition.created_at >= since)
-                & ~peewee.fn.EXISTS(has_child)
-            )
+            .where(open_residual & HedgePosition.rehedge_requested_at.is_null(False))
+            .order_by(HedgePosition.rehedge_requested_at)
+            .limit(limit)
+        )
+        if not automatic:
+            return requested
+        found = {h.id for h in requested}
+        recent = (
+            HedgePosition.select()
+            .where(open_residual & (HedgePosition.created_at >= since))
             .order_by(HedgePosition.resolved_at)
             .limit(limit)
         )
-        return list(query)
+        return requested + [h for h in recent if h.id not in found]
+
+    def request_rehedge(self, hedge_id: str, author: str, reason: str) -> HedgePosition:
+        """Records a person's request to re-hedge the residual of a FAILED or PARTIAL live hedge that
+        has no re-hedge yet; the re-hedger of a server process posts it (this signs and sends
+        nothing). Raises `NotFound`, or `FailedPrecondition` for a paper hedge, any other status, or a
+        hedge already re-hedged (retry its re-hedge instead). Asking again while a request is pending
+        changes nothing and returns the hedge with the first request (its time, author and reason):
+        the first person's decision is the one on record. Returns the hedge as stored."""
+        reason, longest = (reason or "").strip(), 500  # as for config changes and halts
+        if not reason:
+            raise InvalidArgument("reason", "is required: say why")
+        if len(reason) > longest:
+            raise InvalidArgument("reason", f"must be at most {longest} characters")
+        if not author or len(author) > 128:
+            raise InvalidArgument("author", "is required (at most 128 characters)")
+        with self._transaction():
+            query = HedgePosition.select().where(HedgePosition.id == hedge_id)
+            hedge = (query if self._sqlite else query.for_update()).get_or_none()
+            if hedge is None:
+                raise NotFound(f"no hedge {hedge_id[:64]!r}")
+            if hedge.is_paper:
+                raise FailedPrecondition("hedge is a paper hedge: only a live hedge is re-hedged")
+            if hedge.status not in (HedgeStatus.FAILED.value, HedgeStatus.PARTIAL.value):
+                raise FailedPrecondition(
+                    f"hedge is {hedge.status}: only a failed or partial live hedge is re-hedged"
+                )
+            child_id = (
+                HedgePosition.select(HedgePosition.id)
+                .where(HedgePosition.parent_hedge == hedge.id)
+                .order_by(HedgePosition.created_at)
+                .scalar()
+            )
+            if child_id is not None:
+                raise FailedPrecondition(
+                    f"hedge was already re-hedged as hedge {child_id}; retry that one if it did not fill"
+                )
+            if hedge.size - hedge.filled_size <= 0:
+                raise FailedPrecondition("hedge has no unhedged residual left")
+            if hedge.rehedge_requested_at is not None:
+                return hedge
+            now = utcnow()
+            changes = {
+                "rehedge_requested_at": now,
+                "rehedge_requested_by": author,
+                "rehedge_request_reason": reason,
+                "updated_at": now,
+            }
+            HedgePosition.update(**changes).where(HedgePosition.id == hedge.id).execute()
+            for name, value in changes.items():
+                setattr(hedge, name, value)
+            return hedge
 
     def attempt_of(self, hedge: HedgePosition) -> int:
         """1 for an order's first hedge, 2 for its first re-hedge, and so on."""
@@ -569,6 +634,11 @@ class OrderStore:
             UserOrder.update(hedge_status=OrderHedgeStatus.PENDING.value, updated_at=now).where(
                 UserOrder.id == order.id
             ).execute()
+            data: dict[str, object] = {"parent_hedge_id": parent.id, "size": residual}
+            requested = ""
+            if parent.rehedge_requested_at is not None:
+                requested = f" (requested by {parent.rehedge_requested_by})"
+                data["requested_by"] = parent.rehedge_requested_by or ""
             events.append(
                 self.db,
                 [
@@ -576,8 +646,8 @@ class OrderStore:
                         "hedge_submitted",
                         order,
                         child,
-                        f"re-hedge of {residual} unhedged shares signed and sent to Polymarket",
-                        {"parent_hedge_id": parent.id, "size": residual},
+                        f"re-hedge of {residual} unhedged shares{requested} signed and sent to Polymarket",
+                        data,
                     )
                 ],
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from decimal import Decimal
 
@@ -9,8 +10,10 @@ import pytest
 
 from hedging.v1 import hedging_service_pb2 as pb
 from hedging.v1 import types_pb2
-from server.store.models import HedgeEvent, MarketExposure, PolymarketMarketMapping
+from server.domain.types import BreakerLevel
+from server.store.models import HedgeEvent, HedgePosition, MarketExposure, PolymarketMarketMapping, UserOrder
 from tests.gateway.conftest import wait_for
+from tests.harness import hedger_address, set_config, wait_until
 
 CREATE = """
 mutation Create($input: CreateMappingInput!) {
@@ -206,15 +209,32 @@ def test_halt_stops_orders_on_the_running_server_and_resume_lifts_it(live, admin
     wait_for(lambda: _order(live.stub, slug).status == types_pb2.ORDER_STATUS_ACCEPTED, timeout=1.0)
 
 
-def test_retry_hedge_answers_with_typed_errors(live, admin, sim):
-    retry = 'mutation($id: String!) { retryHedge(input: {id: $id, reason: "retry"}) { __typename ... on UserError { message } } }'
-    assert admin(retry, id="no-such-hedge")["retryHedge"]["__typename"] == "NotFoundError"
+RETRY = """
+mutation Retry($id: String!, $reason: String!) {
+  retryHedge(input: {id: $id, reason: $reason}) {
+    __typename
+    ... on RetryHedgeSuccess { hedge { id status parentHedgeId rehedgeRequestedAt rehedgeRequestedBy
+                                       rehedgeRequestReason } }
+    ... on UserError { message }
+    ... on InvalidInputError { field }
+  }
+}
+"""
+THIN = "gpt-release-q1-2027"
 
-    placed = _order(live.stub, "fed-cut-december-2026")
-    hedge = live.stub.GetOrder(pb.GetOrderRequest(order_id=placed.order_id), timeout=5).hedges[0]
-    assert admin(retry, id=hedge.hedge_id)["retryHedge"]["__typename"] == "FailedPreconditionError"
 
-    thin = _market(sim, "gpt-release-q1-2027")
+def _retry(admin, hedge_id: str, reason: str = "INC-7: book refilled") -> dict:
+    return admin(RETRY, id=hedge_id, reason=reason)["retryHedge"]
+
+
+def _rehedging_off(live, pg_db) -> None:
+    set_config(pg_db, rehedgeEnabled="false")
+    wait_until(lambda: not live.runtime.state.current.settings.rehedge_enabled)
+
+
+def _failed_on_a_thin_book(live, sim) -> tuple[str, object]:
+    """A live FOK hedge the venue killed: quoted on a deep book, posted into one that had thinned."""
+    thin = _market(sim, THIN)
     live.stub.GetQuote(
         pb.GetQuoteRequest(
             account_id="u",
@@ -227,9 +247,120 @@ def test_retry_hedge_answers_with_typed_errors(live, admin, sim):
     sim.exchange.set_book(thin.yes_token_id, bids=[("0.71", "600")], asks=[("0.73", "40")])
     failed = _order(live.stub, thin.slug, "100")
     assert failed.hedge_status == types_pb2.HEDGE_STATUS_UNHEDGED
-    failed_hedge = live.stub.GetOrder(pb.GetOrderRequest(order_id=failed.order_id), timeout=5).hedges[0]
-    posts = len(sim.exchange.orders())
-    result = admin(retry, id=failed_hedge.hedge_id)["retryHedge"]
-    assert result["__typename"] in ("NotAvailableError", "RetryHedgeSuccess")
-    if result["__typename"] == "NotAvailableError":
-        assert len(sim.exchange.orders()) == posts
+    hedge = live.stub.GetOrder(pb.GetOrderRequest(order_id=failed.order_id), timeout=5).hedges[0]
+    assert HedgePosition.get_by_id(hedge.hedge_id).status == "failed"
+    return hedge.hedge_id, thin
+
+
+def _refill(sim, thin) -> None:
+    sim.exchange.set_book(thin.yes_token_id, bids=[("0.71", "600")], asks=[("0.73", "650"), ("0.74", "975")])
+
+
+def _hedger_orders(sim) -> set[str]:
+    return {str(o["id"]) for o in sim.exchange.orders(hedger_address())}
+
+
+def _filled_child(parent_id: str) -> HedgePosition | None:
+    child = HedgePosition.get_or_none(HedgePosition.parent_hedge == parent_id)
+    return child if child is not None and child.status == "hedged" else None
+
+
+def test_retry_hedge_answers_with_typed_errors(live, admin, sim, pg_db):
+    _rehedging_off(live, pg_db)
+    assert _retry(admin, "no-such-hedge")["__typename"] == "NotFoundError"
+    assert _retry(admin, "  ") == {"__typename": "InvalidInputError", "message": "is required", "field": "id"}
+
+    placed = _order(live.stub, "fed-cut-december-2026")
+    hedged = live.stub.GetOrder(pb.GetOrderRequest(order_id=placed.order_id), timeout=5).hedges[0]
+    refused = _retry(admin, hedged.hedge_id)
+    assert refused["__typename"] == "FailedPreconditionError" and "hedged" in refused["message"]
+
+    failed_id, _ = _failed_on_a_thin_book(live, sim)
+    blank = _retry(admin, failed_id, reason="   ")
+    assert (blank["__typename"], blank["field"]) == ("InvalidInputError", "reason")
+    assert _retry(admin, failed_id, reason="x" * 501)["field"] == "reason"
+
+    set_config(pg_db, mode="paper")
+    wait_until(lambda: live.runtime.state.current.settings.mode == "paper")
+    paper = _order(live.stub, "fed-cut-december-2026")
+    paper_hedge = live.stub.GetOrder(pb.GetOrderRequest(order_id=paper.order_id), timeout=5).hedges[0]
+    assert HedgePosition.get_by_id(paper_hedge.hedge_id).is_paper
+    refused = _retry(admin, paper_hedge.hedge_id)
+    assert refused["__typename"] == "FailedPreconditionError" and "paper" in refused["message"]
+
+    # Every refusal changed nothing.
+    assert HedgePosition.select().where(HedgePosition.rehedge_requested_at.is_null(False)).count() == 0
+    assert HedgePosition.select().where(HedgePosition.parent_hedge.is_null(False)).count() == 0
+
+
+def test_retry_hedge_re_hedges_a_failed_hedge_once_the_book_allows(live, admin, sim, pg_db, caplog):
+    caplog.set_level(logging.INFO, logger="server.risk.rehedge")
+    _rehedging_off(live, pg_db)
+    failed_id, thin = _failed_on_a_thin_book(live, sim)
+    _refill(sim, thin)
+    rehedger = live.runtime.services.rehedger
+    # rehedgeEnabled is off: the refilled book alone re-hedges nothing.
+    assert live.call(rehedger.run_once()) == 0
+    assert HedgePosition.select().count() == 1
+    before = _hedger_orders(sim)
+
+    answer = _retry(admin, failed_id)
+    assert answer["__typename"] == "RetryHedgeSuccess", answer
+    hedge = answer["hedge"]
+    assert (hedge["id"], hedge["status"]) == (failed_id, "FAILED")
+    assert (hedge["rehedgeRequestedBy"], hedge["rehedgeRequestReason"]) == ("alice", "INC-7: book refilled")
+    assert hedge["rehedgeRequestedAt"]
+
+    child = wait_until(lambda: _filled_child(failed_id), timeout=15, message="the requested re-hedge")
+    parent = HedgePosition.get_by_id(failed_id)
+    assert child.size == parent.size - parent.filled_size and child.limit_price == parent.limit_price
+    assert UserOrder.get_by_id(parent.order_id).hedge_status == "hedged"
+    # Signed and posted by the server, once: exactly one new venue order, the re-hedge's.
+    assert _hedger_orders(sim) - before == {child.venue_order_id}
+    assert sim.exchange.post_count(child.venue_order_id) == 1
+    assert (parent.rehedge_requested_by, parent.rehedge_request_reason) == ("alice", "INC-7: book refilled")
+    assert "as alice requested at" in caplog.text
+
+    # The parent is re-hedged: a second request is refused and creates nothing.
+    again = _retry(admin, failed_id, reason="once more")
+    assert again["__typename"] == "FailedPreconditionError" and child.id in again["message"]
+    assert _retry(admin, child.id)["__typename"] == "FailedPreconditionError"  # HEDGED
+    assert HedgePosition.select().count() == 2
+    assert _hedger_orders(sim) - before == {child.venue_order_id}
+    stored = HedgePosition.get_by_id(failed_id)
+    assert (stored.rehedge_requested_by, stored.rehedge_request_reason) == ("alice", "INC-7: book refilled")
+
+    # The hedges query shows the request and the re-hedge continuing it.
+    listed = admin(
+        "query($order: String) { hedges(filter: {orderId: $order}) { edges { node { id parentHedgeId "
+        "status rehedgeRequestedBy } } } }",
+        order=parent.order_id,
+    )["hedges"]["edges"]
+    assert {
+        (e["node"]["id"], e["node"]["parentHedgeId"], e["node"]["status"], e["node"]["rehedgeRequestedBy"])
+        for e in listed
+    } == {
+        (failed_id, None, "FAILED", "alice"),
+        (child.id, failed_id, "HEDGED", None),
+    }
+
+
+def test_a_retry_asked_for_while_halted_is_posted_only_after_resume(live, admin, sim, pg_db):
+    _rehedging_off(live, pg_db)
+    failed_id, thin = _failed_on_a_thin_book(live, sim)
+    _refill(sim, thin)
+    halted = admin('mutation { halt(input: {reason: "INC-8"}) { __typename } }')["halt"]
+    assert halted["__typename"] == "BreakersSuccess"
+    wait_until(lambda: live.runtime.state.current.breaker is BreakerLevel.HALTED, message="the halt")
+    before = _hedger_orders(sim)
+
+    assert _retry(admin, failed_id)["__typename"] == "RetryHedgeSuccess"
+    # Halted: the request is on record, but a re-hedger pass posts nothing.
+    assert live.call(live.runtime.services.rehedger.run_once()) == 0
+    assert HedgePosition.get_or_none(HedgePosition.parent_hedge == failed_id) is None
+    assert _hedger_orders(sim) == before
+
+    admin('mutation { resume(input: {reason: "INC-8 resolved"}) { __typename } }')
+    child = wait_until(lambda: _filled_child(failed_id), timeout=15, message="the re-hedge after resume")
+    assert _hedger_orders(sim) - before == {child.venue_order_id}
+    assert sim.exchange.post_count(child.venue_order_id) == 1

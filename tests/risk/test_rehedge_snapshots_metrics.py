@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import uuid
+from collections.abc import Iterator
 from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import httpx
+import peewee
+import pytest
 
 from hedging.v1 import types_pb2
+from server.errors import FailedPrecondition, InvalidArgument, NotFound
 from server.risk import snapshots
+from server.store import mappings as mapping_store
+from server.store.db import bind, open_database
 from server.store.fields import utcnow
+from server.store.migrate import migrate
 from server.store.models import HedgeEvent, HedgePosition, RiskSnapshot, UserOrder
+from server.store.orders import OrderStore, SignedIntent
 from tests.harness import hedger_address, order_request, set_config, wait_until
 
 MARKET = "fed-cut-december-2026"
@@ -49,6 +63,258 @@ def test_re_hedging_stops_after_the_configured_attempts(live, sim, pg_db):
     assert live.call(live.runtime.services.rehedger.run_once()) == 0
     assert HedgePosition.select().count() == 2
     assert UserOrder.get().hedge_status == "unhedged"
+
+
+# --- re-hedges a person asked for (the gateway's retryHedge records them with request_rehedge) -------
+
+
+def _failed_by_a_refused_post(live, sim) -> HedgePosition:
+    """A live FOK hedge the venue refused with a 400 before it reached the book: FAILED, nothing filled."""
+    sim.exchange.inject_fault("/order", 1, "before", status=400, method="POST")
+    answer = live.stub.PlaceOrder(order_request(MARKET, types_pb2.SIDE_BUY, "20"), timeout=15)
+    assert answer.hedge_status == types_pb2.HEDGE_STATUS_UNHEDGED
+    failed = HedgePosition.get()
+    assert failed.status == "failed" and not failed.is_paper
+    return failed
+
+
+def _child_of(parent_id: str) -> HedgePosition | None:
+    return HedgePosition.get_or_none(HedgePosition.parent_hedge == parent_id)
+
+
+def _filled_child(parent_id: str) -> HedgePosition | None:
+    child = _child_of(parent_id)
+    return child if child is not None and child.status == "hedged" else None
+
+
+def test_a_requested_re_hedge_is_posted_once_with_rehedging_off(live, sim, pg_db, caplog):
+    caplog.set_level(logging.INFO, logger="server.risk.rehedge")
+    assert not live.runtime.state.current.settings.rehedge_enabled
+    failed = _failed_by_a_refused_post(live, sim)
+    rehedger = live.runtime.services.rehedger
+    # Off and not asked for: nothing, however often the re-hedger looks.
+    assert live.call(rehedger.run_once()) == 0
+    assert HedgePosition.select().count() == 1
+
+    asked = OrderStore(pg_db).request_rehedge(failed.id, "alice", "  INC-9: venue is back  ")
+    assert (asked.rehedge_requested_by, asked.rehedge_request_reason) == ("alice", "INC-9: venue is back")
+
+    child = wait_until(lambda: _filled_child(failed.id), timeout=15, message="the requested re-hedge")
+    assert child.size == failed.size and child.limit_price == failed.limit_price
+    assert UserOrder.get().hedge_status == "hedged" and UserOrder.get().hedged_size == child.filled_size
+    # The refused post never reached the book: the re-hedge is the one venue order, posted once.
+    assert [o["id"] for o in sim.exchange.orders(hedger_address())] == [child.venue_order_id]
+    assert sim.exchange.post_count(child.venue_order_id) == 1
+    parent = HedgePosition.get_by_id(failed.id)
+    assert parent.rehedge_requested_at is not None and parent.rehedge_requested_by == "alice"
+    assert parent.rehedge_request_reason == "INC-9: venue is back"
+    submitted = HedgeEvent.get(
+        (HedgeEvent.event_type == "hedge_submitted") & (HedgeEvent.hedge_id == child.id)
+    )
+    assert "requested by alice" in submitted.message
+    assert json.loads(submitted.data)["requested_by"] == "alice"
+    assert f"of hedge {failed.id} (attempt 2) as alice requested at" in caplog.text
+    # The request is consumed: nothing more to do, and asking again is refused.
+    assert live.call(rehedger.run_once()) == 0
+    with pytest.raises(FailedPrecondition, match=child.id):
+        OrderStore(pg_db).request_rehedge(failed.id, "bob", "again")
+    assert HedgePosition.select().count() == 2
+
+
+@pytest.mark.parametrize(
+    ("attempts", "backoff"), [("0", "1"), ("3", "3600")], ids=["attempts-used-up", "backing-off"]
+)
+def test_a_request_overrides_the_attempt_limit_and_the_back_off(live, sim, pg_db, attempts, backoff):
+    set_config(pg_db, rehedgeEnabled="true", rehedgeMaxAttempts=attempts, rehedgeBackoffSeconds=backoff)
+    wait_until(
+        lambda: (
+            (s := live.runtime.state.current.settings).rehedge_enabled
+            and s.rehedge_backoff_seconds == int(backoff)
+        )
+    )
+    failed = _failed_by_a_refused_post(live, sim)
+    rehedger = live.runtime.services.rehedger
+    assert live.call(rehedger.run_once()) == 0
+    assert _child_of(failed.id) is None
+
+    OrderStore(pg_db).request_rehedge(failed.id, "alice", "retry now")
+    child = wait_until(lambda: _filled_child(failed.id), timeout=15, message="the requested re-hedge")
+    assert sim.exchange.post_count(child.venue_order_id) == 1
+    assert HedgePosition.select().count() == 2
+
+
+def _cached_best_ask_size(live, token_id: str) -> Decimal:
+    book = live.call(live.runtime.services.rehedger._books.get(token_id, 2000))
+    return book.asks[0][1] if book is not None and book.asks else Decimal(0)
+
+
+def test_a_request_waits_for_live_mode_and_a_book_that_fills_it(live, sim, pg_db):
+    failed = _failed_by_a_refused_post(live, sim)
+    market = next(m for m in sim.exchange.markets if m.slug == MARKET)
+    rehedger = live.runtime.services.rehedger
+    # A book too thin for the residual within the hedge's limit price: the request waits.
+    sim.exchange.set_book(market.yes_token_id, bids=[("0.61", "1800")], asks=[("0.63", "5")])
+    wait_until(lambda: _cached_best_ask_size(live, market.yes_token_id) == 5, message="the thin book")
+    OrderStore(pg_db).request_rehedge(failed.id, "alice", "INC-10")
+    assert live.call(rehedger.run_once()) == 0
+    assert _child_of(failed.id) is None
+
+    # Paper mode: the book is back, but only live trading re-hedges.
+    set_config(pg_db, mode="paper")
+    wait_until(lambda: live.runtime.state.current.settings.mode == "paper")
+    sim.exchange.set_book(market.yes_token_id, bids=[("0.61", "1800")], asks=[("0.63", "1700")])
+    wait_until(lambda: _cached_best_ask_size(live, market.yes_token_id) == 1700, message="the full book")
+    assert live.call(rehedger.run_once()) == 0
+    assert _child_of(failed.id) is None
+    assert sim.exchange.orders(hedger_address()) == []
+
+    set_config(pg_db, mode="live")
+    child = wait_until(lambda: _filled_child(failed.id), timeout=15, message="the requested re-hedge")
+    assert [o["id"] for o in sim.exchange.orders(hedger_address())] == [child.venue_order_id]
+    assert sim.exchange.post_count(child.venue_order_id) == 1
+
+
+# --- request_rehedge and rehedge_candidates on both dialects -----------------------------------------
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def store_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[peewee.Database]:
+    if request.param == "postgres":
+        yield request.getfixturevalue("pg_db")
+        return
+    database = bind(open_database(f"sqlite:///{tmp_path}/hedging.db"))
+    migrate(database)
+    yield database
+    database.close()
+
+
+def _mapping(database: peewee.Database) -> Any:
+    return mapping_store.create(
+        database,
+        mapping_store.MappingSpec(
+            event_id="e1",
+            outcome="YES",
+            condition_id="0x" + "ab" * 32,
+            yes_token_id="1",
+            no_token_id="2",
+            neg_risk=False,
+            tick_size=Decimal("0.01"),
+            min_order_size=Decimal("5"),
+            fee_rate=Decimal("0"),
+            fee_exponent=Decimal("0"),
+            question="q",
+        ),
+        author="test",
+    )
+
+
+def _hedge(
+    mapping: Any, status: str, *, paper: bool = False, filled: str = "0", age: timedelta = timedelta(0)
+) -> HedgePosition:
+    created = utcnow() - age
+    order = UserOrder.create(
+        id=str(uuid.uuid4()),
+        account_id="a",
+        request_id=uuid.uuid4().hex,
+        request_hash="h",
+        mapping=mapping.id,
+        event_id="e1",
+        outcome="YES",
+        side="BUY",
+        size=Decimal("10"),
+        status="accepted",
+        message="",
+        price=Decimal("0.55"),
+        hedge_status="unhedged",
+        hedged_size=Decimal(filled),
+        created_at=created,
+        updated_at=created,
+    )
+    return HedgePosition.create(
+        id=str(uuid.uuid4()),
+        order=order.id,
+        mapping=mapping.id,
+        token_id="1",
+        leg="YES",
+        side="BUY",
+        size=Decimal("10"),
+        limit_price=Decimal("0.56"),
+        quoted_price=Decimal("0.53"),
+        user_price=Decimal("0.55"),
+        order_type="FOK",
+        is_paper=paper,
+        status=status,
+        venue_order_id=None if paper else "0x" + uuid.uuid4().hex,
+        filled_size=Decimal(filled),
+        fill_cost=Decimal(filled) * Decimal("0.53"),
+        fee=Decimal(0),
+        spread_captured=Decimal(0),
+        net_profit=Decimal(0),
+        attempt_count=0 if paper else 1,
+        created_at=created,
+        updated_at=created,
+        resolved_at=created,
+    )
+
+
+def test_request_rehedge_checks_the_hedge_and_keeps_the_first_request(store_db):
+    store = OrderStore(store_db)
+    mapping = _mapping(store_db)
+    failed = _hedge(mapping, "failed")
+    partial = _hedge(mapping, "partial", filled="4")
+    refused = {
+        "hedged": _hedge(mapping, "hedged", filled="10"),
+        "paper": _hedge(mapping, "paper", paper=True, filled="10"),
+        "pending": _hedge(mapping, "pending"),
+        "unknown": _hedge(mapping, "unknown"),
+    }
+    with pytest.raises(NotFound):
+        store.request_rehedge("no-such-hedge", "alice", "why")
+    for kind, hedge in refused.items():
+        with pytest.raises(FailedPrecondition, match=kind):
+            store.request_rehedge(hedge.id, "alice", "why")
+    for reason in ("", "   ", "x" * 501):
+        with pytest.raises(InvalidArgument) as bad:
+            store.request_rehedge(failed.id, "alice", reason)
+        assert bad.value.field == "reason"
+    assert HedgePosition.select().where(HedgePosition.rehedge_requested_at.is_null(False)).count() == 0
+
+    first = store.request_rehedge(failed.id, "alice", "INC-1")
+    again = store.request_rehedge(failed.id, "bob", "INC-2")
+    stored = HedgePosition.get_by_id(failed.id)
+    for row in (first, again, stored):
+        assert (row.rehedge_requested_by, row.rehedge_request_reason) == ("alice", "INC-1")
+        assert row.rehedge_requested_at == first.rehedge_requested_at
+    assert stored.status == "failed" and stored.filled_size == 0
+    assert store.request_rehedge(partial.id, "bob", "INC-3").rehedge_requested_by == "bob"
+    assert HedgePosition.select().count() == 6  # nothing was created
+
+
+def test_requested_hedges_are_candidates_whatever_their_age_until_re_hedged(store_db):
+    store = OrderStore(store_db)
+    mapping = _mapping(store_db)
+    old = _hedge(mapping, "failed", age=timedelta(days=3))
+    old_requested = _hedge(mapping, "partial", filled="4", age=timedelta(days=5))
+    recent = _hedge(mapping, "failed")
+    since = utcnow() - timedelta(days=1)
+
+    assert [h.id for h in store.rehedge_candidates(since=since)] == [recent.id]
+    store.request_rehedge(old_requested.id, "alice", "INC-4")
+    assert [h.id for h in store.rehedge_candidates(since=since)] == [old_requested.id, recent.id]
+    assert [h.id for h in store.rehedge_candidates(since=since, automatic=False)] == [old_requested.id]
+    store.request_rehedge(recent.id, "alice", "INC-5")
+    # A hedge both recent and requested is listed once.
+    assert [h.id for h in store.rehedge_candidates(since=since)] == [old_requested.id, recent.id]
+    assert old.id not in {h.id for h in store.rehedge_candidates(since=since)}
+
+    # The re-hedge consumes the request: the parent is no longer a candidate, and asking again is refused.
+    child = store.create_rehedge(old_requested.id, lambda size: SignedIntent("0x" + "cd" * 32, "{}"))
+    assert child is not None and child.size == Decimal("6") and child.parent_hedge_id == old_requested.id
+    assert [h.id for h in store.rehedge_candidates(since=since, automatic=False)] == [recent.id]
+    with pytest.raises(FailedPrecondition, match=child.id):
+        store.request_rehedge(old_requested.id, "bob", "again")
+    event = HedgeEvent.get((HedgeEvent.event_type == "hedge_submitted") & (HedgeEvent.hedge_id == child.id))
+    assert json.loads(event.data)["requested_by"] == "alice"
 
 
 def test_snapshots_are_taken_periodically_and_queryable_by_time(live, pg_db):
