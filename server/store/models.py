@@ -1,5 +1,5 @@
 """Peewee models of the hedging store. The schema itself is owned by the SQL files in migrations/;
-`tests/store/test_schema.py` proves the two agree."""
+`tests/store/test_migrations.py` proves the two agree."""
 
 from __future__ import annotations
 
