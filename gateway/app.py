@@ -23,6 +23,7 @@ from gateway.schema import build_schema
 from gateway.venue import VenueReader
 from gateway.view import GraphQLView
 from server.errors import ConfigurationError
+from server.heap import freeze_startup_heap
 from server.runtime import DatabaseRunner
 from server.settings import Settings
 from server.store.db import bind, open_database
@@ -136,6 +137,7 @@ async def start_gateway(settings: Settings) -> RunningGateway:
 async def serve_gateway(settings: Settings, stop: asyncio.Event) -> None:
     """Serves until `stop` is set, then drains and closes."""
     gateway = await start_gateway(settings)
+    freeze_startup_heap()
     print(f"GraphQL gateway listening on {gateway.url}", flush=True)
     try:
         await stop.wait()

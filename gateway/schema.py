@@ -6,6 +6,7 @@ of its success type and typed errors."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator
 from decimal import Decimal
 from typing import Annotated, Any
@@ -112,8 +113,11 @@ class Query:
             else:
                 start, end = pages.period_range((period or Period.H24).value, now)
             database = ctx.resources.database
-            result = await ctx.run(lambda: figures.compute(database, start, end, paper=paper))
-            exposure = await ctx.run(lambda: read_exposure(database))
+            # Two independent reads on two database threads, at once.
+            result, exposure = await asyncio.gather(
+                ctx.run(lambda: figures.compute(database, start, end, paper=paper)),
+                ctx.run(lambda: read_exposure(database)),
+            )
         except HedgingError as exc:
             raise query_error(exc) from None
         return Dashboard.of(result, exposure.totals)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from server.heap import freeze_startup_heap
 from server.metrics import PlaceOrderMetrics
 from server.rpc.exposure import ExposureReader
 from server.rpc.server import GrpcServer, start_grpc_server
@@ -33,6 +34,7 @@ async def start_service(settings: Settings) -> tuple[Runtime, GrpcServer]:
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     runtime, server = await start_service(settings)
+    freeze_startup_heap()
     host = settings.grpc_listen.rpartition(":")[0]
     print(f"gRPC HedgingService listening on {host}:{server.port}", flush=True)
     await stop.wait()

@@ -14,6 +14,7 @@ import secrets
 from dataclasses import replace
 
 from server.app import start_service
+from server.heap import freeze_startup_heap
 from server.secret import Secret
 from server.settings import Settings
 from server.store import config as config_store
@@ -84,6 +85,7 @@ async def up(settings: Settings, stop: asyncio.Event) -> None:
         log.warning("the GraphQL gateway is not installed; running without it")
     else:
         gateway = await gateway_app.start_gateway(settings)
+    freeze_startup_heap()
     print(f"CLOB V2 simulator listening on {sim.url}", flush=True)
     print(f"gRPC HedgingService listening on {grpc_host}:{server.port}", flush=True)
     if gateway is not None:

@@ -32,6 +32,7 @@ import httpx  # noqa: E402
 import psycopg2  # noqa: E402
 from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
 
+from server.heap import freeze_startup_heap  # noqa: E402
 from server.sim.markets import load_markets  # noqa: E402
 from server.store.db import bind, open_database  # noqa: E402
 from server.store.migrate import migrate  # noqa: E402
@@ -252,6 +253,7 @@ def main() -> int:
             set_config(database, maxMarketExposure="1000000000", maxUnhedgedExposure="1000000000",
                        maxSlippageBps="500")  # fmt: skip
             service = ServiceThread(service_settings(db_url, sim_url, db_threads=8))
+            freeze_startup_heap()  # as `hedging serve` does once it serves
             target = f"127.0.0.1:{service.port}"
             recorder.enabled = True
             floor = measure_floor(db_url, sim_url, service.port)
