@@ -31,7 +31,6 @@ from gateway.errors import (
     as_error,
     query_error,
 )
-from gateway.exposure import read_exposure
 from gateway.scalars import DECIMAL_SCALAR
 from gateway.types import (
     Breakers,
@@ -54,6 +53,7 @@ from gateway.types import (
 )
 from server.domain.config_schema import KEYS, key
 from server.errors import HedgingError, InvalidArgument, NotFound
+from server.risk.exposure import read_exposure
 from server.store import config as config_store
 from server.store import mappings as mapping_store
 from server.store.fields import utcnow

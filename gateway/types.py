@@ -12,8 +12,8 @@ import strawberry
 from strawberry import relay
 
 from gateway import dashboard as figures
-from gateway import exposure as risk
 from server.domain.config_schema import ConfigKey
+from server.risk import exposure as risk
 from server.store.models import (
     CircuitBreaker,
     HedgeConfig,
@@ -454,8 +454,34 @@ class MarketExposure:
     worst_case_loss: Decimal
     limit: Decimal
     utilisation: Decimal | None
+    hedged_notional: Decimal
+    unhedged_notional: Decimal
     pending_hedges: int
     unknown_hedges: int
+
+    @classmethod
+    def of(cls, m: risk.MarketView) -> MarketExposure:
+        p = m.position
+        return cls(
+            mapping_id=m.mapping_id,
+            event_id=m.event_id,
+            outcome=m.outcome,
+            condition_id=m.condition_id,
+            active=m.active,
+            user_shares=p.user_shares,
+            hedge_yes_shares=p.hedge_yes,
+            hedge_no_shares=p.hedge_no,
+            net_cash=p.net_cash,
+            loss_if_yes=p.loss_if_yes,
+            loss_if_no=p.loss_if_no,
+            worst_case_loss=p.worst_case_loss,
+            limit=m.limit,
+            utilisation=m.utilisation,
+            hedged_notional=m.hedged_notional,
+            unhedged_notional=m.unhedged_notional,
+            pending_hedges=m.pending_hedges,
+            unknown_hedges=m.unknown_hedges,
+        )
 
 
 @strawberry.type
@@ -463,11 +489,28 @@ class ExposureTotals:
     unhedged_exposure: Decimal
     limit: Decimal
     utilisation: Decimal | None
+    hedged_notional: Decimal
+    unhedged_notional: Decimal
     pending_hedges: int
     unknown_hedges: int
 
+    @classmethod
+    def of(cls, t: risk.Totals) -> ExposureTotals:
+        return cls(
+            unhedged_exposure=t.unhedged_exposure,
+            limit=t.limit,
+            utilisation=t.utilisation,
+            hedged_notional=t.hedged_notional,
+            unhedged_notional=t.unhedged_notional,
+            pending_hedges=t.pending_hedges,
+            unknown_hedges=t.unknown_hedges,
+        )
 
-@strawberry.type(description="Risk now; asOfEventId is the newest event the figures include.")
+
+@strawberry.type(
+    description="Risk now, as GetExposure reports it (every market); asOfEventId is the newest event "
+    "the figures include."
+)
 class Exposure:
     totals: ExposureTotals
     markets: list[MarketExposure]
@@ -477,8 +520,8 @@ class Exposure:
     @classmethod
     def of(cls, view: risk.ExposureView) -> Exposure:
         return cls(
-            totals=ExposureTotals(**vars(view.totals)),
-            markets=[MarketExposure(**vars(m)) for m in view.markets],
+            totals=ExposureTotals.of(view.totals),
+            markets=[MarketExposure.of(m) for m in view.all_markets],
             as_of=view.as_of,
             as_of_event_id=strawberry.ID(str(view.as_of_event_id)),
         )
@@ -579,14 +622,14 @@ class Dashboard:
     markets: list[MarketFigures]
 
     @classmethod
-    def of(cls, f: figures.DashboardFigures, exposure: risk.RiskTotalsView) -> Dashboard:
+    def of(cls, f: figures.DashboardFigures, exposure: risk.Totals) -> Dashboard:
         return cls(
             from_=f.start,
             to=f.end,
             paper=f.paper,
             orders=OrderFigures(**vars(f.orders)),
             hedges=HedgeFigures.of(f.hedges),
-            exposure=ExposureTotals(**vars(exposure)),
+            exposure=ExposureTotals.of(exposure),
             recent_failures=[
                 HedgeFailure(**{**vars(x), "status": HedgeStatus(x.status)}) for x in f.recent_failures
             ],

@@ -39,6 +39,7 @@ class MarketView:
     event_id: str
     outcome: str
     condition_id: str
+    active: bool
     position: Position
     limit: Decimal
     hedged_notional: Decimal
@@ -143,6 +144,7 @@ def read_in_transaction(
                 mapping.event_id,
                 mapping.outcome,
                 mapping.condition_id,
+                mapping.active,
                 positions.get(mapping_id, Position()),
                 limit,
                 hedged,

@@ -200,3 +200,34 @@ def test_each_dashboard_figure_equals_what_the_orders_produced(live, sim, gatewa
     assert empty["dashboard"]["orders"]["orders"] == 0
     assert empty["dashboard"]["hedges"]["hedges"] == 0
     assert empty["dashboard"]["hedges"]["successRate"] is None
+
+
+def test_graphql_exposure_is_what_get_exposure_reports(live, sim, gateway, viewer):
+    _place(live.stub, FEE_MARKET, "100")
+    _place(live.stub, NO_FEE, "50")
+    answer = viewer(
+        "{ exposure { asOfEventId totals { unhedgedExposure limit utilisation hedgedNotional unhedgedNotional"
+        " pendingHedges unknownHedges } markets { eventId outcome worstCaseLoss limit utilisation"
+        " hedgedNotional unhedgedNotional userShares hedgeYesShares } } }"
+    )["exposure"]
+    grpc = live.stub.GetExposure(pb.GetExposureRequest(), timeout=10)
+    t = answer["totals"]
+    assert (t["unhedgedExposure"], t["limit"], t["utilisation"]) == (
+        grpc.totals.unhedged_exposure,
+        grpc.totals.limit,
+        grpc.totals.utilisation,
+    )
+    assert (t["hedgedNotional"], t["unhedgedNotional"]) == (
+        grpc.totals.hedged_notional,
+        grpc.totals.unhedged_notional,
+    )
+    listed = {(m["eventId"], m["outcome"]): m for m in answer["markets"]}
+    assert {(FEE_MARKET, "YES"), (NO_FEE, "YES")} <= set(listed)
+    for m in grpc.markets:
+        mine = listed[(m.market.event_id, m.market.outcome)]
+        assert Decimal(mine["worstCaseLoss"]) == Decimal(m.worst_case_loss)
+        assert Decimal(mine["utilisation"]) == Decimal(m.utilisation)
+        assert Decimal(mine["userShares"]) == Decimal(m.user_shares) != 0
+        assert Decimal(mine["hedgeYesShares"]) == Decimal(m.hedge_yes_shares)
+        assert Decimal(mine["hedgedNotional"]) == Decimal(m.hedged_notional)
+        assert (mine["limit"], mine["unhedgedNotional"]) == (m.limit, m.unhedged_notional)
