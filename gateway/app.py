@@ -24,6 +24,7 @@ from gateway.venue import VenueReader
 from gateway.view import GraphQLView
 from server.errors import ConfigurationError
 from server.heap import freeze_startup_heap
+from server.listening import ListeningServer
 from server.runtime import DatabaseRunner
 from server.settings import Settings
 from server.store.db import bind, open_database
@@ -64,30 +65,12 @@ def build_app(settings: Settings, database: peewee.Database) -> Starlette:
     )
 
 
-class _Server(uvicorn.Server):
-    """uvicorn that lets the caller wait until its sockets listen (it binds them itself)."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = asyncio.Event()
-
-    async def startup(self, sockets: list[object] | None = None) -> None:  # type: ignore[override]
-        await super().startup(sockets)  # type: ignore[arg-type]
-        self.ready.set()
-
-    def bound_port(self) -> int:
-        for server in self.servers:
-            for sock in server.sockets:
-                return int(sock.getsockname()[1])
-        raise RuntimeError("uvicorn is not listening")
-
-
 @dataclass
 class RunningGateway:
     """A gateway serving at `url` (ending in /graphql) until `stop()`."""
 
     url: str
-    _server: _Server
+    _server: ListeningServer
     _task: asyncio.Task[None]
     _database: peewee.Database
 
@@ -116,9 +99,10 @@ async def start_gateway(settings: Settings) -> RunningGateway:
         access_log=False,
         timeout_graceful_shutdown=2,
     )
-    server = _Server(config)
+    listening = asyncio.Event()
+    server = ListeningServer(config, listening)
     task = asyncio.create_task(server.serve(), name="graphql-gateway")
-    ready = asyncio.create_task(server.ready.wait())
+    ready = asyncio.create_task(listening.wait())
     done, _ = await asyncio.wait({task, ready}, timeout=_STARTUP_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
     if ready not in done:
         ready.cancel()

@@ -17,6 +17,7 @@ from types import TracebackType
 
 import uvicorn
 
+from server.listening import ListeningServer
 from server.sim.exchange import Exchange
 from server.sim.http_app import build_app
 from server.sim.markets import load_markets
@@ -25,24 +26,6 @@ from server.sim.mover import BookMover
 log = logging.getLogger(__name__)
 
 _STARTUP_TIMEOUT = 15.0
-
-
-class _Server(uvicorn.Server):
-    """uvicorn server that signals a thread-safe event once its sockets are listening."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = threading.Event()
-
-    async def startup(self, sockets: list[object] | None = None) -> None:  # type: ignore[override]
-        await super().startup(sockets)  # type: ignore[arg-type]
-        self.ready.set()
-
-    def bound_port(self) -> int:
-        for server in self.servers:
-            for sock in server.sockets:
-                return int(sock.getsockname()[1])
-        raise RuntimeError("uvicorn is not listening")
 
 
 def build_exchange(
@@ -78,7 +61,7 @@ class RunningSimulator:
     url: str
     exchange: Exchange
     mover: BookMover
-    _server: _Server
+    _server: ListeningServer
     _thread: threading.Thread
 
     @property
@@ -120,10 +103,11 @@ def start_simulator(
         markets_path, default_collateral=default_collateral, seed=seed, page_size=page_size
     )
     mover = BookMover(exchange, seed=seed, enabled=move_books)
-    server = _Server(_config(exchange, mover, host, port))
+    listening = threading.Event()
+    server = ListeningServer(_config(exchange, mover, host, port), listening)
     thread = threading.Thread(target=server.run, name="clob-sim", daemon=True)
     thread.start()
-    if not server.ready.wait(_STARTUP_TIMEOUT):
+    if not listening.wait(_STARTUP_TIMEOUT):
         server.should_exit = True
         raise RuntimeError("simulator did not start")
     url = f"http://{host}:{server.bound_port()}"
@@ -146,7 +130,7 @@ async def serve(
         markets_path, default_collateral=default_collateral, seed=seed, page_size=page_size
     )
     mover = BookMover(exchange, seed=seed, enabled=move_books)
-    await _Server(_config(exchange, mover, host, port)).serve()
+    await ListeningServer(_config(exchange, mover, host, port), threading.Event()).serve()
 
 
 def main(argv: list[str] | None = None) -> int:
