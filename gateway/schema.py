@@ -53,7 +53,7 @@ from gateway.types import (
 )
 from server.domain.config_schema import KEYS, key
 from server.errors import HedgingError, InvalidArgument, NotFound
-from server.risk.exposure import read_exposure
+from server.risk.exposure import read_exposure, read_headline
 from server.store import config as config_store
 from server.store import mappings as mapping_store
 from server.store.fields import utcnow
@@ -116,11 +116,11 @@ class Query:
             # Two independent reads on two database threads, at once.
             result, exposure = await asyncio.gather(
                 ctx.run(lambda: figures.compute(database, start, end, paper=paper)),
-                ctx.run(lambda: read_exposure(database)),
+                ctx.run(lambda: read_headline(database)),
             )
         except HedgingError as exc:
             raise query_error(exc) from None
-        return Dashboard.of(result, exposure.totals)
+        return Dashboard.of(result, exposure)
 
     @strawberry.field(permission_classes=[IsViewer], description="User orders, newest first.")
     async def orders(

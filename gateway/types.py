@@ -507,6 +507,25 @@ class ExposureTotals:
         )
 
 
+@strawberry.type(description="Total unhedged exposure against maxUnhedgedExposure, and open hedges.")
+class ExposureHeadline:
+    unhedged_exposure: Decimal
+    limit: Decimal
+    utilisation: Decimal | None
+    pending_hedges: int
+    unknown_hedges: int
+
+    @classmethod
+    def of(cls, h: risk.Headline) -> ExposureHeadline:
+        return cls(
+            unhedged_exposure=h.unhedged_exposure,
+            limit=h.limit,
+            utilisation=h.utilisation,
+            pending_hedges=h.pending_hedges,
+            unknown_hedges=h.unknown_hedges,
+        )
+
+
 @strawberry.type(
     description="Risk now, as GetExposure reports it (every market); asOfEventId is the newest event "
     "the figures include."
@@ -617,19 +636,19 @@ class Dashboard:
     paper: bool
     orders: OrderFigures
     hedges: HedgeFigures
-    exposure: ExposureTotals
+    exposure: ExposureHeadline
     recent_failures: list[HedgeFailure]
     markets: list[MarketFigures]
 
     @classmethod
-    def of(cls, f: figures.DashboardFigures, exposure: risk.Totals) -> Dashboard:
+    def of(cls, f: figures.DashboardFigures, exposure: risk.Headline) -> Dashboard:
         return cls(
             from_=f.start,
             to=f.end,
             paper=f.paper,
             orders=OrderFigures(**vars(f.orders)),
             hedges=HedgeFigures.of(f.hedges),
-            exposure=ExposureTotals.of(exposure),
+            exposure=ExposureHeadline.of(exposure),
             recent_failures=[
                 HedgeFailure(**{**vars(x), "status": HedgeStatus(x.status)}) for x in f.recent_failures
             ],

@@ -101,6 +101,39 @@ class ExposureView:
     as_of_event_id: int
 
 
+@dataclass(frozen=True)
+class Headline:
+    """Total exposure against its limit and the open hedge counts: the cheap part of `Totals`, for
+    views polled often (the dashboard). Notional and P&L need a pass over every order and hedge."""
+
+    unhedged_exposure: Decimal
+    limit: Decimal
+    pending_hedges: int
+    unknown_hedges: int
+
+    @property
+    def utilisation(self) -> Decimal | None:
+        return utilisation(self.unhedged_exposure, self.limit)
+
+
+def read_headline(database: peewee.Database) -> Headline:
+    """`Headline` in one transaction (call from a database thread); the same figures `read_exposure`
+    puts in its totals."""
+    with database.atomic():
+        if not is_sqlite(database):
+            database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        settings = HedgeSettings.from_values(
+            {row.key: row.value for row in HedgeConfig.select(HedgeConfig.key, HedgeConfig.value)}
+        )
+        counts = _open_hedges(database).values()
+        return Headline(
+            RiskTotals.get_by_id(1).unhedged_exposure,
+            settings.max_unhedged_exposure,
+            sum(pending for pending, _ in counts),
+            sum(unknown for _, unknown in counts),
+        )
+
+
 def read_exposure(
     database: peewee.Database, markets: Collection[tuple[str, str]] | None = None
 ) -> ExposureView:

@@ -210,8 +210,12 @@ def test_graphql_exposure_is_what_get_exposure_reports(live, sim, gateway, viewe
         " pendingHedges unknownHedges } markets { eventId outcome worstCaseLoss limit utilisation"
         " hedgedNotional unhedgedNotional userShares hedgeYesShares } } }"
     )["exposure"]
+    headline = viewer(
+        "{ dashboard { exposure { unhedgedExposure limit utilisation pendingHedges unknownHedges } } }"
+    )["dashboard"]["exposure"]
     grpc = live.stub.GetExposure(pb.GetExposureRequest(), timeout=10)
     t = answer["totals"]
+    assert headline == {k: t[k] for k in headline}
     assert (t["unhedgedExposure"], t["limit"], t["utilisation"]) == (
         grpc.totals.unhedged_exposure,
         grpc.totals.limit,
