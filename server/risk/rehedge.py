@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -35,11 +34,10 @@ from server.store.fields import utcnow
 from server.store.models import HedgePosition, PolymarketMarketMapping
 from server.store.orders import OrderStore, SignedIntent
 from server.trading.books import BookCache
-from server.trading.desk import _covering_budget
+from server.trading.hedge_signing import sign_hedge
 from server.trading.hedger import Hedger
 from server.trading.state import StateCache
-from server.venue.order_signing import OrderSigner, new_salt
-from server.venue.wire import post_order_body
+from server.venue.order_signing import OrderSigner
 
 log = logging.getLogger(__name__)
 RunInDb = Callable[[Callable[[], Any]], Awaitable[Any]]
@@ -175,30 +173,16 @@ class Rehedger:
         assert signer is not None
 
         def sign(size: Decimal) -> SignedIntent:
-            salt, stamp = new_salt(), time.time_ns() // 1_000_000
-            if Side(parent.side) is Side.BUY:
-                order = signer.build_market_order(
-                    parent.token_id,
-                    _covering_budget(size, parent.limit_price, mapping.tick_size),
-                    "BUY",
-                    parent.limit_price,
-                    mapping.tick_size,
-                    mapping.neg_risk,
-                    salt=salt,
-                    timestamp_ms=stamp,
-                )
-            else:
-                order = signer.build_limit_order(
-                    parent.token_id,
-                    parent.limit_price,
-                    size,
-                    "SELL",
-                    mapping.tick_size,
-                    mapping.neg_risk,
-                    salt=salt,
-                    timestamp_ms=stamp,
-                )
-            body = post_order_body(order, self._api_key, parent.order_type)
-            return SignedIntent(order.order_hash, body.decode())
+            return sign_hedge(
+                signer,
+                self._api_key,
+                token_id=parent.token_id,
+                side=Side(parent.side),
+                size=size,
+                limit_price=parent.limit_price,
+                tick_size=mapping.tick_size,
+                neg_risk=mapping.neg_risk,
+                order_type=parent.order_type,
+            )
 
         return sign

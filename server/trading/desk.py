@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -13,24 +12,20 @@ from server.domain import inputs
 from server.domain.book import Book
 from server.domain.decision import Decision, OrderRequest, Rejected, decide
 from server.domain.exposure import Position
-from server.domain.limits import hedge_budget
 from server.domain.pricing import MarketTerms, Quote, Unpriceable, quote
-from server.domain.types import BreakerLevel, RejectReason, Side
+from server.domain.types import BreakerLevel, RejectReason
 from server.errors import InvalidArgument
 from server.store.fields import utcnow
 from server.store.models import MarketExposure, PolymarketMarketMapping
 from server.store.orders import OrderStore, OrderWithHedges, SignedIntent, position_of
 from server.trading.books import BookCache
+from server.trading.hedge_signing import sign_hedge
 from server.trading.hedger import Hedger
 from server.trading.state import StateCache
 from server.trading.timing import recorder
-from server.venue.order_amounts import market_order_amounts
-from server.venue.order_signing import OrderSigner, new_salt
-from server.venue.wire import post_order_body
+from server.venue.order_signing import OrderSigner
 
 RunInDb = Callable[[Callable[[], Any]], Awaitable[Any]]
-UNITS = Decimal(1_000_000)  # on-chain amounts have 6 decimals
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -193,32 +188,17 @@ class OrderDesk:
         def _sign(q: Quote) -> SignedIntent:
             if self._signer is None:
                 raise RuntimeError("live hedging needs POLYMARKET_PRIVATE_KEY")
-            salt, stamp = new_salt(), time.time_ns() // 1_000_000
-            if q.hedge.side is Side.BUY:
-                # The venue takes marketable BUYs as a USDC budget with at most 2 decimals.
-                order = self._signer.build_market_order(
-                    q.hedge.token_id,
-                    _covering_budget(q.size, q.hedge_limit_price, mapping.tick_size),
-                    "BUY",
-                    q.hedge_limit_price,
-                    mapping.tick_size,
-                    mapping.neg_risk,
-                    salt=salt,
-                    timestamp_ms=stamp,
-                )
-            else:
-                order = self._signer.build_limit_order(
-                    q.hedge.token_id,
-                    q.hedge_limit_price,
-                    q.size,
-                    "SELL",
-                    mapping.tick_size,
-                    mapping.neg_risk,
-                    salt=salt,
-                    timestamp_ms=stamp,
-                )
-            body = post_order_body(order, self._api_key, snapshot.settings.hedge_order_type)
-            return SignedIntent(order.order_hash, body.decode())
+            return sign_hedge(
+                self._signer,
+                self._api_key,
+                token_id=q.hedge.token_id,
+                side=q.hedge.side,
+                size=q.size,
+                limit_price=q.hedge_limit_price,
+                tick_size=mapping.tick_size,
+                neg_risk=mapping.neg_risk,
+                order_type=snapshot.settings.hedge_order_type,
+            )
 
         with recorder.phase("db_place"):
             stored, created = await self._run(
@@ -240,21 +220,6 @@ class OrderDesk:
 
     async def get_by_request(self, account_id: str, request_id: str) -> OrderWithHedges | None:
         return await self._run(lambda: self._store.find_by_request(account_id, request_id))
-
-
-def _covering_budget(size: Decimal, limit: Decimal, tick: Decimal) -> Decimal:
-    """The smallest cent budget whose signed order buys at least `size` shares at `limit`.
-
-    The official client's float rounding can sign a cent less than asked (4.85 becomes 4.84), so the
-    signed share amount is checked, adding a cent at a time."""
-    budget = hedge_budget(size, limit)
-    wanted = int(size * UNITS)
-    for _ in range(5):
-        _, shares = market_order_amounts("BUY", budget, limit, tick)
-        if shares >= wanted:
-            return budget
-        budget += CENT
-    return budget
 
 
 def _stale(book: Book, max_age_ms: int) -> bool:
