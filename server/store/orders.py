@@ -461,13 +461,21 @@ class OrderStore:
             if hedge.status not in (HedgeStatus.PENDING, HedgeStatus.UNKNOWN):
                 return
             first = hedge.status == HedgeStatus.PENDING
-            HedgePosition.update(
-                status=HedgeStatus.UNKNOWN.value,
-                failure_reason=message,
-                next_check_at=now + retry_in,
-                updated_at=now,
-            ).where(HedgePosition.id == hedge_id).execute()
-            if first:
+            changed = (
+                HedgePosition.update(
+                    status=HedgeStatus.UNKNOWN.value,
+                    failure_reason=message,
+                    next_check_at=now + retry_in,
+                    updated_at=now,
+                )
+                # Not over an outcome recorded since the read above (the row was not locked).
+                .where(
+                    (HedgePosition.id == hedge_id)
+                    & HedgePosition.status.in_([HedgeStatus.PENDING.value, HedgeStatus.UNKNOWN.value])
+                )
+                .execute()
+            )
+            if first and changed:
                 order = UserOrder.get_by_id(hedge.order_id)
                 UserOrder.update(hedge_status=OrderHedgeStatus.UNKNOWN.value, updated_at=now).where(
                     UserOrder.id == order.id
