@@ -56,10 +56,6 @@ class OrderWithHedges:
         return next((h for h in self.hedges if h.status == HedgeStatus.PENDING and not h.is_paper), None)
 
 
-class _TotalLimitReached(Exception):
-    pass
-
-
 def position_of(row: MarketExposure) -> Position:
     return Position(
         user_shares=row.user_shares,
@@ -87,11 +83,7 @@ class OrderStore:
 
     def order_id_for_request(self, account_id: str, request_id: str) -> str | None:
         """The id of the order booked under this request id, if any (one indexed lookup)."""
-        row = sql.fetch_one(
-            self.db,
-            "SELECT id FROM user_order WHERE account_id = %s AND request_id = %s",
-            (account_id, request_id),
-        )
+        row = sql.fetch_one(self.db, _ORDER_FOR_REQUEST, (account_id, request_id))
         return str(row[0]) if row else None
 
     def _read_order(self, where: str, params: tuple[Any, ...]) -> OrderWithHedges | None:
@@ -150,34 +142,37 @@ class OrderStore:
         created it; a replay of the same request returns the stored order, a different body under the
         same request id raises `AlreadyExists`.
 
-        Four round trips on PostgreSQL: BEGIN; lock the market's exposure row (reading the total and
-        any earlier order under this request id with it); every write as one batch; COMMIT."""
+        Two round trips on PostgreSQL: BEGIN with the lock of the market's exposure row (reading the
+        total and any earlier order under this request id with it); then every write and COMMIT as one
+        batch, the total's reservation guarded so that it commits only within the limit."""
         try:
-            with self._transaction():
+            with sql.Transaction(self.db) as tx:
                 if mapping is None or not mapping.active:
-                    found = self.order_id_for_request(request.account_id, request.request_id)
+                    found = tx.fetch_one(_ORDER_FOR_REQUEST, (request.account_id, request.request_id))
                     if found is not None:
-                        raise _Replay(found)
-                    view = self._write_rejected(request, request_hash, mapping, _inactive())
+                        raise _Replay(str(found[0]))
+                    view, writes = self._rejected(request, request_hash, mapping, _inactive())
                 else:
-                    position, total, found = self._lock_position_for(mapping.id, request)
-                    if found is not None:
-                        raise _Replay(found)
+                    position, total, order_id = self._lock_position_for(tx, mapping.id, request)
+                    if order_id is not None:
+                        raise _Replay(order_id)
                     decision = decide(position, total)
                     if isinstance(decision, Rejected):
-                        view = self._write_rejected(request, request_hash, mapping, decision)
+                        view, writes = self._rejected(request, request_hash, mapping, decision)
                     else:
-                        view = self._write_accepted(request, request_hash, mapping, decision, sign)
+                        view, writes = self._accepted(request, request_hash, mapping, decision, sign)
+                tx.commit(writes)
             return view, True
         except _Replay as replay:
             return self._replay(self.get(replay.order_id), request_hash), False
-        except _TotalLimitReached:
+        except sql.GuardFailed:
             # Another process took the last headroom between our read and our reservation.
             rejected = Rejected(
                 RejectReason.TOTAL_EXPOSURE_LIMIT, "unhedged exposure would exceed maxUnhedgedExposure"
             )
-            with self._transaction():
-                view = self._write_rejected(request, request_hash, mapping, rejected)
+            with sql.Transaction(self.db) as tx:
+                view, writes = self._rejected(request, request_hash, mapping, rejected)
+                tx.commit(writes)
             return view, True
         except peewee.IntegrityError:
             # A concurrent duplicate committed first: answer as a replay.
@@ -192,11 +187,10 @@ class OrderStore:
         return existing
 
     def _lock_position_for(
-        self, mapping_id: int, request: OrderRequest
+        self, tx: sql.Transaction, mapping_id: int, request: OrderRequest
     ) -> tuple[Position, Decimal, str | None]:
-        row = sql.fetch_one(
-            self.db,
-            "SELECT e.user_shares, e.hedge_yes, e.hedge_no, e.yes_reserved_for_sale, e.net_cash, "
+        row = tx.fetch_one(
+            f"SELECT {_POSITION}, "
             "t.unhedged_exposure, "
             "(SELECT o.id FROM user_order o WHERE o.account_id = %s AND o.request_id = %s) "
             "FROM market_exposure e, risk_totals t WHERE e.mapping_id = %s AND t.id = 1"
@@ -211,7 +205,7 @@ class OrderStore:
     def _lock_position(self, mapping_id: int) -> tuple[Position, Decimal]:
         row = sql.fetch_one(
             self.db,
-            "SELECT e.user_shares, e.hedge_yes, e.hedge_no, e.yes_reserved_for_sale, e.net_cash, "
+            f"SELECT {_POSITION}, "
             "t.unhedged_exposure FROM market_exposure e, risk_totals t WHERE e.mapping_id = %s AND t.id = 1"
             + self._for_update(" OF e"),
             (mapping_id,),
@@ -223,13 +217,14 @@ class OrderStore:
     def _for_update(self, of: str = "") -> str:
         return "" if self._sqlite else " FOR UPDATE" + of
 
-    def _write_rejected(
+    def _rejected(
         self,
         request: OrderRequest,
         request_hash: str,
         mapping: PolymarketMarketMapping | None,
         decision: Rejected,
-    ) -> OrderWithHedges:
+    ) -> tuple[OrderWithHedges, list[sql.Statement]]:
+        """The rejected order as it will be stored, and the statements that store it."""
         now = utcnow()
         order = _order_values(request, request_hash, mapping, now) | {
             "status": "rejected",
@@ -247,17 +242,19 @@ class OrderStore:
             new.append(
                 _event_for(order, "limit_reached", decision.message, {"reason": decision.reason.value})
             )
-        sql.run(self.db, [sql.insert("user_order", order), *events.statements(self.db, new)])
-        return OrderWithHedges(_model(UserOrder, order), [])
+        writes = [sql.insert("user_order", order), *events.statements(self.db, new)]
+        return OrderWithHedges(_model(UserOrder, order), []), writes
 
-    def _write_accepted(
+    def _accepted(
         self,
         request: OrderRequest,
         request_hash: str,
         mapping: PolymarketMarketMapping,
         decision: Accepted,
         sign: Callable[[Quote], SignedIntent],
-    ) -> OrderWithHedges:
+    ) -> tuple[OrderWithHedges, list[sql.Statement]]:
+        """The accepted order and its hedge as they will be stored, and the statements that store them
+        and reserve their exposure (the total's reservation guarded by the limit)."""
         now = utcnow()
         q = decision.quote
         paper = decision.paper_fill
@@ -298,13 +295,10 @@ class OrderStore:
                     )
                 )
         writes.append(self._position_statement(mapping.id, decision.after, now))
-        writes.extend(events.statements(self.db, new))
         delta = decision.total_after - decision.total_before
-        # Last, so its row count says whether the total stayed within the limit.
         writes.append(self._total_statement(delta, decision.total_limit if delta > 0 else None, now))
-        if sql.run(self.db, writes) != 1:
-            raise _TotalLimitReached
-        return OrderWithHedges(_model(UserOrder, order), [_model(HedgePosition, h) for h in hedges])
+        writes.extend(events.statements(self.db, new))
+        return OrderWithHedges(_model(UserOrder, order), [_model(HedgePosition, h) for h in hedges]), writes
 
     def _position_statement(self, mapping_id: int, position: Position, now: datetime) -> sql.Statement:
         return (
@@ -328,7 +322,7 @@ class OrderStore:
 
     def _total_statement(self, delta: Decimal, limit: Decimal | None, now: datetime) -> sql.Statement:
         """Adds `delta` to total exposure; with a `limit`, only while the total stays within it (the
-        statement then touches no row). On SQLite the arithmetic happens here, exactly, under the
+        statement is guarded: beyond the limit its transaction fails with `sql.GuardFailed`). On SQLite the arithmetic happens here, exactly, under the
         write lock SQLite already holds: its TEXT column must not be added in SQL."""
         if self._sqlite:
             row = sql.fetch_one(self.db, "SELECT unhedged_exposure FROM risk_totals WHERE id = 1", ())
@@ -336,7 +330,7 @@ class OrderStore:
             current = _money(row[0])
             new_total = max(current + delta, Decimal(0))
             if limit is not None and current + delta > limit:
-                return ("UPDATE risk_totals SET updated_at = %s WHERE 1 = 0", (now,))
+                return sql.guard(("UPDATE risk_totals SET updated_at = %s WHERE 1 = 0", (now,)))
             return (
                 "UPDATE risk_totals SET unhedged_exposure = %s, updated_at = %s WHERE id = 1",
                 (new_total, now),
@@ -347,34 +341,23 @@ class OrderStore:
                 "WHERE id = 1",
                 (delta, now),
             )
-        return (
-            "UPDATE risk_totals SET unhedged_exposure = unhedged_exposure + %s, updated_at = %s "
-            "WHERE id = 1 AND unhedged_exposure + %s <= %s",
-            (delta, now, delta, limit),
+        return sql.guard(
+            (
+                "UPDATE risk_totals SET unhedged_exposure = unhedged_exposure + %s, updated_at = %s "
+                "WHERE id = 1 AND unhedged_exposure + %s <= %s",
+                (delta, now, delta, limit),
+            )
         )
-
-    def _reserve_total(self, delta: Decimal, limit: Decimal | None) -> None:
-        if sql.run(self.db, [self._total_statement(delta, limit, utcnow())]) != 1:
-            raise _TotalLimitReached
 
     # --- hedge outcomes -------------------------------------------------------------------------------
     def record_result(self, hedge_id: str, result: HedgeResult, *, resolved: bool = False) -> OrderWithHedges:
         """Applies a live hedge's final outcome once; a hedge already final is left as it is.
 
-        Five round trips on PostgreSQL: BEGIN; lock the market's exposure row; lock the order's hedges
-        (reading the order with them); every write as one batch; COMMIT."""
-        with self._transaction():
-            row = sql.fetch_one(
-                self.db,
-                "SELECT e.user_shares, e.hedge_yes, e.hedge_no, e.yes_reserved_for_sale, e.net_cash, e.mapping_id "
-                "FROM market_exposure e WHERE e.mapping_id = (SELECT mapping_id FROM hedge_position WHERE id = %s)"
-                + self._for_update(),
-                (hedge_id,),
-            )
-            if row is None:
-                raise NotFound(f"no hedge {hedge_id!r}")
-            position, mapping_id = Position(*(_money(v) for v in row[:5])), int(row[5])
-            order, siblings = self._order_and_hedges_locked(hedge_id)
+        Two round trips on PostgreSQL: BEGIN with the locks of the market's exposure row and then of
+        the order's hedges (reading the order and the position with them); then every write and
+        COMMIT as one batch."""
+        with sql.Transaction(self.db) as tx:
+            order, siblings, position, mapping_id = self._lock_hedges(tx, hedge_id)
             hedge = next(h for h in siblings if h.id == hedge_id)
             if not HedgeStatus(hedge.status).is_open:
                 return OrderWithHedges(order, siblings)
@@ -422,8 +405,7 @@ class OrderStore:
                     _hedge_event("hedge_resolved", order, hedge, "unknown hedge resolved at the venue", data)
                 )
             assignments = ", ".join(f"{name} = %s" for name in changes)
-            sql.run(
-                self.db,
+            tx.commit(
                 [
                     (f"UPDATE hedge_position SET {assignments} WHERE id = %s", (*changes.values(), hedge_id)),
                     (
@@ -431,27 +413,42 @@ class OrderStore:
                         (order.hedge_status, filled_total, now, order.id),
                     ),
                     self._position_statement(mapping_id, after, now),
-                    *events.statements(self.db, new),
                     self._total_statement(after.exposure - position.exposure, None, now),
-                ],
+                    *events.statements(self.db, new),
+                ]
             )
             return OrderWithHedges(order, siblings)
 
-    def _order_and_hedges_locked(self, hedge_id: str) -> tuple[UserOrder, list[HedgePosition]]:
-        """The order of `hedge_id` and all its hedges (oldest first), the hedges locked."""
+    def _lock_hedges(
+        self, tx: sql.Transaction, hedge_id: str
+    ) -> tuple[UserOrder, list[HedgePosition], Position, int]:
+        """Locks the market's exposure row of `hedge_id`, then all hedges of its order, in one round
+        trip; returns the order, its hedges (oldest first), the market's position and its mapping id."""
         hedge_columns = sql.columns(HedgePosition, "h")
         order_columns = sql.columns(UserOrder, "o")
-        rows = sql.fetch_all(
-            self.db,
-            f"SELECT {', '.join(hedge_columns + order_columns)} FROM hedge_position h "
-            "JOIN user_order o ON o.id = h.order_id "
+        select = (
+            f"SELECT {', '.join(hedge_columns + order_columns)}, {_POSITION} FROM hedge_position h "
+            "JOIN user_order o ON o.id = h.order_id JOIN market_exposure e ON e.mapping_id = h.mapping_id "
             "WHERE h.order_id = (SELECT order_id FROM hedge_position WHERE id = %s) ORDER BY h.created_at"
-            + self._for_update(" OF h"),
-            (hedge_id,),
         )
-        split = len(hedge_columns)
+        if self._sqlite:  # the write lock is already held
+            rows = tx.fetch_all(select, (hedge_id,))
+        else:
+            # The exposure row first (the lock order everywhere), then the hedges; the second
+            # statement reads the position its lock already protects.
+            rows = tx.fetch_all(
+                "SELECT 1 FROM market_exposure WHERE mapping_id = "
+                "(SELECT mapping_id FROM hedge_position WHERE id = %s) FOR UPDATE;\n"
+                + select
+                + " FOR UPDATE OF h",
+                (hedge_id, hedge_id),
+            )
+        if not rows:
+            raise NotFound(f"no hedge {hedge_id!r}")
+        split, end = len(hedge_columns), len(hedge_columns) + len(order_columns)
         hedges = [sql.from_row(HedgePosition, r[:split]) for r in rows]
-        return sql.from_row(UserOrder, rows[0][split:]), hedges
+        position = Position(*(_money(v) for v in rows[0][end:]))
+        return sql.from_row(UserOrder, rows[0][split:end]), hedges, position, hedges[0].mapping_id
 
     def mark_unknown(self, hedge_id: str, message: str, retry_in: timedelta) -> None:
         """The venue's answer was lost: keep the exposure reserved and look the order up later."""
@@ -665,6 +662,11 @@ class OrderStore:
     def _transaction(self) -> Iterator[None]:
         with write_transaction(self.db):
             yield
+
+
+# A market's position, as `Position` takes it, from `market_exposure e`.
+_POSITION = "e.user_shares, e.hedge_yes, e.hedge_no, e.yes_reserved_for_sale, e.net_cash"
+_ORDER_FOR_REQUEST = "SELECT id FROM user_order WHERE account_id = %s AND request_id = %s"
 
 
 class _Replay(Exception):
