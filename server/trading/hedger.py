@@ -108,7 +108,8 @@ class Hedger:
             reason = None if status is HedgeStatus.HEDGED else outcome.message or "not fully filled"
             result = HedgeResult(status, filled, cost, fee, reason)
         self._on_result(hedge, result)
-        return await self._run(lambda: self._store.record_result(hedge.id, result, resolved=resolved))
+        with recorder.phase("db_record"):
+            return await self._run(lambda: self._store.record_result(hedge.id, result, resolved=resolved))
 
     async def _cost_and_fee(
         self,

@@ -120,23 +120,40 @@ def machine_cpu() -> tuple[float, float]:
     return (sum(values) - idle) / _TICK, sum(values) / _TICK
 
 
+def postgres_cpu() -> float:
+    """CPU seconds used so far by this machine's PostgreSQL processes (server and backends alive now)."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm") as f:
+                if f.read().strip() not in ("postgres", "postmaster"):
+                    continue
+            total += process_cpu(int(entry))
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
 class CpuShares:
-    """Who used the machine's CPU during a run: the server (this process), the simulator, and the rest
-    (PostgreSQL and the load generator), as percentages of all cores' time."""
+    """Who used the machine's CPU during a run: the server (this process), the simulator, PostgreSQL,
+    and the rest (the load generator and anything else), as percentages of all cores' time."""
 
     def __init__(self, sim_pid: int) -> None:
         self._sim_pid = sim_pid
-        self._start = (process_cpu(os.getpid()), process_cpu(sim_pid), *machine_cpu())
+        self._start = (process_cpu(os.getpid()), process_cpu(sim_pid), postgres_cpu(), *machine_cpu())
 
     def shares(self) -> str:
-        server, sim, busy, total = (process_cpu(os.getpid()), process_cpu(self._sim_pid), *machine_cpu())
-        elapsed = total - self._start[3]
-        server, sim, busy = server - self._start[0], sim - self._start[1], busy - self._start[2]
+        now = (process_cpu(os.getpid()), process_cpu(self._sim_pid), postgres_cpu(), *machine_cpu())
+        server, sim, pg, busy = (a - b for a, b in zip(now[:4], self._start[:4], strict=True))
+        elapsed = now[4] - self._start[4]
         if elapsed <= 0:
             return ""
         return (
             f"cpu% server {100 * server / elapsed:3.0f} sim {100 * sim / elapsed:3.0f} "
-            f"rest {100 * (busy - server - sim) / elapsed:3.0f} idle {100 * (1 - busy / elapsed):3.0f}"
+            f"pg {100 * pg / elapsed:3.0f} rest {100 * (busy - server - sim - pg) / elapsed:3.0f} "
+            f"idle {100 * (1 - busy / elapsed):3.0f}"
         )
 
 
