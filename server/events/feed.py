@@ -227,14 +227,14 @@ class EventFeed:
                 await asyncio.sleep(self._poll)
 
     def _append(self, rows: list[EventRow]) -> None:
-        ids = self._ids + [r.id for r in rows]
-        kept = self._rows + rows
-        if len(ids) > 2 * self._window:
-            cut = len(ids) - self._window
-            self._floor = ids[cut - 1]
-            ids, kept = ids[cut:], kept[cut:]
-        # New lists, never mutated in place: a subscriber's slice stays valid.
-        self._ids, self._rows = ids, kept
+        # In place, amortised O(1) per row: subscribers only ever hold slices (copies) of these lists,
+        # and every reader runs on this event loop, between appends.
+        self._ids.extend(r.id for r in rows)
+        self._rows.extend(rows)
+        if len(self._ids) > 2 * self._window:
+            cut = len(self._ids) - self._window
+            self._floor = self._ids[cut - 1]
+            del self._ids[:cut], self._rows[:cut]
         self._head = rows[-1].id
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
