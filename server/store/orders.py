@@ -322,8 +322,9 @@ class OrderStore:
 
     def _total_statement(self, delta: Decimal, limit: Decimal | None, now: datetime) -> sql.Statement:
         """Adds `delta` to total exposure; with a `limit`, only while the total stays within it (the
-        statement is guarded: beyond the limit its transaction fails with `sql.GuardFailed`). On SQLite the arithmetic happens here, exactly, under the
-        write lock SQLite already holds: its TEXT column must not be added in SQL."""
+        statement is guarded: beyond the limit its transaction fails with `sql.GuardFailed`). On
+        SQLite the arithmetic happens here, exactly, under the write lock SQLite already holds: its
+        TEXT column must not be added in SQL."""
         if self._sqlite:
             row = sql.fetch_one(self.db, "SELECT unhedged_exposure FROM risk_totals WHERE id = 1", ())
             assert row is not None, "risk_totals has its one row from the first migration"

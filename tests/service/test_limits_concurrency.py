@@ -6,13 +6,14 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
+import psycopg2
 import pytest
 
 from hedging.v1 import types_pb2
 from server.domain.exposure import Position
 from server.domain.types import Side
 from server.store.models import MarketExposure, PolymarketMarketMapping, RiskTotals, UserOrder
-from tests.harness import ServerProcess, order_request, server_env, set_config
+from tests.harness import ServerProcess, order_request, server_env, set_config, wait_until
 
 MARKETS = ["fed-cut-december-2026", "btc-above-150k-dec-31-2026", "gpt-release-q1-2027"]
 MARKET_LIMIT = Decimal("150")
@@ -68,3 +69,44 @@ def test_limits_hold_under_200_concurrent_orders_on_two_processes(two_servers, p
         assert stored.worst_case_loss == positions.get(mapping.event_id, Position()).worst_case_loss
     assert RiskTotals.get().unhedged_exposure == total
     assert UserOrder.select().count() == 200
+
+
+def test_headroom_taken_between_the_read_and_the_reservation_rejects_the_order(live, pg_db, pg_url):
+    """The order transaction reads the total without locking it; the reservation itself re-checks the
+    limit. Another process commits 20 of the 50 allowed while this order (worth 35) waits to reserve:
+    the order is rejected, and nothing of it is booked."""
+    set_config(pg_db, mode="off", maxUnhedgedExposure="50")
+    live.call(live.runtime.state.refresh())
+    other = psycopg2.connect(pg_url)
+    watcher = psycopg2.connect(pg_url)
+    watcher.autocommit = True
+    try:
+        with other.cursor() as cur:
+            cur.execute("SELECT unhedged_exposure FROM risk_totals WHERE id = 1 FOR UPDATE")
+        with ThreadPoolExecutor(1) as pool:
+            answer = pool.submit(
+                live.stub.PlaceOrder, order_request(MARKETS[0], types_pb2.SIDE_BUY, "100"), timeout=15
+            )
+
+            def order_waits_on_the_total() -> bool:
+                with watcher.cursor() as cur:
+                    cur.execute(
+                        "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND query LIKE '%%UPDATE risk_totals%%' AND pid <> %s",
+                        (other.get_backend_pid(),),
+                    )
+                    return cur.fetchone() is not None
+
+            wait_until(order_waits_on_the_total, message="the order to wait for the total's row")
+            with other.cursor() as cur:
+                cur.execute("UPDATE risk_totals SET unhedged_exposure = 20 WHERE id = 1")
+            other.commit()
+            placed = answer.result(timeout=15)
+    finally:
+        other.close()
+        watcher.close()
+    assert placed.status == types_pb2.ORDER_STATUS_REJECTED, placed.message
+    assert placed.reject_reason == types_pb2.REJECT_REASON_TOTAL_EXPOSURE_LIMIT
+    assert RiskTotals.get().unhedged_exposure == Decimal(20)
+    assert [o.status for o in UserOrder.select()] == ["rejected"]
+    assert all(row.worst_case_loss == 0 for row in MarketExposure.select())
