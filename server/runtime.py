@@ -97,7 +97,6 @@ class Runtime:
         db = DatabaseRunner(database, settings.db_threads)
         if apply_migrations:
             await db(lambda: migrate(database))
-        store = OrderStore(database)
         state = StateCache(db)
         await state.start()
         venue = signer = hedger = resolver = None
@@ -123,6 +122,7 @@ class Runtime:
         books = BookCache(venue)
         desk_ref: list[OrderDesk] = []
         services = RiskServices(settings, database, db, venue, DatabaseRunner(database, 4))
+        store = OrderStore(database, announce=services.feed.announce)
         hedger = Hedger(
             store,
             venue,

@@ -139,6 +139,7 @@ class EventFeed:
         self._changed = asyncio.Event()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._listener: _Listener | None = None
 
     @property
@@ -149,10 +150,25 @@ class EventFeed:
     async def start(self) -> None:
         self._head = self._floor = await self._run(latest_id)
         loop = asyncio.get_running_loop()
+        self._loop = loop
         if not self._sqlite:
             self._listener = _Listener(self._database, lambda: loop.call_soon_threadsafe(self._wake.set))
             self._listener.start()
         self._task = asyncio.create_task(self._read_loop(), name="event-feed")
+
+    def announce(self) -> None:
+        """Tells every process's subscribers that events were committed without a NOTIFY of their own
+        (`events.statements(..., notify=False)`). Callable from any thread; announcements that arrive
+        while one is being sent are folded into the next. Before `start` it does nothing: the feed
+        starts from the table as it then is. It never raises: its callers have committed already, and
+        a wake-up that cannot be sent is covered by the poll."""
+        try:
+            if self._listener is not None:
+                self._listener.announce()
+            elif self._loop is not None:
+                self._loop.call_soon_threadsafe(self._wake.set)
+        except (OSError, RuntimeError) as exc:  # a full or closed pipe; a closed event loop
+            log.debug("could not announce new events (%s); the poll will find them", type(exc).__name__)
 
     async def stop(self) -> None:
         if self._listener is not None:
@@ -242,7 +258,8 @@ class EventFeed:
 
 class _Listener:
     """One PostgreSQL connection per process in LISTEN on the event channel; calls `wake` (from its
-    thread) on every notification. Reconnects after a failure; the poll covers the gap."""
+    thread) on every notification, and sends the NOTIFYs that `announce` asks for (its own come back
+    to it, waking this process too). Reconnects after a failure; the poll covers the gap."""
 
     def __init__(self, database: peewee.Database, wake: Callable[[], object]) -> None:
         target = getattr(database, "obj", database)
@@ -251,17 +268,32 @@ class _Listener:
         self._wake = wake
         self._stop = threading.Event()
         self._pipe_r, self._pipe_w = os.pipe()
+        self._pipe_lock = threading.Lock()  # no write to the pipe once `stop` has closed it
+        self._closed = False
+        self._announce_pending = False
         self._thread = threading.Thread(target=self._run, name="event-listener", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
+    def announce(self) -> None:
+        if self._announce_pending:
+            return  # the NOTIFY already asked for is sent after this caller's commit
+        with self._pipe_lock:
+            if self._closed:
+                return
+            self._announce_pending = True
+            os.write(self._pipe_w, b"n")
+
     def stop(self) -> None:
         self._stop.set()
-        os.write(self._pipe_w, b"x")
+        with self._pipe_lock:
+            os.write(self._pipe_w, b"x")
         self._thread.join(5)
-        os.close(self._pipe_r)
-        os.close(self._pipe_w)
+        with self._pipe_lock:
+            self._closed = True
+            os.close(self._pipe_r)
+            os.close(self._pipe_w)
 
     def _run(self) -> None:
         import psycopg2
@@ -277,11 +309,18 @@ class _Listener:
                 self._wake()  # anything written while we were not listening
                 while not self._stop.is_set():
                     ready, _, _ = select.select([conn, self._pipe_r], [], [], 5.0)
-                    if conn in ready:
-                        conn.poll()
-                        if conn.notifies:
-                            conn.notifies.clear()
-                            self._wake()
+                    if self._pipe_r in ready:
+                        os.read(self._pipe_r, 4096)
+                        if self._announce_pending:
+                            # Cleared before sending: an announcement made from here on gets a
+                            # NOTIFY of its own, sent after its commit.
+                            self._announce_pending = False
+                            with conn.cursor() as cur:
+                                cur.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+                    conn.poll()
+                    if conn.notifies:
+                        conn.notifies.clear()
+                        self._wake()
             except Exception as exc:
                 log.warning("event listener connection failed (%s); reconnecting", type(exc).__name__)
                 self._stop.wait(1.0)

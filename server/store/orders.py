@@ -67,9 +67,12 @@ def position_of(row: MarketExposure) -> Position:
 
 
 class OrderStore:
-    def __init__(self, database: peewee.Database) -> None:
+    def __init__(self, database: peewee.Database, announce: Callable[[], None] | None = None) -> None:
+        """`announce`, when given, is called after each order or hedge-result transaction commits
+        (its events are then written without a NOTIFY of their own; see `server.store.events`)."""
         self.db = database
         self._sqlite = is_sqlite(database)
+        self._announce = announce
 
     # --- reads ---------------------------------------------------------------------------------------
     def get(self, order_id: str) -> OrderWithHedges:
@@ -161,7 +164,7 @@ class OrderStore:
                         view, writes = self._rejected(request, request_hash, mapping, decision)
                     else:
                         view, writes = self._accepted(request, request_hash, mapping, decision, sign)
-                tx.commit(writes)
+                self._commit(tx, writes)
             return view, True
         except _Replay as replay:
             return self._replay(self.get(replay.order_id), request_hash), False
@@ -172,7 +175,7 @@ class OrderStore:
             )
             with sql.Transaction(self.db) as tx:
                 view, writes = self._rejected(request, request_hash, mapping, rejected)
-                tx.commit(writes)
+                self._commit(tx, writes)
             return view, True
         except peewee.IntegrityError:
             # A concurrent duplicate committed first: answer as a replay.
@@ -180,6 +183,15 @@ class OrderStore:
             if again is None:
                 raise
             return self._replay(again, request_hash), False
+
+    def _event_statements(self, new: list[NewEvent]) -> list[sql.Statement]:
+        return events.statements(self.db, new, notify=self._announce is None)
+
+    def _commit(self, tx: sql.Transaction, writes: list[sql.Statement]) -> None:
+        """Commits the writes of an order or a hedge result, then announces their events."""
+        tx.commit(writes)
+        if self._announce is not None:
+            self._announce()
 
     def _replay(self, existing: OrderWithHedges, request_hash: str) -> OrderWithHedges:
         if existing.order.request_hash != request_hash:
@@ -242,7 +254,7 @@ class OrderStore:
             new.append(
                 _event_for(order, "limit_reached", decision.message, {"reason": decision.reason.value})
             )
-        writes = [sql.insert("user_order", order), *events.statements(self.db, new)]
+        writes = [sql.insert("user_order", order), *self._event_statements(new)]
         return OrderWithHedges(_model(UserOrder, order), []), writes
 
     def _accepted(
@@ -297,7 +309,7 @@ class OrderStore:
         writes.append(self._position_statement(mapping.id, decision.after, now))
         delta = decision.total_after - decision.total_before
         writes.append(self._total_statement(delta, decision.total_limit if delta > 0 else None, now))
-        writes.extend(events.statements(self.db, new))
+        writes.extend(self._event_statements(new))
         return OrderWithHedges(_model(UserOrder, order), [_model(HedgePosition, h) for h in hedges]), writes
 
     def _position_statement(self, mapping_id: int, position: Position, now: datetime) -> sql.Statement:
@@ -406,7 +418,8 @@ class OrderStore:
                     _hedge_event("hedge_resolved", order, hedge, "unknown hedge resolved at the venue", data)
                 )
             assignments = ", ".join(f"{name} = %s" for name in changes)
-            tx.commit(
+            self._commit(
+                tx,
                 [
                     (f"UPDATE hedge_position SET {assignments} WHERE id = %s", (*changes.values(), hedge_id)),
                     (
@@ -415,8 +428,8 @@ class OrderStore:
                     ),
                     self._position_statement(mapping_id, after, now),
                     self._total_statement(after.exposure - position.exposure, None, now),
-                    *events.statements(self.db, new),
-                ]
+                    *self._event_statements(new),
+                ],
             )
             return OrderWithHedges(order, siblings)
 
