@@ -240,6 +240,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders-1", type=int, default=300)
     parser.add_argument("--orders-32", type=int, default=3000)
+    parser.add_argument("--modes", default="paper,live", help="comma-separated: paper, live")
     args = parser.parse_args()
 
     with postgres_admin_url() as admin:
@@ -278,7 +279,7 @@ def main() -> int:
             print()
             print(f"{'mode':6} {'callers':>7} {'orders':>6} {'p50 ms':>8} {'p99 ms':>8} {'orders/s':>9} "
                   f"{'p50/floor':>9} | phase ms: book (mean) db sign venue (medians) rest")  # fmt: skip
-            for mode in ("paper", "live"):
+            for mode in args.modes.split(","):
                 set_config(database, mode=mode)
                 service.call(service.runtime.state.refresh())
                 run_load(target, 4, 100)  # warm-up: connections, caches
