@@ -92,7 +92,7 @@ async def start_gateway(settings: Settings) -> RunningGateway:
         build_app(settings, database),
         host=host,
         port=int(port),
-        http="h11",
+        http="httptools",
         ws="websockets-sansio",
         lifespan="on",
         log_config=None,

@@ -45,7 +45,7 @@ def _config(exchange: Exchange, mover: BookMover, host: str, port: int) -> uvico
         build_app(exchange, mover=mover),
         host=host,
         port=port,
-        http="h11",
+        http="httptools",
         ws="websockets-sansio",
         lifespan="on",
         log_level="warning",
