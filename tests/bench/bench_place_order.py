@@ -4,6 +4,7 @@ same run, the floor: two INSERT+COMMIT round trips + one signing + one HTTP roun
 + one gRPC echo.
 
 Usage: .venv/bin/python tests/bench/bench_place_order.py [--orders-1 300] [--orders-32 3000]
+       [--modes paper,live] [--rounds 1]
 
 The server runs in this process (its phase timings are read directly); the simulator and the load
 generator run in their own processes so they do not share the server's interpreter lock.
@@ -241,6 +242,11 @@ def main() -> int:
     parser.add_argument("--orders-1", type=int, default=300)
     parser.add_argument("--orders-32", type=int, default=3000)
     parser.add_argument("--modes", default="paper,live", help="comma-separated: paper, live")
+    parser.add_argument(
+        "--rounds", type=int, default=1,
+        help="repeat everything (floor included) this many times and also print the medians: this "
+        "machine's speed drifts by tens of percent between minutes",
+    )  # fmt: skip
     args = parser.parse_args()
 
     with postgres_admin_url() as admin:
@@ -274,40 +280,58 @@ def main() -> int:
             freeze_startup_heap()  # as `hedging serve` does once it serves
             target = f"127.0.0.1:{service.port}"
             recorder.enabled = True
-            floor = measure_floor(db_url, sim_url, service.port)
-            print("floor (medians, ms): " + ", ".join(f"{k} {ms(v).strip()}" for k, v in floor.items()))
-            print()
-            print(f"{'mode':6} {'callers':>7} {'orders':>6} {'p50 ms':>8} {'p99 ms':>8} {'orders/s':>9} "
-                  f"{'p50/floor':>9} | phase ms: book (mean) db sign venue (medians) rest")  # fmt: skip
-            for mode in args.modes.split(","):
-                set_config(database, mode=mode)
-                service.call(service.runtime.state.refresh())
-                run_load(target, 4, 100)  # warm-up: connections, caches
-                for callers, orders in ((1, args.orders_1), (32, args.orders_32)):
-                    recorder.reset()
-                    cpu = CpuShares(sim.pid)
-                    latencies, elapsed, failures = run_load(target, callers, orders)
-                    shares = cpu.shares()
-                    s = recorder.samples
-                    sign = statistics.median(s["sign"]) if s["sign"] else 0.0
-                    db = (
-                        statistics.median(s["db_place"])
-                        - sign
-                        + (statistics.median(s["db_record"]) if s["db_record"] else 0.0)
-                    )
-                    venue = statistics.median(s["venue_post"]) if s["venue_post"] else 0.0
-                    # A book is fetched only when the cached one is too old: its cost per order.
-                    book = sum(s["book"]) / len(latencies)
-                    p50 = statistics.median(latencies)
-                    rest = p50 - (db + sign + venue + book)
-                    # Outside the desk: gRPC, the edge's checks and conversions, the caller's wait.
-                    outside = p50 - statistics.median(s["total"])
+            results: dict[tuple[str, int], list[tuple[float, float, float, float]]] = {}
+            for round_ in range(1, args.rounds + 1):
+                floor = measure_floor(db_url, sim_url, service.port)
+                if args.rounds > 1:
+                    print(f"\nround {round_} of {args.rounds}")
+                print("floor (medians, ms): " + ", ".join(f"{k} {ms(v).strip()}" for k, v in floor.items()))
+                print()
+                print(f"{'mode':6} {'callers':>7} {'orders':>6} {'p50 ms':>8} {'p99 ms':>8} {'orders/s':>9} "
+                      f"{'p50/floor':>9} | phase ms: book (mean) db sign venue (medians) rest")  # fmt: skip
+                for mode in args.modes.split(","):
+                    set_config(database, mode=mode)
+                    service.call(service.runtime.state.refresh())
+                    run_load(target, 4, 100)  # warm-up: connections, caches
+                    for callers, orders in ((1, args.orders_1), (32, args.orders_32)):
+                        recorder.reset()
+                        cpu = CpuShares(sim.pid)
+                        latencies, elapsed, failures = run_load(target, callers, orders)
+                        shares = cpu.shares()
+                        s = recorder.samples
+                        sign = statistics.median(s["sign"]) if s["sign"] else 0.0
+                        db = (
+                            statistics.median(s["db_place"])
+                            - sign
+                            + (statistics.median(s["db_record"]) if s["db_record"] else 0.0)
+                        )
+                        venue = statistics.median(s["venue_post"]) if s["venue_post"] else 0.0
+                        # A book is fetched only when the cached one is too old: its cost per order.
+                        book = sum(s["book"]) / len(latencies)
+                        p50, p99 = statistics.median(latencies), pct(latencies, 0.99)
+                        rest = p50 - (db + sign + venue + book)
+                        # Outside the desk: gRPC, the edge's checks and conversions, the caller's wait.
+                        outside = p50 - statistics.median(s["total"])
+                        rate = len(latencies) / elapsed
+                        results.setdefault((mode, callers), []).append((p50, p99, rate, p50 / floor["floor"]))
+                        print(
+                            f"{mode:6} {callers:7d} {len(latencies):6d} {ms(p50)} {ms(p99)} "
+                            f"{rate:9.0f} {p50 / floor['floor']:9.2f} | "
+                            f"{ms(book)} {ms(db)} {ms(sign)} {ms(venue)} {ms(rest)} ({ms(outside).strip()} outside the desk)"
+                            + f" | {shares}"
+                            + (f"  ({failures} not accepted)" if failures else "")
+                        )
+            if args.rounds > 1:
+                print(f"\nmedians over {args.rounds} rounds (each ratio against its own round's floor)")
+                print(
+                    f"{'mode':6} {'callers':>7} {'p50 ms':>8} {'p99 ms':>8} {'orders/s':>9} {'p50/floor':>9}  orders/s range"
+                )
+                for (mode, callers), rows in results.items():
+                    p50, p99, rate, ratio = (statistics.median(column) for column in zip(*rows, strict=True))
+                    rates = [r[2] for r in rows]
                     print(
-                        f"{mode:6} {callers:7d} {len(latencies):6d} {ms(p50)} {ms(pct(latencies, 0.99))} "
-                        f"{len(latencies) / elapsed:9.0f} {p50 / floor['floor']:9.2f} | "
-                        f"{ms(book)} {ms(db)} {ms(sign)} {ms(venue)} {ms(rest)} ({ms(outside).strip()} outside the desk)"
-                        + f" | {shares}"
-                        + (f"  ({failures} not accepted)" if failures else "")
+                        f"{mode:6} {callers:7d} {ms(p50)} {ms(p99)} {rate:9.0f} {ratio:9.2f}  "
+                        f"{min(rates):.0f}-{max(rates):.0f}"
                     )
         finally:
             if service is not None:
