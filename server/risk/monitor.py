@@ -6,8 +6,6 @@ Any number of processes may run it against one database: trips and resets are co
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -21,6 +19,7 @@ import peewee
 from server.domain.config_schema import HedgeSettings
 from server.domain.types import BreakerLevel
 from server.metrics import Metrics
+from server.periodic import Periodic
 from server.risk import breaker_store, breakers
 from server.risk.breakers import BreakerName, Trip, VenueHealth
 from server.store.fields import utcnow
@@ -111,9 +110,11 @@ class RiskMonitor:
         self._run = run_in_db
         self._venue = venue
         self._metrics = metrics
-        self._interval = interval
         self.health = VenueHealth()
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic(
+            "risk-monitor", self.evaluate_once, interval, failure="risk evaluation failed; retrying",
+            logger=log, run_first=True,
+        )  # fmt: skip
 
     def on_outcome(self, outcome: PostOutcome) -> None:
         """The hedger's hook: every answer (or silence) of the venue to an order."""
@@ -122,21 +123,10 @@ class RiskMonitor:
         self.health.saw_order(breakers.venue_problem(outcome.status_code, outcome.message), utcnow())
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="risk-monitor")
+        self._periodic.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.evaluate_once()
-            except Exception:
-                log.exception("risk evaluation failed; retrying")
-            await asyncio.sleep(self._interval)
+        await self._periodic.stop()
 
     async def probe(self) -> None:
         if self._venue is None:

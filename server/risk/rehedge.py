@@ -18,8 +18,6 @@ the "no child yet" check make one of them create the re-hedge."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -30,6 +28,7 @@ from typing import Any
 from server.domain.book import walk
 from server.domain.limits import check_venue_minimum
 from server.domain.types import BreakerLevel, Leg, Side
+from server.periodic import Periodic
 from server.store.fields import utcnow
 from server.store.models import HedgePosition, PolymarketMarketMapping
 from server.store.orders import OrderStore, SignedIntent
@@ -72,25 +71,15 @@ class Rehedger:
         self._api_key = api_key
         self._state = state
         self._run = run_in_db
-        self._interval = interval
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic(
+            "rehedger", self.run_once, interval, failure="re-hedge pass failed; retrying", logger=log
+        )
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="rehedger")
+        self._periodic.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("re-hedge pass failed; retrying")
+        await self._periodic.stop()
 
     async def run_once(self) -> int:
         """One pass; returns how many re-hedges were posted."""

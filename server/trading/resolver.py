@@ -3,13 +3,12 @@ died. Runs once at start, before the server takes orders, and then in the backgr
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+from server.periodic import Periodic
 from server.store.fields import utcnow
 from server.store.orders import OrderStore
 from server.trading.hedger import Hedger
@@ -31,9 +30,9 @@ class Resolver:
         self._hedger = hedger
         self._run = run_in_db
         self._grace = pending_grace
-        self._interval = interval
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
+        self._periodic = Periodic(
+            "hedge-resolver", self.resolve_all, interval, failure="resolver pass failed", logger=log
+        )
 
     async def resolve_all(self, *, include_fresh: bool = False) -> int:
         """One pass over every open hedge; returns how many were looked at."""
@@ -47,23 +46,10 @@ class Resolver:
         return len(hedges)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="hedge-resolver")
+        self._periodic.start()
 
     def nudge(self) -> None:
-        self._wake.set()
+        self._periodic.nudge()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _loop(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._interval)
-            self._wake.clear()
-            try:
-                await self.resolve_all()
-            except Exception:
-                log.exception("resolver pass failed")
+        await self._periodic.stop()

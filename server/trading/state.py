@@ -4,8 +4,6 @@ server process, the gateway) takes effect here within `REFRESH_SECONDS`."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -13,6 +11,7 @@ from typing import TypeVar
 
 from server.domain.config_schema import HedgeSettings
 from server.domain.types import BreakerLevel
+from server.periodic import Periodic
 from server.store.models import CircuitBreaker, HedgeConfig, PolymarketMarketMapping
 
 log = logging.getLogger(__name__)
@@ -48,7 +47,10 @@ class StateCache:
     def __init__(self, run_in_db: RunInDb[Snapshot]) -> None:
         self._run = run_in_db
         self._snapshot: Snapshot | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic(
+            "state-refresh", self.refresh, REFRESH_SECONDS,
+            failure="state refresh failed; keeping the last state", logger=log,
+        )  # fmt: skip
 
     @property
     def current(self) -> Snapshot:
@@ -62,18 +64,7 @@ class StateCache:
 
     async def start(self) -> None:
         await self.refresh()
-        self._task = asyncio.create_task(self._loop(), name="state-refresh")
+        self._periodic.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(REFRESH_SECONDS)
-            try:
-                await self.refresh()
-            except Exception:
-                log.exception("state refresh failed; keeping the last state")
+        await self._periodic.stop()
