@@ -12,9 +12,8 @@ from typing import Any
 
 class Periodic:
     """Runs `work` every `interval` seconds once started (first at once when `run_first`, else
-    after one interval), or sooner when nudged. A pass that raises is logged with `failure` and
-    the next one runs on schedule: a background loop never dies of one bad pass. `failure` is logged
-    with the exception, on `logger`."""
+    after one interval). A pass that raises is logged, `failure` with the exception on `logger`,
+    and the next one runs on schedule: a background loop never dies of one bad pass."""
 
     def __init__(
         self,
@@ -32,15 +31,10 @@ class Periodic:
         self._failure = failure
         self._log = logger  # the component's own, so its failures read as its own
         self._run_first = run_first
-        self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name=self._name)
-
-    def nudge(self) -> None:
-        """Runs the next pass now rather than at the end of the interval."""
-        self._wake.set()
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -50,15 +44,10 @@ class Periodic:
 
     async def _loop(self) -> None:
         if not self._run_first:
-            await self._pause()
+            await asyncio.sleep(self._interval)
         while True:
             try:
                 await self._work()
             except Exception:
                 self._log.exception(self._failure)
-            await self._pause()
-
-    async def _pause(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self._interval)
-        self._wake.clear()
+            await asyncio.sleep(self._interval)

@@ -182,10 +182,6 @@ class EventFeed:
         """The newest event id in the table (not only what this process has read)."""
         return await self._run(latest_id)
 
-    def nudge(self) -> None:
-        """Reads the table now (for writers in this process that want no poll delay)."""
-        self._wake.set()
-
     async def follow(
         self,
         after_id: int,

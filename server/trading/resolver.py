@@ -48,8 +48,5 @@ class Resolver:
     def start(self) -> None:
         self._periodic.start()
 
-    def nudge(self) -> None:
-        self._periodic.nudge()
-
     async def stop(self) -> None:
         await self._periodic.stop()
