@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
 import peewee
-import psycopg2
 import pytest
 
 from server.store.db import bind, open_database
 from server.store.migrate import migrate
-from tests.pgserver import NoPostgres, database_url, postgres_admin_url
+from tests.pgserver import NoPostgres, postgres_admin_url, scratch_database
 
 KEEP_TABLES = {"schema_migrations"}
 
@@ -29,19 +26,11 @@ def pg_admin_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def pg_url(pg_admin_url: str) -> Iterator[str]:
     """A migrated database of its own for this test run."""
-    name = f"hedging_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(pg_admin_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    url = database_url(pg_admin_url, name)
-    database = open_database(url)
-    migrate(database)
-    database.close()
-    yield url
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+    with scratch_database(pg_admin_url, "hedging_test") as url:
+        database = open_database(url)
+        migrate(database)
+        database.close()
+        yield url
 
 
 def _empty(database: peewee.Database) -> None:

@@ -24,14 +24,12 @@ import os
 import statistics
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import httpx
-import psycopg2
 
 from gateway import dashboard
 from gateway.app import start_gateway
@@ -39,9 +37,8 @@ from server.heap import freeze_startup_heap
 from server.secret import Secret
 from server.settings import AdminToken, Settings
 from server.store.db import bind, open_database
-from server.store.migrate import migrate
 from tests.gateway import synthetic
-from tests.pgserver import database_url, postgres_admin_url
+from tests.pgserver import postgres_admin_url, scratch_database
 
 TOKEN = "bench-admin-token-0123456789"
 QUERY = """
@@ -85,15 +82,8 @@ def _report(label: str, samples: list[float]) -> None:
 async def _measure(url: str, hedges: int, days: int, n: int) -> None:
     database = bind(open_database(url))
     with database.connection_context():
-        migrate(database)
         started = time.perf_counter()
-        maps = synthetic.create_mappings(database, 12)
-        now = datetime.now(UTC)
-        # ~2% of orders are rejected (no hedge): write enough orders for `hedges` hedges.
-        written = synthetic.insert(
-            database, synthetic.rows(maps, int(hedges / 0.95) + 1, now, timedelta(days=days))
-        )
-        database.execute_sql("ANALYZE")
+        written = synthetic.seed(database, hedges, days)
         print(f"inserted {written} hedges in {time.perf_counter() - started:.1f} s", flush=True)
 
     settings = Settings(
@@ -148,18 +138,11 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("-n", type=int, default=200)
     args = parser.parse_args()
-    with postgres_admin_url(dict(os.environ)) as admin_url:
-        name = f"hedging_bench_{uuid.uuid4().hex[:8]}"
-        admin = psycopg2.connect(admin_url)
-        admin.autocommit = True
-        with admin.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}"')
-        try:
-            asyncio.run(_measure(database_url(admin_url, name), args.hedges, args.days, args.n))
-        finally:
-            with admin.cursor() as cur:
-                cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.close()
+    with (
+        postgres_admin_url(dict(os.environ)) as admin_url,
+        scratch_database(admin_url, "hedging_bench") as url,
+    ):
+        asyncio.run(_measure(url, args.hedges, args.days, args.n))
     return 0
 
 

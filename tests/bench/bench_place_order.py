@@ -40,7 +40,7 @@ from server.store.migrate import migrate  # noqa: E402
 from server.trading.timing import recorder  # noqa: E402
 from server.venue.order_signing import OrderSigner, new_salt  # noqa: E402
 from tests.harness import HEDGER_KEY, ServiceThread, service_settings, set_config  # noqa: E402
-from tests.pgserver import database_url, postgres_admin_url  # noqa: E402
+from tests.pgserver import postgres_admin_url, scratch_database  # noqa: E402
 
 MARKETS = ["fed-cut-december-2026", "btc-above-150k-dec-31-2026", "gpt-release-q1-2027"]
 
@@ -249,13 +249,7 @@ def main() -> int:
     )  # fmt: skip
     args = parser.parse_args()
 
-    with postgres_admin_url() as admin:
-        name = f"bench_place_order_{os.getpid()}"
-        admin_conn = psycopg2.connect(admin)
-        admin_conn.autocommit = True
-        with admin_conn.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}"')
-        db_url = database_url(admin, name)
+    with postgres_admin_url() as admin, scratch_database(admin, "bench_place_order") as db_url:
         sim, sim_url = start_sim()
         service = None
         try:
@@ -340,9 +334,6 @@ def main() -> int:
             sim.wait(10)
             if sim.stdout is not None:
                 sim.stdout.close()
-            with admin_conn.cursor() as cur:
-                cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin_conn.close()
     return 0
 
 

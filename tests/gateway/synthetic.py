@@ -6,13 +6,14 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import peewee
 
 from server.store import mappings as mapping_store
+from server.store.migrate import migrate
 from server.store.models import HedgePosition, UserOrder
 
 CENT = Decimal("0.01")
@@ -161,4 +162,15 @@ def insert(database: peewee.Database, pairs: Iterator[tuple[dict, dict | None]],
         if len(orders) >= batch:
             flush()
     flush()
+    return written
+
+
+def seed(database: peewee.Database, hedges: int, days: int, markets: int = 12) -> int:
+    """Migrates `database` and fills it with about `hedges` hedges over the last `days` days (about
+    5 % of the orders are rejected and carry none), then ANALYZEs it; returns the hedges written."""
+    migrate(database)
+    maps = create_mappings(database, markets)
+    pairs = rows(maps, int(hedges / 0.95) + 1, datetime.now(UTC), timedelta(days=days))
+    written = insert(database, pairs)
+    database.execute_sql("ANALYZE")
     return written
