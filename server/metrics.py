@@ -50,7 +50,12 @@ class Metrics:
         self.hedge_results = Counter(
             "hedging_hedge_results", "hedge outcomes recorded by this process", ["status"], registry=r
         )
-        self.hedges = Gauge("hedging_hedges", "hedges in the store by status", ["status"], registry=r)
+        self.hedges = Gauge(
+            "hedging_hedges",
+            "hedges in the store by status (pending and unknown on every pass, the rest once a minute)",
+            ["status"],
+            registry=r,
+        )
         self.hedge_latency = Histogram(
             "hedging_hedge_latency_seconds",
             "from booking a hedge to recording its venue outcome",

@@ -6,6 +6,7 @@ Any number of processes may run it against one database: trips and resets are co
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -29,7 +30,11 @@ from server.venue.client import PostOutcome, VenueClient
 log = logging.getLogger(__name__)
 RunInDb = Callable[[Callable[[], Any]], Awaitable[Any]]
 AUTHOR = "risk-monitor"
+_OPEN = ("pending", "unknown")
 _FINAL = ("hedged", "partial", "failed", "paper")
+# How often the monitor counts every hedge by status (for the `hedging_hedges` gauge): a scan of the
+# whole table, 26 ms at 100k hedges, so not on every pass. Open hedges are counted on every pass.
+STATUS_TOTALS_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -45,8 +50,10 @@ class Inputs:
     market_losses: dict[str, Decimal]
 
 
-def read_inputs(database: peewee.Database, now: datetime) -> Inputs:
-    """What the rules need, read from the store (call from a database thread)."""
+def read_inputs(database: peewee.Database, now: datetime, *, all_statuses: bool = True) -> Inputs:
+    """What the rules need, read from the store (call from a database thread). `hedges_by_status`
+    counts every status when `all_statuses`, a scan of the whole hedge table; else only the open
+    ones (pending, unknown), which the status index finds at once."""
     settings = HedgeSettings.from_values(
         {row.key: row.value for row in HedgeConfig.select(HedgeConfig.key, HedgeConfig.value)}
     )
@@ -70,10 +77,11 @@ def read_inputs(database: peewee.Database, now: datetime) -> Inputs:
         "SELECT MIN(created_at), COUNT(*) FROM hedge_position WHERE status = 'unknown'"
     ).fetchone()
     oldest = HedgePosition.created_at.python_value(first) if first is not None else None
-    by_status: dict[str, int] = {
+    which = "" if all_statuses else " WHERE status IN ('pending', 'unknown')"
+    by_status: dict[str, int] = dict.fromkeys(_OPEN, 0) | {
         str(status): int(n)
         for status, n in database.execute_sql(
-            "SELECT status, COUNT(*) FROM hedge_position GROUP BY status"
+            f"SELECT status, COUNT(*) FROM hedge_position{which} GROUP BY status"
         ).fetchall()
     }
     losses = {
@@ -105,12 +113,16 @@ class RiskMonitor:
         metrics: Metrics,
         *,
         interval: float = 0.5,
+        status_totals_seconds: float = STATUS_TOTALS_SECONDS,
     ) -> None:
         self._database = database
         self._run = run_in_db
         self._venue = venue
         self._metrics = metrics
         self.health = VenueHealth()
+        self._status_totals_seconds = status_totals_seconds
+        self._status_totals: dict[str, int] = {}
+        self._status_totals_at: datetime | None = None
         self._periodic = Periodic(
             "risk-monitor", self.evaluate_once, interval, failure="risk evaluation failed; retrying",
             logger=log, run_first=True,
@@ -139,7 +151,17 @@ class RiskMonitor:
         "reset:<name>"."""
         await self.probe()
         now = utcnow()
-        inputs: Inputs = await self._run(lambda: read_inputs(self._database, now))
+        count_all = (
+            self._status_totals_at is None
+            or (now - self._status_totals_at).total_seconds() >= self._status_totals_seconds
+        )
+        inputs: Inputs = await self._run(lambda: read_inputs(self._database, now, all_statuses=count_all))
+        if count_all:
+            self._status_totals, self._status_totals_at = inputs.hedges_by_status, now
+        else:
+            inputs = dataclasses.replace(
+                inputs, hedges_by_status=self._status_totals | inputs.hedges_by_status
+            )
         s = inputs.settings
         trips: list[Trip] = []
         for found in (
@@ -185,7 +207,7 @@ class RiskMonitor:
         m.exposure_limit.set(float(inputs.settings.max_unhedged_exposure))
         for market, loss in inputs.market_losses.items():
             m.market_exposure.labels(market).set(float(loss))
-        for status in ("pending", "unknown", *_FINAL):
+        for status in (*_OPEN, *_FINAL):
             m.hedges.labels(status).set(inputs.hedges_by_status.get(status, 0))
         m.open_hedges.labels("pending").set(inputs.hedges_by_status.get("pending", 0))
         m.open_hedges.labels("unknown").set(inputs.unknown)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +19,10 @@ import pytest
 
 from hedging.v1 import types_pb2
 from server.errors import FailedPrecondition, InvalidArgument, NotFound
+from server.metrics import Metrics
 from server.risk import snapshots
+from server.risk.monitor import RiskMonitor
+from server.runtime import DatabaseRunner
 from server.store import mappings as mapping_store
 from server.store.db import bind, open_database
 from server.store.fields import utcnow
@@ -356,3 +361,35 @@ def test_metrics_are_served_in_prometheus_format(live, sim):
     assert 'hedging_breaker_state{breaker="manual"} 0.0' in text
     assert "hedging_unhedged_exposure_usdc" in text
     assert f'hedging_market_exposure_usdc{{market="{MARKET}/YES"}}' in text
+
+
+def test_the_monitor_counts_open_hedges_every_pass_and_every_status_only_as_often_as_asked(live, pg_db):
+    """Counting every hedge by status scans the whole table, so the monitor does it at most every
+    `status_totals_seconds`; the open hedges (pending, unknown) are counted on every pass."""
+
+    def gauge(metrics: Metrics, status: str) -> float | None:
+        return metrics.registry.get_sample_value("hedging_hedges", {"status": status})
+
+    runner = DatabaseRunner(pg_db, 1)
+    metrics = Metrics()
+    try:
+        live.stub.PlaceOrder(order_request(MARKET, types_pb2.SIDE_BUY, "10"), timeout=15)
+        with ThreadPoolExecutor(1) as thread:  # an event loop of its own, made and closed there
+            rarely = RiskMonitor(pg_db, runner, None, metrics, status_totals_seconds=3600)
+            thread.submit(asyncio.run, rarely.evaluate_once()).result(15)
+            assert gauge(metrics, "hedged") == 1 and gauge(metrics, "pending") == 0
+
+            for _ in range(2):
+                live.stub.PlaceOrder(order_request(MARKET, types_pb2.SIDE_BUY, "10"), timeout=15)
+            # One of the three as if its answer were still awaited: 2 hedged, 1 pending.
+            HedgePosition.update(status="pending").where(HedgePosition.id == HedgePosition.get().id).execute()
+            thread.submit(asyncio.run, rarely.evaluate_once()).result(15)
+            # Open hedges are fresh; the final ones are as of the last full count.
+            assert gauge(metrics, "pending") == 1 and gauge(metrics, "hedged") == 1
+
+            often = Metrics()
+            monitor = RiskMonitor(pg_db, runner, None, often, status_totals_seconds=0)
+            thread.submit(asyncio.run, monitor.evaluate_once()).result(15)
+            assert gauge(often, "pending") == 1 and gauge(often, "hedged") == 2
+    finally:
+        runner.close()
