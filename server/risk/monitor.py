@@ -77,7 +77,7 @@ def read_inputs(database: peewee.Database, now: datetime, *, all_statuses: bool 
         "SELECT MIN(created_at), COUNT(*) FROM hedge_position WHERE status = 'unknown'"
     ).fetchone()
     oldest = HedgePosition.created_at.python_value(first) if first is not None else None
-    which = "" if all_statuses else " WHERE status IN ('pending', 'unknown')"
+    which = "" if all_statuses else f" WHERE status IN ({', '.join(repr(s) for s in _OPEN)})"
     by_status: dict[str, int] = dict.fromkeys(_OPEN, 0) | {
         str(status): int(n)
         for status, n in database.execute_sql(
