@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import peewee
 
-from server.store.events import latest_id
+from server.store.events import ID_CEILING, latest_id
 from server.store.models import HedgeEvent
 
 T = TypeVar("T")
@@ -36,7 +36,12 @@ class EventFilter:
 def read_page(
     database: peewee.Database, after: int, which: EventFilter, limit: int = PAGE
 ) -> list[HedgeEvent]:
-    query = HedgeEvent.select().where(HedgeEvent.id > after)
+    return list(page_query(after, which, limit))
+
+
+def page_query(after: int, which: EventFilter, limit: int = PAGE) -> Any:
+    """The events after `after` that `which` lets through, oldest first, at most `limit`."""
+    query = HedgeEvent.select().where((HedgeEvent.id > after) & (HedgeEvent.id < ID_CEILING))
     if which.markets:
         in_market: Any = None
         for event_id, outcome in which.markets:
@@ -45,7 +50,7 @@ def read_page(
         query = query.where(HedgeEvent.event_id.is_null() | in_market)
     if which.types:
         query = query.where(HedgeEvent.event_type.in_(list(which.types)))
-    return list(query.order_by(HedgeEvent.id).limit(limit))
+    return query.order_by(HedgeEvent.id).limit(limit)
 
 
 async def follow(

@@ -75,7 +75,8 @@ class Heartbeat:
 
 
 _READ_AFTER = (
-    f"SELECT {', '.join(sql.columns(HedgeEvent))} FROM hedge_event WHERE id > %s ORDER BY id LIMIT %s"
+    f"SELECT {', '.join(sql.columns(HedgeEvent))} FROM hedge_event "
+    f"WHERE id > %s AND id < {events.ID_CEILING} ORDER BY id LIMIT %s"
 )
 
 
