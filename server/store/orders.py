@@ -28,6 +28,7 @@ from server.store import events, sql
 from server.store.db import is_sqlite, write_transaction
 from server.store.events import NewEvent
 from server.store.fields import utcnow
+from server.store.hints import PositionHints
 from server.store.models import (
     BaseModel,
     HedgePosition,
@@ -73,6 +74,7 @@ class OrderStore:
         self.db = database
         self._sqlite = is_sqlite(database)
         self._announce = announce
+        self._hints = PositionHints()
 
     # --- reads ---------------------------------------------------------------------------------------
     def get(self, order_id: str) -> OrderWithHedges:
@@ -84,10 +86,11 @@ class OrderStore:
     def find_by_request(self, account_id: str, request_id: str) -> OrderWithHedges | None:
         return self._read_order("o.account_id = %s AND o.request_id = %s", (account_id, request_id))
 
-    def order_id_for_request(self, account_id: str, request_id: str) -> str | None:
-        """The id of the order booked under this request id, if any (one indexed lookup)."""
-        row = sql.fetch_one(self.db, _ORDER_FOR_REQUEST, (account_id, request_id))
-        return str(row[0]) if row else None
+    def replay_of(self, request: OrderRequest, request_hash: str) -> OrderWithHedges | None:
+        """The order already booked under this request id, if any; `AlreadyExists` when it was
+        booked for a different body."""
+        found = self.find_by_request(request.account_id, request.request_id)
+        return self._replay(found, request_hash) if found is not None else None
 
     def _read_order(self, where: str, params: tuple[Any, ...]) -> OrderWithHedges | None:
         """One order and its hedges (oldest first) in one query."""
@@ -145,29 +148,81 @@ class OrderStore:
         created it; a replay of the same request returns the stored order, a different body under the
         same request id raises `AlreadyExists`.
 
-        Two round trips on PostgreSQL: BEGIN with the lock of the market's exposure row (reading the
-        total and any earlier order under this request id with it); then every write and COMMIT as one
-        batch, the total's reservation guarded so that it commits only within the limit."""
+        On PostgreSQL, when this process knows the market's position (`PositionHints`), an accepted
+        order is booked in ONE round trip: every write and COMMIT as one batch, the position's update
+        guarded by equality with the known position and the total's reservation by the limit; a
+        guard that fails rolls it all back and the order is decided again the locked way (a
+        rejection decided on a hint is always decided again that way). The locked way takes two:
+        BEGIN with the lock of the market's exposure row (reading the total and any earlier order
+        under this request id with it); then every write and COMMIT as one batch, the total's
+        reservation guarded."""
+        if mapping is None or not mapping.active:
+            return self._place_locked(request, request_hash, mapping, decide, sign)
+        with self._hints.lock(mapping.id):
+            if not self._sqlite:
+                booked = self._place_on_hint(request, request_hash, mapping, decide, sign)
+                if booked is not None:
+                    return booked
+            return self._place_locked(request, request_hash, mapping, decide, sign)
+
+    def _place_on_hint(
+        self,
+        request: OrderRequest,
+        request_hash: str,
+        mapping: PolymarketMarketMapping,
+        decide: Callable[[Position, Decimal], Decision],
+        sign: Callable[[Quote], SignedIntent],
+    ) -> tuple[OrderWithHedges, bool] | None:
+        """The order booked on the hinted position in one round trip, or None to book it locked."""
+        position, total = self._hints.position(mapping.id), self._hints.total()
+        if position is None or total is None:
+            return None
+        decision = decide(position, total)
+        if not isinstance(decision, Accepted):
+            return None
+        view, writes = self._accepted(request, request_hash, mapping, decision, sign, expected=position)
         try:
-            with sql.Transaction(self.db) as tx:
-                if mapping is None or not mapping.active:
-                    found = tx.fetch_one(_ORDER_FOR_REQUEST, (request.account_id, request.request_id))
-                    if found is not None:
-                        raise _Replay(str(found[0]))
-                    view, writes = self._rejected(request, request_hash, mapping, _inactive())
-                else:
-                    position, total, order_id = self._lock_position_for(tx, mapping.id, request)
-                    if order_id is not None:
-                        raise _Replay(order_id)
-                    decision = decide(position, total)
-                    if isinstance(decision, Rejected):
-                        view, writes = self._rejected(request, request_hash, mapping, decision)
+            with self._replays_answered(request, request_hash) as replay:
+                with sql.Transaction(self.db) as tx:
+                    self._commit(tx, writes)
+        except sql.GuardFailed:
+            self._hints.forget(mapping.id)
+            return None
+        if replay:
+            return replay[0], False
+        self._hints.remember(mapping.id, decision.after, total + decision.total_after - decision.total_before)
+        return view, True
+
+    def _place_locked(
+        self,
+        request: OrderRequest,
+        request_hash: str,
+        mapping: PolymarketMarketMapping | None,
+        decide: Callable[[Position, Decimal], Decision],
+        sign: Callable[[Quote], SignedIntent],
+    ) -> tuple[OrderWithHedges, bool]:
+        try:
+            with self._replays_answered(request, request_hash) as replay:
+                with sql.Transaction(self.db) as tx:
+                    if mapping is None or not mapping.active:
+                        found = tx.fetch_one(_ORDER_FOR_REQUEST, (request.account_id, request.request_id))
+                        if found is not None:
+                            raise _Replay(str(found[0]))
+                        view, writes = self._rejected(request, request_hash, mapping, _inactive())
+                        self._commit(tx, writes)
                     else:
-                        view, writes = self._accepted(request, request_hash, mapping, decision, sign)
-                self._commit(tx, writes)
-            return view, True
-        except _Replay as replay:
-            return self._replay(self.get(replay.order_id), request_hash), False
+                        position, total, order_id = self._lock_position_for(tx, mapping.id, request)
+                        if order_id is not None:
+                            raise _Replay(order_id)
+                        decision = decide(position, total)
+                        if isinstance(decision, Rejected):
+                            view, writes = self._rejected(request, request_hash, mapping, decision)
+                            self._commit(tx, writes)
+                            self._hints.remember(mapping.id, position, total)
+                        else:
+                            view, writes = self._accepted(request, request_hash, mapping, decision, sign)
+                            self._commit(tx, writes)
+                            self._hints.remember(mapping.id, decision.after, decision.total_after)
         except sql.GuardFailed:
             # Another process took the last headroom between our read and our reservation.
             rejected = Rejected(
@@ -177,12 +232,25 @@ class OrderStore:
                 view, writes = self._rejected(request, request_hash, mapping, rejected)
                 self._commit(tx, writes)
             return view, True
+        if replay:
+            return replay[0], False
+        return view, True
+
+    @contextlib.contextmanager
+    def _replays_answered(self, request: OrderRequest, request_hash: str) -> Iterator[list[OrderWithHedges]]:
+        """Turns a replay found inside the block (`_Replay`, or the unique request id violated by a
+        concurrent duplicate that committed first) into the stored order, put in the yielded list;
+        a different body under the same request id raises `AlreadyExists`."""
+        found: list[OrderWithHedges] = []
+        try:
+            yield found
+        except _Replay as replay:
+            found.append(self._replay(self.get(replay.order_id), request_hash))
         except peewee.IntegrityError:
-            # A concurrent duplicate committed first: answer as a replay.
-            again = self.find_by_request(request.account_id, request.request_id)
+            again = self.replay_of(request, request_hash)
             if again is None:
                 raise
-            return self._replay(again, request_hash), False
+            found.append(again)
 
     def _event_statements(self, new: list[NewEvent]) -> list[sql.Statement]:
         return events.statements(self.db, new, notify=self._announce is None)
@@ -264,9 +332,12 @@ class OrderStore:
         mapping: PolymarketMarketMapping,
         decision: Accepted,
         sign: Callable[[Quote], SignedIntent],
+        expected: Position | None = None,
     ) -> tuple[OrderWithHedges, list[sql.Statement]]:
         """The accepted order and its hedge as they will be stored, and the statements that store them
-        and reserve their exposure (the total's reservation guarded by the limit)."""
+        and reserve their exposure (the total's reservation guarded by the limit; with `expected`, the
+        position's update guarded by equality with it). The position is written first: the exposure
+        row is the first lock taken, as everywhere."""
         now = utcnow()
         q = decision.quote
         paper = decision.paper_fill
@@ -287,7 +358,10 @@ class OrderStore:
             "hedge_status": hedge_status.value,
             "hedged_size": paper.filled if paper is not None else Decimal(0),
         }
-        writes = [sql.insert("user_order", order)]
+        writes = [
+            self._position_statement(mapping.id, decision.after, now, expected),
+            sql.insert("user_order", order),
+        ]
         new = [_event_for(order, "order_accepted", order["message"], {"price": q.price, "size": q.size})]
         hedges = []
         if decision.mode is not Mode.OFF:
@@ -306,14 +380,17 @@ class OrderStore:
                         order, "hedge_submitted", "hedge signed and sent to Polymarket", {}, hedge["id"]
                     )
                 )
-        writes.append(self._position_statement(mapping.id, decision.after, now))
         delta = decision.total_after - decision.total_before
         writes.append(self._total_statement(delta, decision.total_limit if delta > 0 else None, now))
         writes.extend(self._event_statements(new))
         return OrderWithHedges(_model(UserOrder, order), [_model(HedgePosition, h) for h in hedges]), writes
 
-    def _position_statement(self, mapping_id: int, position: Position, now: datetime) -> sql.Statement:
-        return (
+    def _position_statement(
+        self, mapping_id: int, position: Position, now: datetime, expected: Position | None = None
+    ) -> sql.Statement:
+        """Writes the market's position; with `expected`, only over exactly that position (guarded:
+        over any other, its transaction fails with `sql.GuardFailed`)."""
+        statement: sql.Statement = (
             "UPDATE market_exposure SET user_shares = %s, hedge_yes = %s, hedge_no = %s, "
             "yes_reserved_for_sale = %s, net_cash = %s, worst_case_loss = %s, updated_at = %s "
             "WHERE mapping_id = %s",
@@ -327,6 +404,22 @@ class OrderStore:
                 now,
                 mapping_id,
             ),
+        )
+        if expected is None:
+            return statement
+        return sql.guard(
+            (
+                statement[0] + " AND user_shares = %s AND hedge_yes = %s AND hedge_no = %s "
+                "AND yes_reserved_for_sale = %s AND net_cash = %s",
+                (
+                    *statement[1],
+                    expected.user_shares,
+                    expected.hedge_yes,
+                    expected.hedge_no,
+                    expected.yes_reserved_for_sale,
+                    expected.net_cash,
+                ),
+            )
         )
 
     def _write_position(self, mapping_id: int, position: Position, now: datetime) -> None:
@@ -363,75 +456,148 @@ class OrderStore:
         )
 
     # --- hedge outcomes -------------------------------------------------------------------------------
-    def record_result(self, hedge_id: str, result: HedgeResult, *, resolved: bool = False) -> OrderWithHedges:
+    def record_result(
+        self,
+        hedge: HedgePosition,
+        result: HedgeResult,
+        *,
+        resolved: bool = False,
+        placed: OrderWithHedges | None = None,
+    ) -> OrderWithHedges:
         """Applies a live hedge's final outcome once; a hedge already final is left as it is.
 
-        Two round trips on PostgreSQL: BEGIN with the locks of the market's exposure row and then of
-        the order's hedges (reading the order and the position with them); then every write and
-        COMMIT as one batch."""
+        `placed`, the order as `place` booked it with `hedge` its only hedge, lets it be written on
+        the hinted position in one round trip on PostgreSQL (guarded as in `place`: by the hedge
+        still being open and the position being the hinted one). Otherwise, or when a guard fails,
+        two round trips: BEGIN with the locks of the market's exposure row and then of the order's
+        hedges (reading the order and the position with them); then every write and COMMIT as one
+        batch."""
+        with self._hints.lock(hedge.mapping_id):
+            if placed is not None and not self._sqlite:
+                recorded = self._record_on_hint(placed, hedge.id, result, resolved)
+                if recorded is not None:
+                    return recorded
+            return self._record_locked(hedge.id, result, resolved)
+
+    def _record_on_hint(
+        self, placed: OrderWithHedges, hedge_id: str, result: HedgeResult, resolved: bool
+    ) -> OrderWithHedges | None:
+        if [h.id for h in placed.hedges] != [hedge_id]:
+            return None
+        mapping_id = placed.hedges[0].mapping_id
+        position, total = self._hints.position(mapping_id), self._hints.total()
+        if position is None:
+            return None
+        # Copies: a failed guard must leave the caller's objects as they were.
+        order = UserOrder(**placed.order.__data__)
+        hedge = HedgePosition(**placed.hedges[0].__data__)
+        view, writes, after = self._result_writes(
+            order, [hedge], hedge, position, mapping_id, result, resolved, expected=position
+        )
+        try:
+            with sql.Transaction(self.db) as tx:
+                self._commit(tx, writes)
+        except sql.GuardFailed:
+            self._hints.forget(mapping_id)
+            return None
+        moved = total + after.exposure - position.exposure if total is not None else None
+        self._hints.remember(mapping_id, after, moved)
+        return view
+
+    def _record_locked(self, hedge_id: str, result: HedgeResult, resolved: bool) -> OrderWithHedges:
         with sql.Transaction(self.db) as tx:
             order, siblings, position, mapping_id = self._lock_hedges(tx, hedge_id)
             hedge = next(h for h in siblings if h.id == hedge_id)
             if not HedgeStatus(hedge.status).is_open:
+                self._hints.remember(mapping_id, position, None)
                 return OrderWithHedges(order, siblings)
-            now = utcnow()
-            leg, side = Leg(hedge.leg), Side(hedge.side)
-            after = position.with_hedge_result(
-                leg, side, planned=hedge.size, filled=result.filled, cost=result.cost, fee=result.fee
+            view, writes, after = self._result_writes(
+                order, siblings, hedge, position, mapping_id, result, resolved
             )
-            captured = spread_captured(leg, side, hedge.user_price, result.filled, result.cost)
-            status = result.status if result.filled == 0 else status_for_fill(hedge.size, result.filled)
-            changes = {
-                "status": status.value,
-                "filled_size": result.filled,
-                "fill_cost": result.cost,
-                "fill_price": result.fill_price,
-                "fee": result.fee,
-                "spread_captured": captured,
-                "net_profit": captured - result.fee,
-                "failure_reason": result.failure_reason,
-                "resolved_at": now,
-                "updated_at": now,
-                "next_check_at": None,
-            }
-            for name, value in changes.items():
-                setattr(hedge, name, value)
-            statuses = [HedgeStatus(h.status) for h in siblings]
-            filled_total = sum((h.filled_size for h in siblings), Decimal(0))
-            order.hedge_status = order_hedge_status(statuses).value
-            order.hedged_size = filled_total
-            order.updated_at = now
-            kind = {
-                HedgeStatus.HEDGED: "hedge_filled",
-                HedgeStatus.PARTIAL: "hedge_partially_filled",
-                HedgeStatus.FAILED: "hedge_failed",
-            }[status]
-            message = result.failure_reason or f"{result.filled} of {hedge.size} shares filled"
-            data = {
-                "filled_size": result.filled,
-                "fee": result.fee,
-                "venue_order_id": hedge.venue_order_id or "",
-            }
-            new = [_hedge_event(kind, order, hedge, message, data)]
-            if resolved:
-                new.append(
-                    _hedge_event("hedge_resolved", order, hedge, "unknown hedge resolved at the venue", data)
+            self._commit(tx, writes)
+            self._hints.remember(mapping_id, after, None)
+            return view
+
+    def _result_writes(
+        self,
+        order: UserOrder,
+        siblings: list[HedgePosition],
+        hedge: HedgePosition,
+        position: Position,
+        mapping_id: int,
+        result: HedgeResult,
+        resolved: bool,
+        expected: Position | None = None,
+    ) -> tuple[OrderWithHedges, list[sql.Statement], Position]:
+        """The order and hedges as they will be once `result` is applied to the open `hedge`, the
+        statements that store that, and the market's position after it. With `expected`, the writes
+        are guarded: the position by equality with it, the hedge by still being open."""
+        now = utcnow()
+        leg, side = Leg(hedge.leg), Side(hedge.side)
+        after = position.with_hedge_result(
+            leg, side, planned=hedge.size, filled=result.filled, cost=result.cost, fee=result.fee
+        )
+        captured = spread_captured(leg, side, hedge.user_price, result.filled, result.cost)
+        status = result.status if result.filled == 0 else status_for_fill(hedge.size, result.filled)
+        changes = {
+            "status": status.value,
+            "filled_size": result.filled,
+            "fill_cost": result.cost,
+            "fill_price": result.fill_price,
+            "fee": result.fee,
+            "spread_captured": captured,
+            "net_profit": captured - result.fee,
+            "failure_reason": result.failure_reason,
+            "resolved_at": now,
+            "updated_at": now,
+            "next_check_at": None,
+        }
+        for name, value in changes.items():
+            setattr(hedge, name, value)
+        statuses = [HedgeStatus(h.status) for h in siblings]
+        filled_total = sum((h.filled_size for h in siblings), Decimal(0))
+        order.hedge_status = order_hedge_status(statuses).value
+        order.hedged_size = filled_total
+        order.updated_at = now
+        kind = {
+            HedgeStatus.HEDGED: "hedge_filled",
+            HedgeStatus.PARTIAL: "hedge_partially_filled",
+            HedgeStatus.FAILED: "hedge_failed",
+        }[status]
+        message = result.failure_reason or f"{result.filled} of {hedge.size} shares filled"
+        data = {
+            "filled_size": result.filled,
+            "fee": result.fee,
+            "venue_order_id": hedge.venue_order_id or "",
+        }
+        new = [_hedge_event(kind, order, hedge, message, data)]
+        if resolved:
+            new.append(
+                _hedge_event("hedge_resolved", order, hedge, "unknown hedge resolved at the venue", data)
+            )
+        assignments = ", ".join(f"{name} = %s" for name in changes)
+        hedge_update: sql.Statement = (
+            f"UPDATE hedge_position SET {assignments} WHERE id = %s",
+            (*changes.values(), hedge.id),
+        )
+        if expected is not None:
+            hedge_update = sql.guard(
+                (
+                    hedge_update[0] + " AND status IN (%s, %s)",
+                    (*hedge_update[1], HedgeStatus.PENDING.value, HedgeStatus.UNKNOWN.value),
                 )
-            assignments = ", ".join(f"{name} = %s" for name in changes)
-            self._commit(
-                tx,
-                [
-                    (f"UPDATE hedge_position SET {assignments} WHERE id = %s", (*changes.values(), hedge_id)),
-                    (
-                        "UPDATE user_order SET hedge_status = %s, hedged_size = %s, updated_at = %s WHERE id = %s",
-                        (order.hedge_status, filled_total, now, order.id),
-                    ),
-                    self._position_statement(mapping_id, after, now),
-                    self._total_statement(after.exposure - position.exposure, None, now),
-                    *self._event_statements(new),
-                ],
             )
-            return OrderWithHedges(order, siblings)
+        writes = [
+            self._position_statement(mapping_id, after, now, expected),
+            hedge_update,
+            (
+                "UPDATE user_order SET hedge_status = %s, hedged_size = %s, updated_at = %s WHERE id = %s",
+                (order.hedge_status, filled_total, now, order.id),
+            ),
+            self._total_statement(after.exposure - position.exposure, None, now),
+            *self._event_statements(new),
+        ]
+        return OrderWithHedges(order, siblings), writes, after
 
     def _lock_hedges(
         self, tx: sql.Transaction, hedge_id: str

@@ -149,13 +149,9 @@ class OrderDesk:
         if book is None:
             # A retry never waits on the venue: look for the booked order before fetching a book.
             # (With a fresh book at hand the order transaction itself finds a replay.)
-            if await self._run(
-                lambda: self._store.order_id_for_request(request.account_id, request.request_id)
-            ):
-                replay = await self._run(
-                    lambda: self._store.place(request, digest, mapping, _never, _never_sign)
-                )
-                return Placed(replay[0], None, False)
+            replay = await self._run(lambda: self._store.replay_of(request, digest))
+            if replay is not None:
+                return Placed(replay, None, False)
             with recorder.phase("book"):
                 book = await self._books.get(mapping.yes_token_id, max_age)
         terms = terms_of(mapping)
@@ -166,7 +162,7 @@ class OrderDesk:
         )
         decided: list[Decision] = []
 
-        def decide_locked(position: Position, total: Decimal) -> Decision:
+        def decide_on(position: Position, total: Decimal) -> Decision:
             decision = decide(
                 request,
                 terms,
@@ -202,14 +198,13 @@ class OrderDesk:
 
         with recorder.phase("db_place"):
             stored, created = await self._run(
-                lambda: self._store.place(request, digest, mapping, decide_locked, sign)
+                lambda: self._store.place(request, digest, mapping, decide_on, sign)
             )
-        quoted = decided[0].quote if decided and not isinstance(decided[0], Rejected) else None
-        if quoted is None and decided and isinstance(decided[0], Rejected):
-            quoted = decided[0].quote
+        # The last decision is the one booked (one made on a stale hint is made again under lock).
+        quoted = decided[-1].quote if decided else None
         pending = stored.pending_hedge if created else None
         if pending is not None and self._hedger is not None:
-            settled = await self._hedger.submit(pending)
+            settled = await self._hedger.submit(pending, stored)
             if settled is None:
                 settled = await self._run(lambda: self._store.get(stored.order.id))
             stored = settled
@@ -224,11 +219,3 @@ class OrderDesk:
 
 def _stale(book: Book, max_age_ms: int) -> bool:
     return (utcnow() - book.updated_at).total_seconds() * 1000 > max_age_ms
-
-
-def _never(position: Position, total: Decimal) -> Decision:
-    raise AssertionError("a replay never decides")
-
-
-def _never_sign(q: Quote) -> SignedIntent:
-    raise AssertionError("a replay never signs")

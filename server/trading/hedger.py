@@ -48,10 +48,14 @@ class Hedger:
         self._on_outcome = on_outcome or (lambda _: None)
         self._on_result = on_result or (lambda _h, _r: None)
 
-    async def submit(self, hedge: HedgePosition) -> OrderWithHedges | None:
-        """Posts a freshly booked hedge and records what the venue said."""
+    async def submit(
+        self, hedge: HedgePosition, placed: OrderWithHedges | None = None
+    ) -> OrderWithHedges | None:
+        """Posts a freshly booked hedge and records what the venue said. `placed`, when the hedge is
+        the only one of a just-booked order, is that order as booked (it lets the result be written
+        in one round trip; see `OrderStore.record_result`)."""
         outcome = await self._post(hedge)
-        return await self._apply(hedge, outcome, resolved=False)
+        return await self._apply(hedge, outcome, resolved=False, placed=placed)
 
     async def resolve(self, hedge: HedgePosition) -> None:
         """Settles a PENDING or UNKNOWN hedge by looking its hash up at the venue."""
@@ -80,7 +84,7 @@ class Hedger:
         reason = None if status is HedgeStatus.HEDGED else f"venue order {found.status.lower()}"
         result = HedgeResult(status, filled, cost, fee, reason)
         self._on_result(hedge, result)
-        await self._run(lambda: self._store.record_result(hedge.id, result, resolved=True))
+        await self._run(lambda: self._store.record_result(hedge, result, resolved=True))
 
     async def _post(self, hedge: HedgePosition) -> PostOutcome:
         assert hedge.signed_order is not None
@@ -90,7 +94,12 @@ class Hedger:
         return outcome
 
     async def _apply(
-        self, hedge: HedgePosition, outcome: PostOutcome, *, resolved: bool
+        self,
+        hedge: HedgePosition,
+        outcome: PostOutcome,
+        *,
+        resolved: bool,
+        placed: OrderWithHedges | None = None,
     ) -> OrderWithHedges | None:
         if outcome.kind is PostKind.UNKNOWN:
             log.warning("hedge %s outcome unknown: %s", hedge.id, outcome.message)
@@ -109,7 +118,9 @@ class Hedger:
             result = HedgeResult(status, filled, cost, fee, reason)
         self._on_result(hedge, result)
         with recorder.phase("db_record"):
-            return await self._run(lambda: self._store.record_result(hedge.id, result, resolved=resolved))
+            return await self._run(
+                lambda: self._store.record_result(hedge, result, resolved=resolved, placed=placed)
+            )
 
     async def _cost_and_fee(
         self,
