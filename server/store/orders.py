@@ -3,8 +3,9 @@
 `place` is one transaction that records the user order, reserves its exposure against every limit and
 records the signed hedge intent (its order hash and the exact bytes to post) before anything goes to
 the venue. `record_result` applies a hedge's outcome exactly once, however many times it is reported.
-No network call happens inside these transactions. Lock order, everywhere: the market's exposure row,
-then the hedge row, then the totals row, then the event lock."""
+No network call happens inside these transactions. Lock order, everywhere: this process's lock of the
+market (`PositionHints.lock`, by the order and hedge-result writers only), then the market's exposure
+row, then the hedge row, then the totals row, then the event lock."""
 
 from __future__ import annotations
 
