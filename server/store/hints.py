@@ -9,16 +9,25 @@ always taken before any database lock, and no code waits for it while holding on
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from decimal import Decimal
 
 from server.domain.exposure import Position
 
+# After a hint of a market is found stale, its writes go the locked way this long: when another
+# process is writing the same market, a hint would mostly be stale, and each failed try costs a wasted
+# round trip and signature before the locked way is taken anyway.
+STALE_BACKOFF_SECONDS = 1.0
+
 
 class PositionHints:
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._guard = threading.Lock()
         self._locks: dict[int, threading.Lock] = {}
         self._positions: dict[int, Position] = {}
+        self._stale_until: dict[int, float] = {}
         self._total: Decimal | None = None
 
     def lock(self, mapping_id: int) -> threading.Lock:
@@ -30,6 +39,13 @@ class PositionHints:
             return found
 
     def position(self, mapping_id: int) -> Position | None:
+        """The market's position as last read or written here; None when unknown, or while the
+        market backs off after a stale hint (`STALE_BACKOFF_SECONDS`)."""
+        until = self._stale_until.get(mapping_id)
+        if until is not None:
+            if self._clock() < until:
+                return None
+            del self._stale_until[mapping_id]
         return self._positions.get(mapping_id)
 
     def total(self) -> Decimal | None:
@@ -44,5 +60,6 @@ class PositionHints:
             self._total = total
 
     def forget(self, mapping_id: int) -> None:
-        """Drops a hint found stale: the next writer reads the market under lock."""
+        """Drops a hint found stale: the market's writers read it under lock for a while."""
         self._positions.pop(mapping_id, None)
+        self._stale_until[mapping_id] = self._clock() + STALE_BACKOFF_SECONDS
