@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import psycopg2
+import pytest
 
 from hedging.v1 import types_pb2
 from server.domain.exposure import Position
@@ -22,7 +23,7 @@ from server.store.models import (
     UserOrder,
 )
 from server.store.orders import OrderStore, position_of
-from tests.harness import order_request, set_config, wait_until
+from tests.harness import order_request, running_service, service_settings, set_config, wait_until
 
 MARKET = "fed-cut-december-2026"
 
@@ -87,6 +88,19 @@ def _from_the_rows(extra: Position) -> Position:
     return position
 
 
+# While a hedge is held this long at the venue, the test writes to the market or the hedge. The venue
+# timeout is well above it, so the post is answered, not UNKNOWN, however slow the machine.
+VENUE_DELAY = 1.5
+
+
+@pytest.fixture
+def patient(pg_db, pg_url, sim, mappings):
+    """The service in live mode with a venue timeout far above `VENUE_DELAY`."""
+    set_config(pg_db, mode="live")
+    with running_service(service_settings(pg_url, sim.url, venue_timeout=Decimal("6"))) as service:
+        yield service
+
+
 def _buy(live, size: str):
     answer = live.stub.PlaceOrder(order_request(MARKET, types_pb2.SIDE_BUY, size), timeout=10)
     assert answer.status == types_pb2.ORDER_STATUS_ACCEPTED, answer.message
@@ -128,13 +142,13 @@ def test_an_order_is_checked_against_a_total_another_process_moved(live, pg_db, 
 
 
 def test_a_hedge_result_never_writes_over_a_position_changed_while_it_was_at_the_venue(
-    live, pg_db, pg_url, sim
+    patient, pg_db, pg_url, sim
 ):
-    _buy(live, "10")  # hedged: the process knows the position after the hedge's result
-    sim.exchange.set_latency(0.4)
+    _buy(patient, "10")  # hedged: the process knows the position after the hedge's result
+    sim.exchange.set_latency(VENUE_DELAY)
     try:
         with ThreadPoolExecutor(1) as pool:
-            answer = pool.submit(_buy, live, "10")
+            answer = pool.submit(_buy, patient, "10")
             wait_until(
                 lambda: (
                     HedgePosition.select().where(HedgePosition.status == HedgeStatus.PENDING.value).exists()
@@ -152,15 +166,15 @@ def test_a_hedge_result_never_writes_over_a_position_changed_while_it_was_at_the
     assert RiskTotals.get().unhedged_exposure == expected.exposure
 
 
-def test_a_hedge_result_already_recorded_elsewhere_is_not_recorded_again(live, pg_db, pg_url, sim):
+def test_a_hedge_result_already_recorded_elsewhere_is_not_recorded_again(patient, pg_db, pg_url, sim):
     """Another process (its resolver, say) records the hedge's outcome while this one waits for the
     venue's answer; the position is unchanged by a failure, so only the hedge's own state shows the
     outcome is already known. The first recorded outcome stands, once."""
-    _buy(live, "10")
-    sim.exchange.set_latency(0.4)
+    _buy(patient, "10")
+    sim.exchange.set_latency(VENUE_DELAY)
     try:
         with ThreadPoolExecutor(1) as pool:
-            answer = pool.submit(_buy, live, "10")
+            answer = pool.submit(_buy, patient, "10")
             pending = wait_until(
                 lambda: HedgePosition.get_or_none(HedgePosition.status == HedgeStatus.PENDING.value),
                 message="the second hedge to be booked and sent",
