@@ -157,33 +157,29 @@ class OrderStore:
         BEGIN with the lock of the market's exposure row (reading the total and any earlier order
         under this request id with it); then every write and COMMIT as one batch, the total's
         reservation guarded."""
+        booking = _Booking(request, request_hash, mapping, decide, sign)
         if mapping is None or not mapping.active:
-            return self._place_locked(request, request_hash, mapping, decide, sign)
+            return self._place_locked(booking)
         with self._hints.lock(mapping.id):
             if not self._sqlite:
-                booked = self._place_on_hint(request, request_hash, mapping, decide, sign)
+                booked = self._place_on_hint(booking, mapping)
                 if booked is not None:
                     return booked
-            return self._place_locked(request, request_hash, mapping, decide, sign)
+            return self._place_locked(booking)
 
     def _place_on_hint(
-        self,
-        request: OrderRequest,
-        request_hash: str,
-        mapping: PolymarketMarketMapping,
-        decide: Callable[[Position, Decimal], Decision],
-        sign: Callable[[Quote], SignedIntent],
+        self, b: _Booking, mapping: PolymarketMarketMapping
     ) -> tuple[OrderWithHedges, bool] | None:
         """The order booked on the hinted position in one round trip, or None to book it locked."""
         position, total = self._hints.position(mapping.id), self._hints.total()
         if position is None or total is None:
             return None
-        decision = decide(position, total)
+        decision = b.decide(position, total)
         if not isinstance(decision, Accepted):
             return None
-        view, writes = self._accepted(request, request_hash, mapping, decision, sign, expected=position)
+        view, writes = self._accepted(b.request, b.request_hash, mapping, decision, b.sign, expected=position)
         try:
-            with self._replays_answered(request, request_hash) as replay:
+            with self._replays_answered(b.request, b.request_hash) as replay:
                 with sql.Transaction(self.db) as tx:
                     self._commit(tx, writes)
         except sql.GuardFailed:
@@ -194,34 +190,28 @@ class OrderStore:
         self._hints.remember(mapping.id, decision.after, total + decision.total_after - decision.total_before)
         return view, True
 
-    def _place_locked(
-        self,
-        request: OrderRequest,
-        request_hash: str,
-        mapping: PolymarketMarketMapping | None,
-        decide: Callable[[Position, Decimal], Decision],
-        sign: Callable[[Quote], SignedIntent],
-    ) -> tuple[OrderWithHedges, bool]:
+    def _place_locked(self, b: _Booking) -> tuple[OrderWithHedges, bool]:
+        request, mapping = b.request, b.mapping
         try:
-            with self._replays_answered(request, request_hash) as replay:
+            with self._replays_answered(request, b.request_hash) as replay:
                 with sql.Transaction(self.db) as tx:
                     if mapping is None or not mapping.active:
                         found = tx.fetch_one(_ORDER_FOR_REQUEST, (request.account_id, request.request_id))
                         if found is not None:
                             raise _Replay(str(found[0]))
-                        view, writes = self._rejected(request, request_hash, mapping, _inactive())
+                        view, writes = self._rejected(request, b.request_hash, mapping, _inactive())
                         self._commit(tx, writes)
                     else:
                         position, total, order_id = self._lock_position_for(tx, mapping.id, request)
                         if order_id is not None:
                             raise _Replay(order_id)
-                        decision = decide(position, total)
+                        decision = b.decide(position, total)
                         if isinstance(decision, Rejected):
-                            view, writes = self._rejected(request, request_hash, mapping, decision)
+                            view, writes = self._rejected(request, b.request_hash, mapping, decision)
                             self._commit(tx, writes)
                             self._hints.remember(mapping.id, position, total)
                         else:
-                            view, writes = self._accepted(request, request_hash, mapping, decision, sign)
+                            view, writes = self._accepted(request, b.request_hash, mapping, decision, b.sign)
                             self._commit(tx, writes)
                             self._hints.remember(mapping.id, decision.after, decision.total_after)
         except sql.GuardFailed:
@@ -230,7 +220,7 @@ class OrderStore:
                 RejectReason.TOTAL_EXPOSURE_LIMIT, "unhedged exposure would exceed maxUnhedgedExposure"
             )
             with sql.Transaction(self.db) as tx:
-                view, writes = self._rejected(request, request_hash, mapping, rejected)
+                view, writes = self._rejected(request, b.request_hash, mapping, rejected)
                 self._commit(tx, writes)
             return view, True
         if replay:
@@ -848,6 +838,18 @@ class OrderStore:
 # A market's position, as `Position` takes it, from `market_exposure e`.
 _POSITION = "e.user_shares, e.hedge_yes, e.hedge_no, e.yes_reserved_for_sale, e.net_cash"
 _ORDER_FOR_REQUEST = "SELECT id FROM user_order WHERE account_id = %s AND request_id = %s"
+
+
+@dataclass(frozen=True)
+class _Booking:
+    """One call of `OrderStore.place`: the request, its body's hash, its market, and how to decide
+    and sign."""
+
+    request: OrderRequest
+    request_hash: str
+    mapping: PolymarketMarketMapping | None
+    decide: Callable[[Position, Decimal], Decision]
+    sign: Callable[[Quote], SignedIntent]
 
 
 class _Replay(Exception):
