@@ -200,8 +200,9 @@ class OrderDesk:
             stored, created = await self._run(
                 lambda: self._store.place(request, digest, mapping, decide_on, sign)
             )
-        # The last decision is the one booked (one made on a stale hint is made again under lock).
-        quoted = decided[-1].quote if decided else None
+        # The last decision is the one booked (one made on a stale hint is made again under lock). A
+        # replay answers with the stored order only: a decision made while finding it was never booked.
+        quoted = decided[-1].quote if decided and created else None
         pending = stored.pending_hedge if created else None
         if pending is not None and self._hedger is not None:
             settled = await self._hedger.submit(pending, stored)

@@ -21,6 +21,8 @@ def test_the_same_request_returns_the_stored_order_and_hedges_once(live, sim):
     assert first.order_id == again.order_id
     assert again.executed_price == first.executed_price
     assert again.hedge_status == first.hedge_status == types_pb2.HEDGE_STATUS_HEDGED
+    # The replay answers with what was booked, not with a quote made now.
+    assert first.HasField("quote") and not again.HasField("quote")
     assert UserOrder.select().count() == 1 and HedgePosition.select().count() == 1
     assert len(sim.exchange.orders(hedger_address())) == 1
 
