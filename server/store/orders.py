@@ -195,12 +195,12 @@ class OrderStore:
         try:
             with self._replays_answered(request, b.request_hash) as replay:
                 with sql.Transaction(self.db) as tx:
+                    known: tuple[int, Position, Decimal] | None = None  # the market as committed
                     if mapping is None or not mapping.active:
                         found = tx.fetch_one(_ORDER_FOR_REQUEST, (request.account_id, request.request_id))
                         if found is not None:
                             raise _Replay(str(found[0]))
                         view, writes = self._rejected(request, b.request_hash, mapping, _inactive())
-                        self._commit(tx, writes)
                     else:
                         position, total, order_id = self._lock_position_for(tx, mapping.id, request)
                         if order_id is not None:
@@ -208,12 +208,13 @@ class OrderStore:
                         decision = b.decide(position, total)
                         if isinstance(decision, Rejected):
                             view, writes = self._rejected(request, b.request_hash, mapping, decision)
-                            self._commit(tx, writes)
-                            self._hints.remember(mapping.id, position, total)
+                            known = (mapping.id, position, total)
                         else:
                             view, writes = self._accepted(request, b.request_hash, mapping, decision, b.sign)
-                            self._commit(tx, writes)
-                            self._hints.remember(mapping.id, decision.after, decision.total_after)
+                            known = (mapping.id, decision.after, decision.total_after)
+                    self._commit(tx, writes)
+                    if known is not None:
+                        self._hints.remember(*known)
         except sql.GuardFailed:
             # Another process took the last headroom between our read and our reservation.
             rejected = Rejected(
