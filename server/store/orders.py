@@ -29,6 +29,7 @@ from server.store import events, sql
 from server.store.db import is_sqlite, write_transaction
 from server.store.events import NewEvent
 from server.store.fields import utcnow
+from server.store.group_commit import GroupCommit, Planned, Work
 from server.store.hints import PositionHints
 from server.store.models import (
     BaseModel,
@@ -76,6 +77,12 @@ class OrderStore:
         self._sqlite = is_sqlite(database)
         self._announce = announce
         self._hints = PositionHints()
+        self._group: GroupCommit[_Writes] = GroupCommit(self._hints, self._commit_group)
+
+    def group_commits(self) -> tuple[int, int]:
+        """Order and hedge-result transactions committed as groups so far, and the writes they held
+        (see `GroupCommit`)."""
+        return self._group.committed()
 
     # --- reads ---------------------------------------------------------------------------------------
     def get(self, order_id: str) -> OrderWithHedges:
@@ -153,42 +160,40 @@ class OrderStore:
         order is booked in ONE round trip: every write and COMMIT as one batch, the position's update
         guarded by equality with the known position and the total's reservation by the limit; a
         guard that fails rolls it all back and the order is decided again the locked way (a
-        rejection decided on a hint is always decided again that way). The locked way takes two:
+        rejection decided on a hint is always decided again that way). Orders and hedge results of
+        the market waiting meanwhile share that batch (`GroupCommit`). The locked way takes two:
         BEGIN with the lock of the market's exposure row (reading the total and any earlier order
         under this request id with it); then every write and COMMIT as one batch, the total's
         reservation guarded."""
         booking = _Booking(request, request_hash, mapping, decide, sign)
         if mapping is None or not mapping.active:
             return self._place_locked(booking)
-        with self._hints.lock(mapping.id):
-            if not self._sqlite:
-                booked = self._place_on_hint(booking, mapping)
-                if booked is not None:
-                    return booked
-            return self._place_locked(booking)
+        if self._sqlite:
+            with self._hints.lock(mapping.id):
+                return self._place_locked(booking)
+        work: Work[_Writes] = Work(
+            lambda position, total: self._plan_place(booking, mapping, position, total),
+            lambda: self._place_locked(booking),
+        )
+        placed: tuple[OrderWithHedges, bool] = self._group.run(mapping.id, work)
+        return placed
 
-    def _place_on_hint(
-        self, b: _Booking, mapping: PolymarketMarketMapping
-    ) -> tuple[OrderWithHedges, bool] | None:
-        """The order booked on the hinted position in one round trip, or None to book it locked."""
-        position, total = self._hints.position(mapping.id), self._hints.total()
+    def _plan_place(
+        self,
+        b: _Booking,
+        mapping: PolymarketMarketMapping,
+        position: Position | None,
+        total: Decimal | None,
+    ) -> Planned[_Writes] | None:
+        """The order booked on the hinted position, to commit with its group; None to book it locked."""
         if position is None or total is None:
             return None
         decision = b.decide(position, total)
         if not isinstance(decision, Accepted):
             return None
         view, writes = self._accepted(b.request, b.request_hash, mapping, decision, b.sign, expected=position)
-        try:
-            with self._replays_answered(b.request, b.request_hash) as replay:
-                with sql.Transaction(self.db) as tx:
-                    self._commit(tx, writes)
-        except sql.GuardFailed:
-            self._hints.forget(mapping.id)
-            return None
-        if replay:
-            return replay[0], False
-        self._hints.remember(mapping.id, decision.after, total + decision.total_after - decision.total_before)
-        return view, True
+        moved = total + decision.total_after - decision.total_before
+        return Planned(writes, decision.after, moved, (view, True))
 
     def _place_locked(self, b: _Booking) -> tuple[OrderWithHedges, bool]:
         request, mapping = b.request, b.mapping
@@ -244,14 +249,22 @@ class OrderStore:
                 raise
             found.append(again)
 
-    def _event_statements(self, new: list[NewEvent]) -> list[sql.Statement]:
-        return events.statements(self.db, new, notify=self._announce is None)
-
-    def _commit(self, tx: sql.Transaction, writes: list[sql.Statement]) -> None:
-        """Commits the writes of an order or a hedge result, then announces their events."""
-        tx.commit(writes)
+    def _commit(self, tx: sql.Transaction, *writes: _Writes) -> None:
+        """Commits the writes of orders and hedge results as one transaction, then announces their
+        events. Their statements go in the lock order: the market's position, then the orders' and
+        hedges' rows, then the total, then the events (under the event lock)."""
+        statements: list[sql.Statement] = [w.position for w in writes if w.position is not None]
+        statements += [row for w in writes for row in w.rows]
+        statements += [w.total for w in writes if w.total is not None]
+        new = [event for w in writes for event in w.events]
+        statements += events.statements(self.db, new, notify=self._announce is None)
+        tx.commit(statements)
         if self._announce is not None:
             self._announce()
+
+    def _commit_group(self, writes: list[_Writes]) -> None:
+        with sql.Transaction(self.db) as tx:
+            self._commit(tx, *writes)
 
     def _replay(self, existing: OrderWithHedges, request_hash: str) -> OrderWithHedges:
         if existing.order.request_hash != request_hash:
@@ -295,8 +308,8 @@ class OrderStore:
         request_hash: str,
         mapping: PolymarketMarketMapping | None,
         decision: Rejected,
-    ) -> tuple[OrderWithHedges, list[sql.Statement]]:
-        """The rejected order as it will be stored, and the statements that store it."""
+    ) -> tuple[OrderWithHedges, _Writes]:
+        """The rejected order as it will be stored, and the writes that store it."""
         now = utcnow()
         order = _order_values(request, request_hash, mapping, now) | {
             "status": "rejected",
@@ -314,8 +327,7 @@ class OrderStore:
             new.append(
                 _event_for(order, "limit_reached", decision.message, {"reason": decision.reason.value})
             )
-        writes = [sql.insert("user_order", order), *self._event_statements(new)]
-        return OrderWithHedges(_model(UserOrder, order), []), writes
+        return OrderWithHedges(_model(UserOrder, order), []), _Writes([sql.insert("user_order", order)], new)
 
     def _accepted(
         self,
@@ -325,11 +337,10 @@ class OrderStore:
         decision: Accepted,
         sign: Callable[[Quote], SignedIntent],
         expected: Position | None = None,
-    ) -> tuple[OrderWithHedges, list[sql.Statement]]:
-        """The accepted order and its hedge as they will be stored, and the statements that store them
+    ) -> tuple[OrderWithHedges, _Writes]:
+        """The accepted order and its hedge as they will be stored, and the writes that store them
         and reserve their exposure (the total's reservation guarded by the limit; with `expected`, the
-        position's update guarded by equality with it). The position is written first: the exposure
-        row is the first lock taken, as everywhere."""
+        position's update guarded by equality with it)."""
         now = utcnow()
         q = decision.quote
         paper = decision.paper_fill
@@ -350,15 +361,12 @@ class OrderStore:
             "hedge_status": hedge_status.value,
             "hedged_size": paper.filled if paper is not None else Decimal(0),
         }
-        writes = [
-            self._position_statement(mapping.id, decision.after, now, expected),
-            sql.insert("user_order", order),
-        ]
+        rows = [sql.insert("user_order", order)]
         new = [_event_for(order, "order_accepted", order["message"], {"price": q.price, "size": q.size})]
         hedges = []
         if decision.mode is not Mode.OFF:
             hedge = _hedge_values(order["id"], mapping.id, decision, sign, now)
-            writes.append(sql.insert("hedge_position", hedge))
+            rows.append(sql.insert("hedge_position", hedge))
             hedges.append(hedge)
             if paper is not None:
                 new.append(
@@ -373,8 +381,12 @@ class OrderStore:
                     )
                 )
         delta = decision.total_after - decision.total_before
-        writes.append(self._total_statement(delta, decision.total_limit if delta > 0 else None, now))
-        writes.extend(self._event_statements(new))
+        writes = _Writes(
+            rows,
+            new,
+            self._position_statement(mapping.id, decision.after, now, expected),
+            self._total_statement(delta, decision.total_limit if delta > 0 else None, now),
+        )
         return OrderWithHedges(_model(UserOrder, order), [_model(HedgePosition, h) for h in hedges]), writes
 
     def _position_statement(
@@ -459,42 +471,44 @@ class OrderStore:
         """Applies a live hedge's final outcome once; a hedge already final is left as it is.
 
         `placed`, the order as `place` booked it with `hedge` its only hedge, lets it be written on
-        the hinted position in one round trip on PostgreSQL (guarded as in `place`: by the hedge
-        still being open and the position being the hinted one). Otherwise, or when a guard fails,
+        the hinted position in one round trip on PostgreSQL, grouped with the market's other waiting
+        writes (guarded as in `place`: by the hedge still being open and the position being the
+        hinted one). Otherwise, or when a guard fails,
         two round trips: BEGIN with the locks of the market's exposure row and then of the order's
         hedges (reading the order and the position with them); then every write and COMMIT as one
         batch."""
-        with self._hints.lock(hedge.mapping_id):
-            if placed is not None and not self._sqlite:
-                recorded = self._record_on_hint(placed, hedge.id, result, resolved)
-                if recorded is not None:
-                    return recorded
-            return self._record_locked(hedge.id, result, resolved)
+        if placed is None or self._sqlite:
+            with self._hints.lock(hedge.mapping_id):
+                return self._record_locked(hedge.id, result, resolved)
+        work: Work[_Writes] = Work(
+            lambda position, total: self._plan_record(placed, hedge.id, result, resolved, position, total),
+            lambda: self._record_locked(hedge.id, result, resolved),
+        )
+        recorded: OrderWithHedges = self._group.run(hedge.mapping_id, work)
+        return recorded
 
-    def _record_on_hint(
-        self, placed: OrderWithHedges, hedge_id: str, result: HedgeResult, resolved: bool
-    ) -> OrderWithHedges | None:
-        if [h.id for h in placed.hedges] != [hedge_id]:
+    def _plan_record(
+        self,
+        placed: OrderWithHedges,
+        hedge_id: str,
+        result: HedgeResult,
+        resolved: bool,
+        position: Position | None,
+        total: Decimal | None,
+    ) -> Planned[_Writes] | None:
+        """The result written on the hinted position, to commit with its group; None to write it
+        locked."""
+        if position is None or [h.id for h in placed.hedges] != [hedge_id]:
             return None
         mapping_id = placed.hedges[0].mapping_id
-        position, total = self._hints.position(mapping_id), self._hints.total()
-        if position is None:
-            return None
-        # Copies: a failed guard must leave the caller's objects as they were.
+        # Copies: a group that fails must leave the caller's objects as they were.
         order = UserOrder(**placed.order.__data__)
         hedge = HedgePosition(**placed.hedges[0].__data__)
         view, writes, after = self._result_writes(
             order, [hedge], hedge, position, mapping_id, result, resolved, expected=position
         )
-        try:
-            with sql.Transaction(self.db) as tx:
-                self._commit(tx, writes)
-        except sql.GuardFailed:
-            self._hints.forget(mapping_id)
-            return None
         moved = total + after.exposure - position.exposure if total is not None else None
-        self._hints.remember(mapping_id, after, moved)
-        return view
+        return Planned(writes, after, moved, view)
 
     def _record_locked(self, hedge_id: str, result: HedgeResult, resolved: bool) -> OrderWithHedges:
         with sql.Transaction(self.db) as tx:
@@ -520,9 +534,9 @@ class OrderStore:
         result: HedgeResult,
         resolved: bool,
         expected: Position | None = None,
-    ) -> tuple[OrderWithHedges, list[sql.Statement], Position]:
+    ) -> tuple[OrderWithHedges, _Writes, Position]:
         """The order and hedges as they will be once `result` is applied to the open `hedge`, the
-        statements that store that, and the market's position after it. With `expected`, the writes
+        writes that store that, and the market's position after it. With `expected`, the writes
         are guarded: the position by equality with it, the hedge by still being open."""
         now = utcnow()
         leg, side = Leg(hedge.leg), Side(hedge.side)
@@ -579,16 +593,16 @@ class OrderStore:
                     (*hedge_update[1], HedgeStatus.PENDING.value, HedgeStatus.UNKNOWN.value),
                 )
             )
-        writes = [
+        order_update: sql.Statement = (
+            "UPDATE user_order SET hedge_status = %s, hedged_size = %s, updated_at = %s WHERE id = %s",
+            (order.hedge_status, filled_total, now, order.id),
+        )
+        writes = _Writes(
+            [hedge_update, order_update],
+            new,
             self._position_statement(mapping_id, after, now, expected),
-            hedge_update,
-            (
-                "UPDATE user_order SET hedge_status = %s, hedged_size = %s, updated_at = %s WHERE id = %s",
-                (order.hedge_status, filled_total, now, order.id),
-            ),
             self._total_statement(after.exposure - position.exposure, None, now),
-            *self._event_statements(new),
-        ]
+        )
         return OrderWithHedges(order, siblings), writes, after
 
     def _lock_hedges(
@@ -839,6 +853,17 @@ class OrderStore:
 # A market's position, as `Position` takes it, from `market_exposure e`.
 _POSITION = "e.user_shares, e.hedge_yes, e.hedge_no, e.yes_reserved_for_sale, e.net_cash"
 _ORDER_FOR_REQUEST = "SELECT id FROM user_order WHERE account_id = %s AND request_id = %s"
+
+
+@dataclass(frozen=True)
+class _Writes:
+    """What one order or hedge result writes: its rows and events, and its updates of the market's
+    position and of the total (see `OrderStore._commit` for the order they are sent in)."""
+
+    rows: list[sql.Statement]
+    events: list[NewEvent]
+    position: sql.Statement | None = None
+    total: sql.Statement | None = None
 
 
 @dataclass(frozen=True)

@@ -247,6 +247,7 @@ def main() -> int:
         help="repeat everything (floor included) this many times and also print the medians: this "
         "machine's speed drifts by tens of percent between minutes",
     )  # fmt: skip
+    parser.add_argument("--db-threads", type=int, default=8, help="the server's database threads")
     args = parser.parse_args()
 
     with postgres_admin_url() as admin, scratch_database(admin, "bench_place_order") as db_url:
@@ -270,7 +271,7 @@ def main() -> int:
                 )  # fmt: skip
             set_config(database, maxMarketExposure="1000000000", maxUnhedgedExposure="1000000000",
                        maxSlippageBps="500")  # fmt: skip
-            service = ServiceThread(service_settings(db_url, sim_url, db_threads=8))
+            service = ServiceThread(service_settings(db_url, sim_url, db_threads=args.db_threads))
             freeze_startup_heap()  # as `hedging serve` does once it serves
             target = f"127.0.0.1:{service.port}"
             recorder.enabled = True
@@ -289,9 +290,13 @@ def main() -> int:
                     run_load(target, 4, 100)  # warm-up: connections, caches
                     for callers, orders in ((1, args.orders_1), (32, args.orders_32)):
                         recorder.reset()
+                        groups = service.runtime.store.group_commits()
                         cpu = CpuShares(sim.pid)
                         latencies, elapsed, failures = run_load(target, callers, orders)
                         shares = cpu.shares()
+                        commits, writes = (
+                            b - a for a, b in zip(groups, service.runtime.store.group_commits(), strict=True)
+                        )
                         s = recorder.samples
                         sign = statistics.median(s["sign"]) if s["sign"] else 0.0
                         db = (
@@ -313,6 +318,7 @@ def main() -> int:
                             f"{rate:9.0f} {p50 / floor['floor']:9.2f} | "
                             f"{ms(book)} {ms(db)} {ms(sign)} {ms(venue)} {ms(rest)} ({ms(outside).strip()} outside the desk)"
                             + f" | {shares}"
+                            + (f" | writes/commit {writes / commits:.2f}" if commits else "")
                             + (f"  ({failures} not accepted)" if failures else "")
                         )
             if args.rounds > 1:
