@@ -11,9 +11,9 @@ takes the lock next (flat combining) takes everything queued and runs it in arri
 - the planned writes of consecutive pieces are committed as one transaction;
 - a piece that cannot be planned on a hint (no hint, a rejection, a result for another order's
   state) first lets the group before it commit, then runs on its own, the locked way;
-- when the group's commit fails a guard or a unique key, nothing of it is committed, the hint is
-  dropped and every piece runs again on its own, the locked way (which finds replays and reads the
-  stored position under lock);
+- when the group's commit fails a guard or a unique key, nothing of it is committed and every piece
+  runs again on its own, the locked way (which finds replays and reads the stored position under
+  lock); a failed guard also drops the hint, which was stale;
 - any other error reaches every piece of the group, as it would have reached each one alone: an
   unanswered commit is an unknown outcome, which the callers' retries resolve by request id.
 
@@ -142,9 +142,12 @@ class GroupCommit(Generic[W]):
             return
         try:
             self._commit([planned.writes for _, planned in group])
-        except (sql.GuardFailed, peewee.IntegrityError):
-            # A stale hint or a replay somewhere in the group: each piece again, on its own.
-            self._hints.forget(mapping_id)
+        except (sql.GuardFailed, peewee.IntegrityError) as exc:
+            # A stale hint, or a replay (a request id already booked) somewhere in the group: each
+            # piece again, on its own. Only a failed guard says the hint is stale; after a replay it
+            # still is what was committed.
+            if isinstance(exc, sql.GuardFailed):
+                self._hints.forget(mapping_id)
             for slot, _ in group:
                 slot.run_alone()
             return

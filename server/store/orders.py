@@ -473,10 +473,9 @@ class OrderStore:
         `placed`, the order as `place` booked it with `hedge` its only hedge, lets it be written on
         the hinted position in one round trip on PostgreSQL, grouped with the market's other waiting
         writes (guarded as in `place`: by the hedge still being open and the position being the
-        hinted one). Otherwise, or when a guard fails,
-        two round trips: BEGIN with the locks of the market's exposure row and then of the order's
-        hedges (reading the order and the position with them); then every write and COMMIT as one
-        batch."""
+        hinted one). Otherwise, or when a guard fails, two round trips: BEGIN with the locks of the
+        market's exposure row and then of the order's hedges (reading the order and the position
+        with them); then every write and COMMIT as one batch."""
         if placed is None or self._sqlite:
             with self._hints.lock(hedge.mapping_id):
                 return self._record_locked(hedge.id, result, resolved)

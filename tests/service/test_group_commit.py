@@ -123,6 +123,8 @@ def test_a_replay_in_a_group_gets_the_stored_order_and_the_others_are_booked_onc
     assert refused.value.code() == grpc.StatusCode.ALREADY_EXISTS
     assert UserOrder.select().where(UserOrder.request_id == "r-1").count() == 1
     assert UserOrder.select().count() == 4
+    # A replay does not make the market's next orders back off to the locked way.
+    assert paper.runtime.store._hints.position(_mapping_id()) is not None
     expected = _from_the_rows(Position())
     assert position_of(_exposure()) == expected
     assert RiskTotals.get().unhedged_exposure == expected.exposure
