@@ -5,7 +5,9 @@ same run, the floor: two INSERT+COMMIT round trips + one signing + one HTTP roun
 database, the simulator and the server answer a stream of the same request), and the five steps one
 after another in an order's sequence (`in_sequence`), where each server wakes from the idle the others
 leave it, as it does for an order. On these machines the second is the larger, since a PostgreSQL
-backend that sat idle for a few milliseconds answers the same commit about twice as slowly.
+backend that sat idle for a few milliseconds answers the same commit about twice as slowly. Each round
+also reports what 32 callers sustain with gRPC health checks on the same server: the transport's own
+ceiling, against which the orders/s figures can be read.
 
 Usage: .venv/bin/python tests/bench/bench_place_order.py [--orders-1 300] [--orders-32 3000]
        [--modes paper,live] [--rounds 1]
@@ -96,10 +98,35 @@ def _load(target: str, callers: int, orders: int, queue: multiprocessing.Queue) 
     queue.put(asyncio.run(run()))
 
 
-def run_load(target: str, callers: int, orders: int) -> tuple[list[float], float, int]:
+def _echo_load(target: str, callers: int, calls: int, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    """The same callers sending gRPC health checks instead: what the transport alone sustains."""
+
+    async def run() -> tuple[list[float], float, int]:
+        latencies: list[float] = []
+        remaining = [calls]
+        async with grpc.aio.insecure_channel(target) as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+
+            async def caller() -> None:
+                while remaining[0] > 0:
+                    remaining[0] -= 1
+                    start = time.perf_counter()
+                    await health.Check(health_pb2.HealthCheckRequest(), timeout=30)
+                    latencies.append(time.perf_counter() - start)
+
+            began = time.perf_counter()
+            await asyncio.gather(*(caller() for _ in range(callers)))
+            return latencies, time.perf_counter() - began, 0
+
+    queue.put(asyncio.run(run()))
+
+
+def run_load(
+    target: str, callers: int, orders: int, load: Callable[..., None] = _load
+) -> tuple[list[float], float, int]:
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
-    child = ctx.Process(target=_load, args=(target, callers, orders, queue))
+    child = ctx.Process(target=load, args=(target, callers, orders, queue))
     child.start()
     result = queue.get(timeout=600)
     child.join(30)
@@ -297,6 +324,11 @@ def main() -> int:
                 if args.rounds > 1:
                     print(f"\nround {round_} of {args.rounds}")
                 print("floor (medians, ms): " + ", ".join(f"{k} {ms(v).strip()}" for k, v in floor.items()))
+                echoes, echo_elapsed, _ = run_load(target, 32, 3000, _echo_load)
+                print(
+                    f"gRPC echo, 32 callers: {len(echoes) / echo_elapsed:.0f}/s, p50 "
+                    f"{ms(statistics.median(echoes)).strip()} ms (the transport alone, same server and client)"
+                )
                 print()
                 print(f"{'mode':6} {'callers':>7} {'orders':>6} {'p50 ms':>8} {'p99 ms':>8} {'orders/s':>9} "
                       f"{'p50/floor':>9} {'/in seq':>7} | phase ms: book (mean) db sign venue (medians) rest")  # fmt: skip
