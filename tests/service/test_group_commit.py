@@ -20,14 +20,8 @@ from server.domain.types import HedgeStatus
 from server.store.models import HedgePosition, PolymarketMarketMapping, RiskTotals, UserOrder
 from server.store.orders import position_of
 from tests.harness import ServiceThread, order_request, set_config, wait_until
-from tests.service.test_position_hints import (
-    MARKET,
-    VENUE_DELAY,
-    _another_process_books,
-    _exposure,
-    _from_the_rows,
-    patient,  # noqa: F401 - a fixture
-)
+from tests.service.conftest import VENUE_DELAY
+from tests.service.test_position_hints import MARKET, _another_process_books, _exposure, _from_the_rows
 
 ACCEPTED, REJECTED = types_pb2.ORDER_STATUS_ACCEPTED, types_pb2.ORDER_STATUS_REJECTED
 
@@ -149,7 +143,7 @@ def test_a_group_stops_at_the_total_limit(live, pg_db):
     assert len(_transactions(UserOrder, [a.order_id for a in answers[:2]])) == 1
 
 
-def test_hedge_results_waiting_for_a_market_are_committed_in_one_transaction(patient, sim):  # noqa: F811
+def test_hedge_results_waiting_for_a_market_are_committed_in_one_transaction(patient, sim):
     first = patient.stub.PlaceOrder(_buy(), timeout=10)
     assert first.hedge_status == types_pb2.HEDGE_STATUS_HEDGED, first.message
     sim.exchange.set_latency(VENUE_DELAY)

@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import psycopg2
-import pytest
 
 from hedging.v1 import types_pb2
 from server.domain.exposure import Position
@@ -23,7 +22,8 @@ from server.store.models import (
     UserOrder,
 )
 from server.store.orders import OrderStore, position_of
-from tests.harness import order_request, running_service, service_settings, set_config, wait_until
+from tests.harness import order_request, set_config, wait_until
+from tests.service.conftest import VENUE_DELAY
 
 MARKET = "fed-cut-december-2026"
 
@@ -86,19 +86,6 @@ def _from_the_rows(extra: Position) -> Position:
             fee=hedge.fee,
         )
     return position
-
-
-# While a hedge is held this long at the venue, the test writes to the market or the hedge. The venue
-# timeout is well above it, so the post is answered, not UNKNOWN, however slow the machine.
-VENUE_DELAY = 1.5
-
-
-@pytest.fixture
-def patient(pg_db, pg_url, sim, mappings):
-    """The service in live mode with a venue timeout far above `VENUE_DELAY`."""
-    set_config(pg_db, mode="live")
-    with running_service(service_settings(pg_url, sim.url, venue_timeout=Decimal("6"))) as service:
-        yield service
 
 
 def _buy(live, size: str):
