@@ -94,6 +94,8 @@ def test_a_group_planned_on_a_stale_position_is_booked_again_one_by_one(paper, p
     assert UserOrder.select().count() == 5
     # The group was rolled back whole; each order was then booked on its own, under lock.
     assert len(_transactions(UserOrder, [a.order_id for a in answers])) == 4
+    counts = paper.runtime.store.group_counts()
+    assert (counts.stale_groups, counts.alone_writes) == (1, 5)  # the first order went alone too
     expected = _from_the_rows(other)
     assert position_of(_exposure()) == expected
     assert RiskTotals.get().unhedged_exposure == expected.exposure
@@ -137,10 +139,13 @@ def test_a_group_stops_at_the_total_limit(live, pg_db):
         futures = _place_all(live, [_buy() for _ in range(4)], pool)
     answers = [f.result() for f in futures]
 
-    assert [a.status for a in answers] == [ACCEPTED, ACCEPTED, REJECTED, REJECTED]
-    assert {a.reject_reason for a in answers[2:]} == {types_pb2.REJECT_REASON_TOTAL_EXPOSURE_LIMIT}
+    # Whichever two queued first are accepted (the threads queue in any order), together.
+    accepted = [a for a in answers if a.status == ACCEPTED]
+    rejected = [a for a in answers if a.status == REJECTED]
+    assert (len(accepted), len(rejected)) == (2, 2), [a.message for a in answers]
+    assert {a.reject_reason for a in rejected} == {types_pb2.REJECT_REASON_TOTAL_EXPOSURE_LIMIT}
     assert RiskTotals.get().unhedged_exposure == 3 * one
-    assert len(_transactions(UserOrder, [a.order_id for a in answers[:2]])) == 1
+    assert len(_transactions(UserOrder, [a.order_id for a in accepted])) == 1
 
 
 def test_hedge_results_waiting_for_a_market_are_committed_in_one_transaction(patient, sim):
