@@ -177,6 +177,7 @@ class Runtime:
         desk_ref: list[OrderDesk] = []
         services = RiskServices(settings, database, db, venue, DatabaseRunner(database, 4))
         store = OrderStore(database, announce=services.feed.announce)
+        services.metrics.watch_store(store.group_counts)
         hedger = Hedger(
             store,
             venue,

@@ -49,6 +49,17 @@ class Planned(Generic[W]):
 
 
 @dataclass(frozen=True)
+class GroupCounts:
+    """What a process's group commits did so far: groups committed and the writes in them, writes run
+    alone (the locked way), and groups rolled back because a guard found the hint stale."""
+
+    commits: int = 0
+    grouped_writes: int = 0
+    alone_writes: int = 0
+    stale_groups: int = 0
+
+
+@dataclass(frozen=True)
 class Work(Generic[W]):
     """`plan` decides on the hinted position and total (None when not known) without touching the
     database, or returns None to run `alone`: the locked way, which commits on its own."""
@@ -84,8 +95,7 @@ class GroupCommit(Generic[W]):
         self._commit = commit
         self._guard = threading.Lock()
         self._queues: dict[int, list[_Slot]] = {}
-        self._commits = 0  # groups committed, and the writes in them
-        self._committed = 0
+        self._tally = dict.fromkeys(GroupCounts.__dataclass_fields__, 0)
 
     def run(self, mapping_id: int, work: Work[W]) -> Any:
         """Runs `work` on the market, grouped with whatever else is waiting for it; returns its answer
@@ -107,10 +117,14 @@ class GroupCommit(Generic[W]):
         with self._guard:
             return len(self._queues.get(mapping_id, ()))
 
-    def committed(self) -> tuple[int, int]:
-        """How many groups were committed so far, and how many writes they held."""
+    def counts(self) -> GroupCounts:
         with self._guard:
-            return self._commits, self._committed
+            return GroupCounts(**self._tally)
+
+    def _count(self, **more: int) -> None:
+        with self._guard:
+            for name, n in more.items():
+                self._tally[name] += n
 
     def _drain(self, mapping_id: int, batch: list[_Slot]) -> None:
         """Runs the batch in order (holding the market's lock)."""
@@ -129,6 +143,7 @@ class GroupCommit(Generic[W]):
                     continue
                 self._flush(mapping_id, group)
                 group = []
+                self._count(alone_writes=1)
                 slot.run_alone()
                 position, total = self._hints.position(mapping_id), self._hints.total()
             self._flush(mapping_id, group)
@@ -148,6 +163,7 @@ class GroupCommit(Generic[W]):
             # still is what was committed.
             if isinstance(exc, sql.GuardFailed):
                 self._hints.forget(mapping_id)
+            self._count(alone_writes=len(group), stale_groups=int(isinstance(exc, sql.GuardFailed)))
             for slot, _ in group:
                 slot.run_alone()
             return
@@ -156,9 +172,7 @@ class GroupCommit(Generic[W]):
             for slot, _ in group:
                 slot.settle(error=exc)
             return
-        with self._guard:
-            self._commits += 1
-            self._committed += len(group)
+        self._count(commits=1, grouped_writes=len(group))
         last = group[-1][1]
         self._hints.remember(mapping_id, last.position, last.total)
         for slot, planned in group:

@@ -29,7 +29,7 @@ from server.store import events, sql
 from server.store.db import is_sqlite, write_transaction
 from server.store.events import NewEvent
 from server.store.fields import utcnow
-from server.store.group_commit import GroupCommit, Planned, Work
+from server.store.group_commit import GroupCommit, GroupCounts, Planned, Work
 from server.store.hints import PositionHints
 from server.store.models import (
     BaseModel,
@@ -79,10 +79,9 @@ class OrderStore:
         self._hints = PositionHints()
         self._group: GroupCommit[_Writes] = GroupCommit(self._hints, self._commit_group)
 
-    def group_commits(self) -> tuple[int, int]:
-        """Order and hedge-result transactions committed as groups so far, and the writes they held
-        (see `GroupCommit`)."""
-        return self._group.committed()
+    def group_counts(self) -> GroupCounts:
+        """What this process's order and hedge-result writes on PostgreSQL did so far (`GroupCommit`)."""
+        return self._group.counts()
 
     # --- reads ---------------------------------------------------------------------------------------
     def get(self, order_id: str) -> OrderWithHedges:

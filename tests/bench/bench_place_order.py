@@ -338,13 +338,13 @@ def main() -> int:
                     run_load(target, 4, 100)  # warm-up: connections, caches
                     for callers, orders in ((1, args.orders_1), (32, args.orders_32)):
                         recorder.reset()
-                        groups = service.runtime.store.group_commits()
+                        groups = service.runtime.store.group_counts()
                         cpu = CpuShares(sim.pid)
                         latencies, elapsed, failures = run_load(target, callers, orders)
                         shares = cpu.shares()
-                        commits, writes = (
-                            b - a for a, b in zip(groups, service.runtime.store.group_commits(), strict=True)
-                        )
+                        counted = service.runtime.store.group_counts()
+                        commits = counted.commits - groups.commits
+                        writes = counted.grouped_writes - groups.grouped_writes
                         s = recorder.samples
                         sign = statistics.median(s["sign"]) if s["sign"] else 0.0
                         db = (

@@ -361,6 +361,11 @@ def test_metrics_are_served_in_prometheus_format(live, sim):
     assert 'hedging_breaker_state{breaker="manual"} 0.0' in text
     assert "hedging_unhedged_exposure_usdc" in text
     assert f'hedging_market_exposure_usdc{{market="{MARKET}/YES"}}' in text
+    # The order went alone (the process knew no position yet); its hedge's result was grouped.
+    assert 'hedging_store_writes_total{path="alone"} 1.0' in text
+    assert 'hedging_store_writes_total{path="grouped"} 1.0' in text
+    assert "hedging_store_group_commits_total 1.0" in text
+    assert "hedging_store_stale_hints_total 0.0" in text
 
 
 def test_the_monitor_counts_open_hedges_every_pass_and_every_status_only_as_often_as_asked(live, pg_db):

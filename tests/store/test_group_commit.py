@@ -11,7 +11,7 @@ import peewee
 import pytest
 
 from server.domain.exposure import Position
-from server.store.group_commit import GroupCommit, Planned, Work
+from server.store.group_commit import GroupCommit, GroupCounts, Planned, Work
 from server.store.hints import PositionHints
 from server.store.sql import GuardFailed
 from tests.harness import wait_until
@@ -78,6 +78,7 @@ def test_a_group_is_planned_in_order_and_committed_once() -> None:
     assert recorder.log == ["plan a on 0", "plan b on 1", "plan c on 2", "commit a b c"]
     assert hints.position(MARKET) == Position(user_shares=Decimal(3))
     assert hints.total() == 3
+    assert group.counts() == GroupCounts(commits=1, grouped_writes=3)
 
 
 def test_a_failed_plan_reaches_only_its_own_writer() -> None:
@@ -104,6 +105,7 @@ def test_work_that_cannot_be_planned_runs_alone_in_its_place() -> None:
     assert [f.result() for f in futures] == ["a planned", "b alone", "c planned"]
     # `b` (which remembered nothing) left the hint as `a`'s group committed it.
     assert recorder.log == ["plan a on 0", "plan b on 1", "commit a", "alone b", "plan c on 1", "commit c"]
+    assert group.counts() == GroupCounts(commits=2, grouped_writes=2, alone_writes=1)
 
 
 @pytest.mark.parametrize(
@@ -119,6 +121,7 @@ def test_a_group_that_fails_a_guard_or_a_key_runs_again_one_by_one(failure: Exce
     # A stale hint is dropped (the market is read under lock for a while); after a replay the hint
     # is still what was committed.
     assert hints.position(MARKET) == (None if stale else Position())
+    assert group.counts() == GroupCounts(alone_writes=2, stale_groups=int(stale))
 
 
 def test_any_other_failure_of_the_commit_reaches_every_writer_of_the_group() -> None:
