@@ -986,10 +986,6 @@ def _accepted_message(decision: Accepted) -> str:
     return "accepted; hedge sent to Polymarket"
 
 
-def _order_event(kind: str, order: UserOrder, message: str, data: dict[str, object]) -> NewEvent:
-    return NewEvent(kind, message, order.event_id, order.outcome, order.id, None, dict(data))
-
-
 def _hedge_event(
     kind: str, order: UserOrder, hedge: HedgePosition, message: str, data: dict[str, object] | None = None
 ) -> NewEvent:
