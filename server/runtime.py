@@ -18,6 +18,7 @@ from server.errors import FailedPrecondition, Unavailable
 from server.risk.services import RiskServices
 from server.settings import Settings
 from server.store.db import bind, open_database
+from server.store.group_commit import GroupCommit, Queued
 from server.store.migrate import migrate
 from server.store.orders import OrderStore
 from server.trading.books import BookCache
@@ -60,9 +61,36 @@ class DatabaseRunner:
             self._jobs.put((loop, future, work))
         return await future
 
+    async def join(self, group: GroupCommit[Any], queued: Queued[Any]) -> Any:
+        """Runs a write with its market's group commit; returns its answer or raises its error. It
+        holds no thread while it waits: only the write that finds its market idle takes one, to
+        drain the market's queue (a lost connection is dropped and reported as `Unavailable`, as
+        for any other work here)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+
+        def settle(answer: Any, error: BaseException | None) -> None:
+            if isinstance(error, peewee.OperationalError | peewee.InterfaceError):
+                error = _unavailable(error)
+            outcome = (True, answer) if error is None else (False, error)
+            try:
+                loop.call_soon_threadsafe(_settle, future, outcome)
+            except RuntimeError:
+                pass  # the caller's event loop is closed: nobody is waiting
+
+        with self._lock:  # so a drain, once needed, is queued before any stop mark of `close`
+            if self._closed:
+                raise RuntimeError("the database runner is closed")
+            if group.offer(queued.mapping_id, queued.work, settle, future.cancelled):
+                self._jobs.put((loop, None, lambda: group.drain(queued.mapping_id)))
+        return await future
+
     def _serve(self) -> None:
         while (job := self._jobs.get()) is not None:
             loop, future, work = job
+            if future is None:
+                self._drain(work)
+                continue
             if future.cancelled():
                 continue
             try:
@@ -79,10 +107,28 @@ class DatabaseRunner:
             self.database.connect(reuse_if_open=True)
             return work()
         except (peewee.OperationalError, peewee.InterfaceError) as exc:
-            # A broken connection is dropped so the next call on this thread opens a fresh one.
-            if not self.database.is_closed():
-                self.database.close()
-            raise Unavailable(f"database unavailable ({type(exc).__name__})") from None
+            self._drop_connection()
+            raise _unavailable(exc) from None
+
+    def _drain(self, drain: Callable[[], None]) -> None:
+        """A market's group commit (`join`). It settles each of its writes with that write's answer or
+        error, so none reaches this thread; a connection it broke is dropped here."""
+        try:
+            self.database.connect(reuse_if_open=True)
+        except (peewee.OperationalError, peewee.InterfaceError):
+            pass  # then each write finds the database unavailable itself
+        try:
+            drain()
+        except Exception:
+            log.exception("a group commit stopped")
+        finally:
+            if not self.database.is_closed() and not self.database.is_connection_usable():
+                self._drop_connection()
+
+    def _drop_connection(self) -> None:
+        """A broken connection is dropped so the next call on this thread opens a fresh one."""
+        if not self.database.is_closed():
+            self.database.close()
 
     def close(self) -> None:
         """Lets the work already handed over finish, then stops the threads."""
@@ -96,7 +142,11 @@ class DatabaseRunner:
             thread.join()
 
 
-_Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", Callable[[], Any]]
+_Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any] | None", Callable[[], Any]]
+
+
+def _unavailable(exc: BaseException) -> Unavailable:
+    return Unavailable(f"database unavailable ({type(exc).__name__})")
 
 
 def _settle(future: asyncio.Future[Any], outcome: tuple[bool, Any]) -> None:

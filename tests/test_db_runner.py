@@ -1,22 +1,27 @@
 """The database threads: results and errors reach the caller; a cancelled caller's work is skipped if
 not yet started and finished if started (a transaction is never cut short); closing lets handed-over
-work finish."""
+work finish; a write waiting for its market's group commit holds no thread."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
 import peewee
 import pytest
 
+from server.domain.exposure import Position
 from server.errors import Unavailable
 from server.runtime import DatabaseRunner
 from server.store.db import open_database
+from server.store.group_commit import GroupCommit, Planned, Queued, Work
+from server.store.hints import PositionHints
 from tests.harness import wait_until
 
 T = TypeVar("T")
@@ -111,3 +116,114 @@ def _raise(exc: BaseException) -> Callable[[], Any]:
         raise exc
 
     return work
+
+
+def _group() -> tuple[PositionHints, list[str], GroupCommit[str]]:
+    """A group commit on market 1 whose writes each add a share; the log shows what it committed."""
+    hints = PositionHints()
+    hints.remember(1, Position(), Decimal(0))
+    log: list[str] = []
+    return hints, log, GroupCommit(hints, lambda writes: log.append(" ".join(writes)))
+
+
+def _share(name: str, alone: Callable[[], Any] | None = None) -> Queued[str]:
+    def plan(position: Position | None, total: Decimal | None) -> Planned[str] | None:
+        if position is None or total is None:
+            return None
+        return Planned(name, Position(user_shares=position.user_shares + 1), total + 1, name)
+
+    return Queued(1, Work(plan, alone or (lambda: f"{name} alone")))
+
+
+def test_writes_waiting_for_their_market_hold_no_thread(database: peewee.Database) -> None:
+    runner = DatabaseRunner(database, 2)
+    hints, log, group = _group()
+    market = hints.lock(1)
+
+    async def scenario() -> tuple[list[Any], str]:
+        await asyncio.to_thread(market.acquire)  # another writer holds the market
+        writes = [asyncio.create_task(runner.join(group, _share(n))) for n in "abcdefghij"]
+        await asyncio.to_thread(wait_until, lambda: group.waiting(1) == 10, message="ten queued writes")
+        # Ten writes wait, but only the one draining the market holds a thread: the other is free.
+        free = await runner(lambda: "served")
+        market.release()
+        return await asyncio.gather(*writes), free
+
+    try:
+        answers, free = run(scenario)
+    finally:
+        runner.close()
+    assert free == "served"
+    assert answers == list("abcdefghij")
+    assert log == ["a b c d e f g h i j"]
+
+
+def test_a_write_cancelled_before_its_group_is_dropped(database: peewee.Database) -> None:
+    runner = DatabaseRunner(database, 1)
+    hints, log, group = _group()
+    market = hints.lock(1)
+
+    async def scenario() -> list[Any]:
+        await asyncio.to_thread(market.acquire)
+        writes = [asyncio.create_task(runner.join(group, _share(n))) for n in "abc"]
+        await asyncio.to_thread(wait_until, lambda: group.waiting(1) == 3, message="three queued writes")
+        writes[1].cancel()
+        market.release()
+        return await asyncio.gather(*writes, return_exceptions=True)
+
+    try:
+        a, b, c = run(scenario)
+    finally:
+        runner.close()
+    assert (a, c) == ("a", "c")
+    assert isinstance(b, asyncio.CancelledError)
+    assert log == ["a c"]
+
+
+def test_a_lost_connection_in_a_group_reaches_its_writers_as_unavailable(database: peewee.Database) -> None:
+    runner = DatabaseRunner(database, 1)
+    hints = PositionHints()
+    hints.remember(1, Position(), Decimal(0))
+
+    def commit(writes: list[str]) -> None:
+        raise peewee.OperationalError("server closed the connection")
+
+    group: GroupCommit[str] = GroupCommit(hints, commit)
+
+    async def scenario() -> str:
+        with pytest.raises(Unavailable, match="database unavailable"):
+            await runner.join(group, _share("a"))
+        return await runner(lambda: "still serving")
+
+    try:
+        assert run(scenario) == "still serving"
+    finally:
+        runner.close()
+
+
+def test_a_group_whose_database_cannot_be_reached_fails_its_writes_and_does_not_stall() -> None:
+    port = _closed_port()
+    unreachable = open_database(f"postgresql://postgres@127.0.0.1:{port}/nowhere")
+    runner = DatabaseRunner(unreachable, 1)
+    hints = PositionHints()
+    hints.remember(1, Position(), Decimal(0))
+    group: GroupCommit[str] = GroupCommit(hints, lambda writes: unreachable.execute_sql("SELECT 1"))
+
+    async def scenario() -> None:
+        # The group fails; the market is free again after it, and the next write, run alone (the
+        # failure dropped the hint), fails too.
+        for _ in range(2):
+            with pytest.raises(Unavailable, match="database unavailable"):
+                await runner.join(group, _share("a", alone=lambda: unreachable.execute_sql("SELECT 1")))
+
+    try:
+        run(scenario)
+    finally:
+        runner.close()
+    assert group.waiting(1) == 0
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -2,8 +2,10 @@
 in one transaction, in one round trip.
 
 Every writer of a market's position holds this process's lock of the market (`PositionHints.lock`).
-A writer that arrives while another holds it queues its work here and waits for the lock. Whoever
-takes the lock next (flat combining) takes everything queued and runs it in arrival order:
+Writes offered here queue per market, and one thread at a time drains a market's queue: it takes
+the lock and everything queued, runs it in arrival order, and goes on while more has queued
+meanwhile. A write that arrives while its market is being drained waits without a thread of its
+own (`offer`); `run` is the same for a caller that blocks until its write is done.
 
 - each piece of work is planned on the market's position as the previous piece leaves it, starting
   from the hint; its writes stay guarded in SQL exactly as when it commits alone (the position by
@@ -35,6 +37,7 @@ from server.store import sql
 from server.store.hints import PositionHints
 
 W = TypeVar("W")
+Settle = Callable[[Any, BaseException | None], None]  # (answer, None) or (None, error)
 
 
 @dataclass(frozen=True)
@@ -68,17 +71,26 @@ class Work(Generic[W]):
     alone: Callable[[], Any]
 
 
-class _Slot:
-    __slots__ = ("answer", "done", "error", "work")
+@dataclass(frozen=True)
+class Queued(Generic[W]):
+    """A write for the group commit of its market."""
 
-    def __init__(self, work: Work[Any]) -> None:
+    mapping_id: int
+    work: Work[W]
+
+
+class _Slot:
+    __slots__ = ("abandoned", "done", "notify", "work")
+
+    def __init__(self, work: Work[Any], notify: Settle, abandoned: Callable[[], bool]) -> None:
         self.work = work
+        self.notify = notify
+        self.abandoned = abandoned
         self.done = False
-        self.answer: Any = None
-        self.error: BaseException | None = None
 
     def settle(self, answer: Any = None, error: BaseException | None = None) -> None:
-        self.answer, self.error, self.done = answer, error, True
+        self.done = True
+        self.notify(answer, error)
 
     def run_alone(self) -> None:
         try:
@@ -95,22 +107,64 @@ class GroupCommit(Generic[W]):
         self._commit = commit
         self._guard = threading.Lock()
         self._queues: dict[int, list[_Slot]] = {}
+        self._draining: set[int] = set()
         self._tally = dict.fromkeys(GroupCounts.__dataclass_fields__, 0)
 
     def run(self, mapping_id: int, work: Work[W]) -> Any:
         """Runs `work` on the market, grouped with whatever else is waiting for it; returns its answer
-        or raises its error."""
-        slot = _Slot(work)
+        or raises its error. Blocks the calling thread until then."""
+        settled = threading.Event()
+        outcome: list[tuple[Any, BaseException | None]] = []
+
+        def notify(answer: Any, error: BaseException | None) -> None:
+            outcome.append((answer, error))
+            settled.set()
+
+        if self.offer(mapping_id, work, notify):
+            self.drain(mapping_id)
+        settled.wait()
+        answer, error = outcome[0]
+        if error is not None:
+            raise error
+        return answer
+
+    def offer(
+        self,
+        mapping_id: int,
+        work: Work[W],
+        settle: Settle,
+        abandoned: Callable[[], bool] = lambda: False,
+    ) -> bool:
+        """Queues `work` for the market's next group; `settle` gets its answer or error, called from
+        the thread that drains it. Returns True when the market is not being drained: the caller
+        must then call `drain` (on a thread that may block on the database). Work whose caller is
+        `abandoned` before its group is planned is dropped unsettled."""
         with self._guard:
-            self._queues.setdefault(mapping_id, []).append(slot)
-        with self._hints.lock(mapping_id):
-            if not slot.done:
+            self._queues.setdefault(mapping_id, []).append(_Slot(work, settle, abandoned))
+            if mapping_id in self._draining:
+                return False
+            self._draining.add(mapping_id)
+            return True
+
+    def drain(self, mapping_id: int) -> None:
+        """Runs the market's queued writes, group after group, until none is left."""
+        while True:
+            try:
+                with self._hints.lock(mapping_id):
+                    with self._guard:
+                        batch = self._queues.pop(mapping_id, [])
+                        if not batch:
+                            self._draining.discard(mapping_id)
+                            return
+                    self._drain(mapping_id, [s for s in batch if not s.abandoned()])
+            except BaseException:
                 with self._guard:
-                    batch, self._queues[mapping_id] = self._queues[mapping_id], []
-                self._drain(mapping_id, batch)
-        if slot.error is not None:
-            raise slot.error
-        return slot.answer
+                    left = self._queues.pop(mapping_id, [])
+                    self._draining.discard(mapping_id)
+                error = RuntimeError("the group commit of this write was interrupted")
+                for slot in left:
+                    slot.settle(error=error)
+                raise
 
     def waiting(self, mapping_id: int) -> int:
         """How many writes of the market are queued for the next group."""

@@ -29,7 +29,7 @@ from server.store import events, sql
 from server.store.db import is_sqlite, write_transaction
 from server.store.events import NewEvent
 from server.store.fields import utcnow
-from server.store.group_commit import GroupCommit, GroupCounts, Planned, Work
+from server.store.group_commit import GroupCommit, GroupCounts, Planned, Queued, Work
 from server.store.hints import PositionHints
 from server.store.models import (
     BaseModel,
@@ -78,6 +78,12 @@ class OrderStore:
         self._announce = announce
         self._hints = PositionHints()
         self._group: GroupCommit[_Writes] = GroupCommit(self._hints, self._commit_group)
+
+    @property
+    def group(self) -> GroupCommit[_Writes]:
+        """The group commit of this process's order and hedge-result writes (`place_queued`,
+        `record_queued`)."""
+        return self._group
 
     def group_counts(self) -> GroupCounts:
         """What this process's order and hedge-result writes on PostgreSQL did so far (`GroupCommit`)."""
@@ -164,18 +170,34 @@ class OrderStore:
         BEGIN with the lock of the market's exposure row (reading the total and any earlier order
         under this request id with it); then every write and COMMIT as one batch, the total's
         reservation guarded."""
+        queued = self.place_queued(request, request_hash, mapping, decide, sign)
+        if queued is not None:
+            placed: tuple[OrderWithHedges, bool] = self._group.run(queued.mapping_id, queued.work)
+            return placed
         booking = _Booking(request, request_hash, mapping, decide, sign)
         if mapping is None or not mapping.active:
             return self._place_locked(booking)
-        if self._sqlite:
-            with self._hints.lock(mapping.id):
-                return self._place_locked(booking)
+        with self._hints.lock(mapping.id):
+            return self._place_locked(booking)
+
+    def place_queued(
+        self,
+        request: OrderRequest,
+        request_hash: str,
+        mapping: PolymarketMarketMapping | None,
+        decide: Callable[[Position, Decimal], Decision],
+        sign: Callable[[Quote], SignedIntent],
+    ) -> Queued[_Writes] | None:
+        """`place` as a write for its market's group commit (`group`), whose answer is `place`'s;
+        None where `place` books without one (SQLite, a market without an active mapping)."""
+        if mapping is None or not mapping.active or self._sqlite:
+            return None
+        booking = _Booking(request, request_hash, mapping, decide, sign)
         work: Work[_Writes] = Work(
             lambda position, total: self._plan_place(booking, mapping, position, total),
             lambda: self._place_locked(booking),
         )
-        placed: tuple[OrderWithHedges, bool] = self._group.run(mapping.id, work)
-        return placed
+        return Queued(mapping.id, work)
 
     def _plan_place(
         self,
@@ -475,15 +497,30 @@ class OrderStore:
         hinted one). Otherwise, or when a guard fails, two round trips: BEGIN with the locks of the
         market's exposure row and then of the order's hedges (reading the order and the position
         with them); then every write and COMMIT as one batch."""
+        queued = self.record_queued(hedge, result, resolved=resolved, placed=placed)
+        if queued is not None:
+            recorded: OrderWithHedges = self._group.run(queued.mapping_id, queued.work)
+            return recorded
+        with self._hints.lock(hedge.mapping_id):
+            return self._record_locked(hedge.id, result, resolved)
+
+    def record_queued(
+        self,
+        hedge: HedgePosition,
+        result: HedgeResult,
+        *,
+        resolved: bool = False,
+        placed: OrderWithHedges | None = None,
+    ) -> Queued[_Writes] | None:
+        """`record_result` as a write for its market's group commit (`group`), whose answer is
+        `record_result`'s; None where `record_result` writes without one (SQLite, no `placed`)."""
         if placed is None or self._sqlite:
-            with self._hints.lock(hedge.mapping_id):
-                return self._record_locked(hedge.id, result, resolved)
+            return None
         work: Work[_Writes] = Work(
             lambda position, total: self._plan_record(placed, hedge.id, result, resolved, position, total),
             lambda: self._record_locked(hedge.id, result, resolved),
         )
-        recorded: OrderWithHedges = self._group.run(hedge.mapping_id, work)
-        return recorded
+        return Queued(hedge.mapping_id, work)
 
     def _plan_record(
         self,

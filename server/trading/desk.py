@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -20,12 +19,10 @@ from server.store.models import MarketExposure, PolymarketMarketMapping
 from server.store.orders import OrderStore, OrderWithHedges, SignedIntent, position_of
 from server.trading.books import BookCache
 from server.trading.hedge_signing import sign_hedge
-from server.trading.hedger import Hedger
+from server.trading.hedger import Hedger, RunInDb
 from server.trading.state import StateCache
 from server.trading.timing import recorder
 from server.venue.order_signing import OrderSigner
-
-RunInDb = Callable[[Callable[[], Any]], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -197,9 +194,13 @@ class OrderDesk:
             )
 
         with recorder.phase("db_place"):
-            stored, created = await self._run(
-                lambda: self._store.place(request, digest, mapping, decide_on, sign)
-            )
+            queued = self._store.place_queued(request, digest, mapping, decide_on, sign)
+            if queued is not None:
+                stored, created = await self._run.join(self._store.group, queued)
+            else:
+                stored, created = await self._run(
+                    lambda: self._store.place(request, digest, mapping, decide_on, sign)
+                )
         # The last decision is the one booked (one made on a stale hint is made again under lock). A
         # replay answers with the stored order only: a decision made while finding it was never booked.
         quoted = decided[-1].quote if decided and created else None

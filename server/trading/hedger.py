@@ -12,20 +12,32 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from server.domain.book import Fill
 from server.domain.fees import taker_fee
 from server.domain.hedge_result import HedgeResult, status_for_fill
 from server.domain.types import HedgeStatus, Side
 from server.errors import Unavailable
+from server.store.group_commit import GroupCommit, Queued
 from server.store.models import HedgePosition, PolymarketMarketMapping
 from server.store.orders import OrderStore, OrderWithHedges
 from server.trading.timing import recorder
 from server.venue.client import PostKind, PostOutcome, VenueClient
 
 log = logging.getLogger(__name__)
-RunInDb = Callable[[Callable[[], Any]], Awaitable[Any]]
+T = TypeVar("T")
+
+
+class RunInDb(Protocol):
+    """Runs blocking database work off the event loop (`server.runtime.DatabaseRunner`)."""
+
+    def __call__(self, work: Callable[[], T]) -> Awaitable[T]: ...
+
+    def join(self, group: GroupCommit[Any], queued: Queued[Any]) -> Awaitable[Any]:
+        """Runs a write with its market's group commit, holding no thread while it waits."""
+        ...
+
 
 FINAL_VENUE_STATUSES = frozenset({"MATCHED", "CANCELED", "CANCELLED", "INVALID", "CANCELED_MARKET_RESOLVED"})
 UNKNOWN_RETRY = timedelta(seconds=1)
@@ -118,6 +130,10 @@ class Hedger:
             result = HedgeResult(status, filled, cost, fee, reason)
         self._on_result(hedge, result)
         with recorder.phase("db_record"):
+            queued = self._store.record_queued(hedge, result, resolved=resolved, placed=placed)
+            if queued is not None:
+                recorded: OrderWithHedges = await self._run.join(self._store.group, queued)
+                return recorded
             return await self._run(
                 lambda: self._store.record_result(hedge, result, resolved=resolved, placed=placed)
             )

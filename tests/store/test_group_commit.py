@@ -133,3 +133,42 @@ def test_any_other_failure_of_the_commit_reaches_every_writer_of_the_group() -> 
             future.result()
     assert not any(line.startswith("alone") for line in recorder.log)  # an unknown outcome: no retry here
     assert hints.position(MARKET) is None
+
+
+def test_an_offer_waits_without_a_thread_while_its_market_is_drained() -> None:
+    hints, recorder, group = _setup()
+    settled: list[tuple[Any, BaseException | None]] = []
+
+    def settle(answer: Any, error: BaseException | None) -> None:
+        settled.append((answer, error))
+
+    offered: list[bool] = []
+
+    def commit_and_meanwhile_offer(writes: list[str]) -> None:
+        recorder.commit(writes)
+        if writes == ["a"]:  # `b` arrives while `a` commits: queued, and nobody else must drain it
+            offered.append(group.offer(MARKET, _work("b", recorder.log), settle))
+
+    group = GroupCommit(hints, commit_and_meanwhile_offer)
+    assert group.offer(MARKET, _work("a", recorder.log), settle) is True  # the caller drains
+    group.drain(MARKET)
+
+    assert offered == [False]
+    assert settled == [("a planned", None), ("b planned", None)]
+    assert recorder.log == ["plan a on 0", "commit a", "plan b on 1", "commit b"]
+    # Drained: the next offer finds the market idle again.
+    assert group.offer(MARKET, _work("c", recorder.log), settle) is True
+    group.drain(MARKET)
+    assert settled[-1] == ("c planned", None)
+
+
+def test_work_abandoned_before_its_group_is_planned_is_dropped() -> None:
+    _, recorder, group = _setup()
+    settled: list[Any] = []
+    assert group.offer(MARKET, _work("a", recorder.log), lambda a, e: settled.append(a)) is True
+    group.offer(MARKET, _work("b", recorder.log), lambda a, e: settled.append(a), lambda: True)
+    group.offer(MARKET, _work("c", recorder.log), lambda a, e: settled.append(a))
+    group.drain(MARKET)
+
+    assert settled == ["a planned", "c planned"]
+    assert recorder.log == ["plan a on 0", "plan c on 1", "commit a c"]
