@@ -39,7 +39,8 @@ class DatabaseRunner:
     The hand-off is one queue put and one `call_soon_threadsafe` back: half the cost per call of
     `run_in_executor` (its futures, locks and chained callbacks) here, paid on the event loop that
     every request shares. As with an executor, work not yet started when its caller is cancelled is
-    skipped, and work once started always runs to its end (a transaction is never cut short)."""
+    skipped, and work once started always runs to its end (a transaction is never cut short). Writes
+    to a market's position (`join`) wait in the market's group-commit queue, not on a thread."""
 
     def __init__(self, database: peewee.Database, threads: int) -> None:
         self.database = database
