@@ -2,8 +2,9 @@
 
 Peewee builds every query anew, which cost more CPU than the database work on the order path. Here a
 statement is a string written once with `%s` placeholders and a tuple of values. `run` sends a list of
-them as ONE round trip on PostgreSQL (psycopg2 executes `;`-joined statements in one call) and one by
-one on SQLite, returning the row count of the last statement.
+them as ONE round trip on PostgreSQL (psycopg2 executes `;`-joined statements in one call; each one
+that carries values as `EXECUTE` of its prepared form, see `server.store.prepared`) and one by one on
+SQLite, returning the row count of the last statement.
 
 `Transaction` runs a write transaction in two round trips on PostgreSQL: BEGIN travels with the first
 read and COMMIT with the last batch of writes, so a lock taken inside is never held while Python
@@ -20,6 +21,7 @@ from typing import Any
 import peewee
 import psycopg2.errors
 
+from server.store import prepared
 from server.store.db import is_sqlite
 
 Statement = tuple[str, tuple[Any, ...]]
@@ -84,7 +86,9 @@ def run(database: peewee.Database, statements: Sequence[Statement]) -> int:
                 if isinstance(statement, _Guarded) and rowcount == 0:
                     raise GuardFailed(text.split(" WHERE ", 1)[0])
             return rowcount
-        text = ";\n".join(_postgres_text(s) for s in statements)
+        text = ";\n".join(
+            prepared.statements.executable(cursor, _postgres_text(s), len(s[1])) for s in statements
+        )
         params = tuple(p for _, ps in statements for p in ps)
         try:
             cursor.execute(text, params)

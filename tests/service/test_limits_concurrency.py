@@ -90,9 +90,9 @@ def test_headroom_taken_between_the_read_and_the_reservation_rejects_the_order(l
 
             def order_waits_on_the_total() -> bool:
                 with watcher.cursor() as cur:
+                    # `other` holds nothing but the total's row: whoever it blocks waits for that row.
                     cur.execute(
-                        "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                        "AND query LIKE '%%UPDATE risk_totals%%' AND pid <> %s",
+                        "SELECT 1 FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
                         (other.get_backend_pid(),),
                     )
                     return cur.fetchone() is not None

@@ -145,7 +145,8 @@ def test_a_peewee_atomic_inside_refuses_instead_of_committing_early(db: peewee.D
 
 def test_on_postgres_the_transaction_takes_two_round_trips(pg_db: peewee.Database, pg_url: str) -> None:
     """BEGIN rides with the first read and COMMIT with the writes: the lock taken by the read is
-    released by the same round trip that writes, and another connection sees the write at once."""
+    released by the same round trip that writes, and another connection sees the write at once. (The
+    first time a connection sends a write it PREPAREs it in a round trip of its own.)"""
     sent: list[str] = []
     with pg_db.connection_context():
         connection = pg_db.connection()
@@ -157,9 +158,13 @@ def test_on_postgres_the_transaction_takes_two_round_trips(pg_db: peewee.Databas
 
         connection.cursor_factory = Counting
         try:
-            with sql.Transaction(pg_db) as tx:
-                tx.fetch_one("SELECT unhedged_exposure FROM risk_totals WHERE id = 1 FOR UPDATE", ())
-                tx.commit([_set_total("6")])
+            for total in ("5", "6"):
+                sent.clear()
+                with sql.Transaction(pg_db) as tx:
+                    tx.fetch_one("SELECT unhedged_exposure FROM risk_totals WHERE id = 1 FOR UPDATE", ())
+                    tx.commit([_set_total(total)])
+                if total == "5":
+                    assert [q for q in sent if q.startswith("PREPARE ")] == [sent[1]]
         finally:
             connection.cursor_factory = psycopg2.extensions.cursor
     assert len(sent) == 2
