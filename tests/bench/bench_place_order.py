@@ -10,7 +10,10 @@ also reports what 32 callers sustain with gRPC health checks on the same server:
 ceiling, against which the orders/s figures can be read.
 
 Usage: .venv/bin/python tests/bench/bench_place_order.py [--orders-1 300] [--orders-32 3000]
-       [--modes paper,live] [--rounds 1]
+       [--modes paper,live] [--rounds 1] [--followers 0]
+
+With `--followers N` the server also has N event-stream subscribers for the whole run: a server with
+none reads no events (`server/events/feed.py`), one with a subscriber reads every order's.
 
 The server runs in this process (its phase timings are read directly); the simulator and the load
 generator run in their own processes so they do not share the server's interpreter lock.
@@ -30,6 +33,7 @@ import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -199,8 +203,8 @@ def median_of(action: Callable[[], object], n: int = 400) -> float:
     return statistics.median(samples)
 
 
-def measure_floor(db_url: str, sim_url: str, grpc_port: int) -> dict[str, float]:
-    conn = psycopg2.connect(db_url)
+def insert_commit_step(conn: Any) -> Callable[[], None]:
+    """The floor's database step: one INSERT and COMMIT on `conn` (its table made here)."""
     with conn.cursor() as cur:
         cur.execute("CREATE TABLE IF NOT EXISTS floor_probe (id bigserial PRIMARY KEY, v text)")
     conn.commit()
@@ -210,6 +214,11 @@ def measure_floor(db_url: str, sim_url: str, grpc_port: int) -> dict[str, float]
             cur.execute("INSERT INTO floor_probe (v) VALUES ('x')")
         conn.commit()
 
+    return insert_commit
+
+
+def sign_step() -> Callable[[], None]:
+    """The floor's signing step: one hedge order signed as the desk signs it."""
     signer = OrderSigner(HEDGER_KEY, 137)
     market = next(m for m in load_markets() if m.slug == MARKETS[0])
 
@@ -225,6 +234,12 @@ def measure_floor(db_url: str, sim_url: str, grpc_port: int) -> dict[str, float]
             timestamp_ms=time.time_ns() // 1_000_000,
         )
 
+    return sign
+
+
+def measure_floor(db_url: str, sim_url: str, grpc_port: int) -> dict[str, float]:
+    conn = psycopg2.connect(db_url)
+    insert_commit, sign = insert_commit_step(conn), sign_step()
     http = httpx.Client(base_url=sim_url)
     channel = grpc.insecure_channel(f"127.0.0.1:{grpc_port}")
     health = health_pb2_grpc.HealthStub(channel)
@@ -280,6 +295,20 @@ def deepen_books(sim_url: str) -> None:
                 ).raise_for_status()  # fmt: skip
 
 
+_followers: list[asyncio.Task[None]] = []  # the loop holds its tasks only weakly
+
+
+async def follow_events(service: ServiceThread) -> None:
+    """Starts a subscriber of the server's event feed that reads everything and keeps nothing."""
+    feed = service.runtime.services.feed  # type: ignore[union-attr]
+
+    async def follow() -> None:
+        async for _ in feed.follow(await feed.latest_id(), heartbeat_seconds=60):
+            pass
+
+    _followers.append(asyncio.get_running_loop().create_task(follow(), name="bench-follower"))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders-1", type=int, default=300)
@@ -291,6 +320,10 @@ def main() -> int:
         "machine's speed drifts by tens of percent between minutes",
     )  # fmt: skip
     parser.add_argument("--db-threads", type=int, default=8, help="the server's database threads")
+    parser.add_argument(
+        "--followers", type=int, default=0,
+        help="event-stream subscribers in the server throughout (a server with none reads no events)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     with postgres_admin_url() as admin, scratch_database(admin, "bench_place_order") as db_url:
@@ -317,6 +350,8 @@ def main() -> int:
             service = ServiceThread(service_settings(db_url, sim_url, db_threads=args.db_threads))
             freeze_startup_heap()  # as `hedging serve` does once it serves
             target = f"127.0.0.1:{service.port}"
+            for _ in range(args.followers):
+                service.call(follow_events(service))
             recorder.enabled = True
             results: dict[tuple[str, int], list[tuple[float, float, float, float]]] = {}
             for round_ in range(1, args.rounds + 1):
