@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import cast
 
@@ -69,12 +69,16 @@ def order_request_in(request: pb.PlaceOrderRequest) -> OrderRequest:
     return OrderRequest(account_id, request_id, event_id, outcome, side, size, limit)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def timestamp(value: datetime | None) -> Timestamp | None:
+    """`value` as a protobuf Timestamp, exactly (a naive datetime is read as UTC, as protobuf's own
+    `FromDatetime` does, which costs several times more: it is a tenth of building an order)."""
     if value is None:
         return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
+    since = (value if value.tzinfo is not None else value.replace(tzinfo=UTC)) - _EPOCH
+    return Timestamp(seconds=since.days * 86_400 + since.seconds, nanos=since.microseconds * 1000)
 
 
 def dec(value: Decimal | None) -> str:
