@@ -100,16 +100,26 @@ class Metrics:
         )
         self._server: WSGIServer | None = None
         self.port: int | None = None
+        self._children: dict[tuple[object, ...], Any] = {}
+
+    def _labelled(self, metric: Any, *values: str) -> Any:
+        """`metric.labels(*values)`, looked up once per label set: `labels` validates and locks on
+        every call, and the order path observes several metrics per order on the event loop."""
+        key = (id(metric), *values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*values)
+        return child
 
     # --- observations ---------------------------------------------------------------------------------
     def order_answered(self, outcome: str, reason: str, seconds: float) -> None:
-        self.orders.labels(outcome, reason).inc()
+        self._labelled(self.orders, outcome, reason).inc()
         self.order_latency.observe(seconds)
 
     def hedge_recorded(
         self, status: str, seconds: float, side: Side, reference: Decimal, fill_price: Decimal | None
     ) -> None:
-        self.hedge_results.labels(status).inc()
+        self._labelled(self.hedge_results, status).inc()
         self.hedge_latency.observe(max(seconds, 0.0))
         if fill_price is not None and reference > 0:
             worse = fill_price - reference if side is Side.BUY else reference - fill_price
@@ -117,7 +127,7 @@ class Metrics:
 
     def venue_failed(self, endpoint: str, status: int | None) -> None:
         if status is None or status >= 500 or status in (425, 429):
-            self.venue_errors.labels(endpoint, str(status or "none")).inc()
+            self._labelled(self.venue_errors, endpoint, str(status or "none")).inc()
 
     def breakers(self, states: dict[str, BreakerLevel]) -> None:
         for name, level in states.items():
@@ -133,8 +143,8 @@ class Metrics:
     def venue_answered(self, method: str, path: str, status: int, seconds: float) -> None:
         """Times a venue request and counts its answer by endpoint and status (a venue client observer)."""
         endpoint = endpoint_of(path)
-        self.venue_latency.labels(endpoint, method).observe(seconds)
-        self.venue_responses.labels(endpoint, method, str(status)).inc()
+        self._labelled(self.venue_latency, endpoint, method).observe(seconds)
+        self._labelled(self.venue_responses, endpoint, method, str(status)).inc()
 
     # --- serving --------------------------------------------------------------------------------------
     def serve(self, listen: str) -> int | None:
