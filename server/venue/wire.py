@@ -98,7 +98,9 @@ def l2_headers(
     message = f"{timestamp}{method}{path}".encode()
     if body:
         message += body
-    signature = base64.urlsafe_b64encode(hmac.digest(key, message, hashlib.sha256)).decode()
+    # Not the one-shot `hmac.digest`: it releases the interpreter lock around OpenSSL's call even for a
+    # short message, and on the event loop taking it back meant waiting for the database threads.
+    signature = base64.urlsafe_b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode()
     return L2Headers(
         {
             POLY_ADDRESS: address,
