@@ -165,7 +165,7 @@ def insert(database: peewee.Database, pairs: Iterator[tuple[dict, dict | None]],
     return written
 
 
-def seed(database: peewee.Database, hedges: int, days: int, markets: int = 12) -> int:
+def seed(database: peewee.Database, hedges: int, days: float, markets: int = 12) -> int:
     """Migrates `database` and fills it with about `hedges` hedges over the last `days` days (about
     5 % of the orders are rejected and carry none), then ANALYZEs it; returns the hedges written."""
     migrate(database)
