@@ -28,6 +28,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -172,24 +173,43 @@ def postgres_cpu() -> float:
     return total
 
 
+def thread_cpu(native_id: int) -> float:
+    """CPU seconds (user + system) used so far by one thread of this process."""
+    with open(f"/proc/self/task/{native_id}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
 class CpuShares:
     """Who used the machine's CPU during a run: the server (this process), the simulator, PostgreSQL,
-    and the rest (the load generator and anything else), as percentages of all cores' time."""
+    and the rest (the load generator and anything else), as percentages of all cores' time; and the
+    server's event-loop thread, as a percentage of one core over the run's wall time. The loop serves
+    every request: when orders/s stop rising while it runs well under a whole core, it is waiting,
+    mostly for the interpreter lock held by the database threads, not working."""
 
-    def __init__(self, sim_pid: int) -> None:
+    def __init__(self, sim_pid: int, loop_thread: int) -> None:
         self._sim_pid = sim_pid
-        self._start = (process_cpu(os.getpid()), process_cpu(sim_pid), postgres_cpu(), *machine_cpu())
+        self._loop_thread = loop_thread
+        self._wall = time.monotonic()
+        self._start = (
+            process_cpu(os.getpid()), process_cpu(sim_pid), postgres_cpu(), thread_cpu(loop_thread),
+            *machine_cpu(),
+        )  # fmt: skip
 
     def shares(self) -> str:
-        now = (process_cpu(os.getpid()), process_cpu(self._sim_pid), postgres_cpu(), *machine_cpu())
-        server, sim, pg, busy = (a - b for a, b in zip(now[:4], self._start[:4], strict=True))
-        elapsed = now[4] - self._start[4]
-        if elapsed <= 0:
+        now = (
+            process_cpu(os.getpid()), process_cpu(self._sim_pid), postgres_cpu(), thread_cpu(self._loop_thread),
+            *machine_cpu(),
+        )  # fmt: skip
+        server, sim, pg, loop, busy = (a - b for a, b in zip(now[:5], self._start[:5], strict=True))
+        elapsed = now[5] - self._start[5]
+        wall = time.monotonic() - self._wall
+        if elapsed <= 0 or wall <= 0:
             return ""
         return (
             f"cpu% server {100 * server / elapsed:3.0f} sim {100 * sim / elapsed:3.0f} "
             f"pg {100 * pg / elapsed:3.0f} rest {100 * (busy - server - sim - pg) / elapsed:3.0f} "
-            f"idle {100 * (1 - busy / elapsed):3.0f}"
+            f"idle {100 * (1 - busy / elapsed):3.0f} | loop thread {100 * loop / wall:3.0f}% of a core"
         )
 
 
@@ -295,6 +315,11 @@ def deepen_books(sim_url: str) -> None:
                 ).raise_for_status()  # fmt: skip
 
 
+async def _native_thread_id() -> int:
+    """The native id of the thread running the calling event loop."""
+    return threading.get_native_id()
+
+
 _followers: list[asyncio.Task[None]] = []  # the loop holds its tasks only weakly
 
 
@@ -350,6 +375,7 @@ def main() -> int:
             service = ServiceThread(service_settings(db_url, sim_url, db_threads=args.db_threads))
             freeze_startup_heap()  # as `hedging serve` does once it serves
             target = f"127.0.0.1:{service.port}"
+            loop_thread = service.call(_native_thread_id())
             for _ in range(args.followers):
                 service.call(follow_events(service))
             recorder.enabled = True
@@ -374,7 +400,7 @@ def main() -> int:
                     for callers, orders in ((1, args.orders_1), (32, args.orders_32)):
                         recorder.reset()
                         groups = service.runtime.store.group_counts()
-                        cpu = CpuShares(sim.pid)
+                        cpu = CpuShares(sim.pid, loop_thread)
                         latencies, elapsed, failures = run_load(target, callers, orders)
                         shares = cpu.shares()
                         counted = service.runtime.store.group_counts()
