@@ -3,7 +3,7 @@ pre-trade check, and say what to book and how to hedge. Pure: no I/O."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -11,6 +11,8 @@ from server.domain.book import Book, walk
 from server.domain.config_schema import HedgeSettings
 from server.domain.exposure import Position, total_after
 from server.domain.fees import taker_fee
+from server.domain.hedge_size import hedge_size
+from server.domain.in_flight import InFlight, in_flight
 from server.domain.limits import (
     Limits,
     Rejection,
@@ -45,12 +47,13 @@ class PaperFill:
 class Accepted:
     quote: Quote
     before: Position
-    after: Position  # with the user trade (and a paper fill); live hedges apply later
+    after: Position  # with the user trade, and its hedge in flight at its worst (or its paper fill)
     total_before: Decimal
     total_after: Decimal
     total_limit: Decimal  # maxUnhedgedExposure, re-checked atomically when the total is reserved
     mode: Mode
     order_type: str
+    hedge: InFlight | None  # None: hedging is off, or the order needs no hedge
     paper_fill: PaperFill | None
 
 
@@ -62,6 +65,8 @@ class Rejected:
 
 
 Decision = Accepted | Rejected
+
+ZERO = Decimal(0)
 
 LIMIT_REASONS = frozenset(
     {RejectReason.MARKET_EXPOSURE_LIMIT, RejectReason.TOTAL_EXPOSURE_LIMIT, RejectReason.SIZE_TOO_LARGE}
@@ -108,30 +113,36 @@ def decide(
             f"the price is {priced.price}, worse than the limit {request.limit_price}",
             priced,
         )
-    if Mode(settings.mode) is not Mode.OFF:
-        too_small = check_venue_minimum(priced.hedge.side is Side.BUY, request.size, priced.hedge_limit_price)
+    mode = Mode(settings.mode)
+    hedged = ZERO if mode is Mode.OFF else _hedge_shares(request, priced, position, terms)
+    if hedged == request.size:
+        too_small = check_venue_minimum(priced.hedge.side is Side.BUY, hedged, priced.hedge_limit_price)
         if too_small:
             return Rejected(too_small.reason, too_small.message, priced)
+    priced = replace(priced, hedge_size=hedged)
     after = position.with_user_trade(request.side, request.size, priced.price)
-    if priced.hedge.leg is Leg.YES and priced.hedge.side is Side.SELL and Mode(settings.mode) is not Mode.OFF:
-        after = after.with_sale_reserved(request.size)
+    hedge = None
+    if hedged > 0:
+        hedge = in_flight(
+            priced.hedge.leg,
+            priced.hedge.side,
+            hedged,
+            priced.hedge_limit_price,
+            tick=terms.tick_size,
+            fee_rate=terms.fee_rate,
+            fee_exponent=terms.fee_exponent,
+        )
+        after = after.with_hedge_sent(hedge)
     problem = check_breaker(breaker, position, after) or check_exposure(
         position, after, total, total_after(total, position, after), limits
     )
     if problem:
         return Rejected(problem.reason, problem.message, priced)
-    mode = Mode(settings.mode)
-    paper = paper_fill(priced, book, terms, settings.hedge_order_type) if mode is Mode.PAPER else None
+    paper = None
     booked = after
-    if paper is not None:
-        booked = after.with_hedge_result(
-            priced.hedge.leg,
-            priced.hedge.side,
-            planned=request.size,
-            filled=paper.filled,
-            cost=paper.cost,
-            fee=paper.fee,
-        )
+    if mode is Mode.PAPER and hedge is not None:
+        paper = paper_fill(priced, book, terms, settings.hedge_order_type)
+        booked = after.with_hedge_result(hedge, filled=paper.filled, cost=paper.cost, fee=paper.fee)
     return Accepted(
         quote=priced,
         before=position,
@@ -141,6 +152,7 @@ def decide(
         total_limit=settings.max_unhedged_exposure,
         mode=mode,
         order_type=settings.hedge_order_type,
+        hedge=hedge,
         paper_fill=paper,
     )
 
@@ -150,11 +162,25 @@ def paper_fill(priced: Quote, yes_book: Book, terms: MarketTerms, order_type: st
     level's price up to the hedge's limit, all-or-nothing for FOK."""
     book = yes_book if priced.hedge.leg is Leg.YES else yes_book.complement(terms.no_token_id)
     fill = walk(
-        book.side_taken_by(priced.hedge.side), priced.size, priced.hedge_limit_price, priced.hedge.side
+        book.side_taken_by(priced.hedge.side), priced.hedge_size, priced.hedge_limit_price, priced.hedge.side
     )
-    if not fill.levels or (order_type == "FOK" and fill.shares < priced.size):
+    if not fill.levels or (order_type == "FOK" and fill.shares < priced.hedge_size):
         return PaperFill(Decimal(0), Decimal(0), Decimal(0))
     return PaperFill(fill.shares, fill.cost, taker_fee(fill, terms.fee_rate, terms.fee_exponent))
+
+
+def _hedge_shares(request: OrderRequest, priced: Quote, position: Position, terms: MarketTerms) -> Decimal:
+    """The shares to hedge (`hedge_size`). A part of the order too small for the venue on its own
+    stays unhedged, within the limits like any unhedged exposure; a whole order too small is refused
+    by the caller, as before."""
+    shares = hedge_size(request.side, request.size, position.unhedged_shares, terms.min_order_size)
+    if shares == request.size:
+        return shares
+    if shares < terms.min_order_size or check_venue_minimum(
+        priced.hedge.side is Side.BUY, shares, priced.hedge_limit_price
+    ):
+        return ZERO
+    return shares
 
 
 def _rejected(problem: Rejection) -> Rejected:

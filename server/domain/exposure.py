@@ -1,6 +1,6 @@
 """Exposure maths. A market's exposure is its worst-case loss at resolution: the maximum over outcomes
-of what the platform owes users minus what its confirmed hedges pay it, net of cash taken and paid.
-A hedge not yet confirmed counts as unhedged. Total exposure is the sum over markets of each market's
+of what the platform owes users minus what its confirmed hedges pay it, net of cash taken and paid,
+plus the worst each hedge still in flight could add to it (`server.domain.in_flight`). Total exposure is the sum over markets of each market's
 exposure floored at zero (a locked-in profit in one market does not offset risk in another)."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from server.domain.in_flight import InFlight
 from server.domain.types import Leg, Side
 
 ZERO = Decimal(0)
@@ -22,14 +23,17 @@ class Position:
     hedge_no: Decimal = ZERO  # confirmed NO shares held on Polymarket
     yes_reserved_for_sale: Decimal = ZERO  # YES shares promised to in-flight SELL hedges
     net_cash: Decimal = ZERO  # USDC in from users and the venue, minus USDC out
+    in_flight_delta: Decimal = ZERO  # YES-equivalent shares in-flight hedges add when filled in full
+    in_flight_loss_if_yes: Decimal = ZERO  # the most in-flight hedges can add to the loss if YES wins
+    in_flight_loss_if_no: Decimal = ZERO  # ... and if NO wins
 
     @property
     def loss_if_yes(self) -> Decimal:
-        return self.user_shares - self.hedge_yes - self.net_cash
+        return self.user_shares - self.hedge_yes - self.net_cash + self.in_flight_loss_if_yes
 
     @property
     def loss_if_no(self) -> Decimal:
-        return -self.hedge_no - self.net_cash
+        return -self.hedge_no - self.net_cash + self.in_flight_loss_if_no
 
     @property
     def worst_case_loss(self) -> Decimal:
@@ -44,30 +48,41 @@ class Position:
     def yes_available(self) -> Decimal:
         return self.hedge_yes - self.yes_reserved_for_sale
 
+    @property
+    def unhedged_shares(self) -> Decimal:
+        """YES shares owed to users that no hedge, held or in flight, covers; below zero when the
+        hedges hold more YES than users are owed (the platform is long YES)."""
+        return self.user_shares - (self.hedge_yes - self.hedge_no) - self.in_flight_delta
+
     def with_user_trade(self, side: Side, size: Decimal, price: Decimal) -> Position:
         """After booking a user order (the user BUYs: the platform owes more and takes cash)."""
         if side is Side.BUY:
             return replace(self, user_shares=self.user_shares + size, net_cash=self.net_cash + size * price)
         return replace(self, user_shares=self.user_shares - size, net_cash=self.net_cash - size * price)
 
-    def with_sale_reserved(self, shares: Decimal) -> Position:
-        return replace(self, yes_reserved_for_sale=self.yes_reserved_for_sale + shares)
+    def with_hedge_sent(self, hedge: InFlight) -> Position:
+        """After a hedge is booked and before its outcome is known: counted at its worst (a SELL of
+        YES also reserves the shares it sells)."""
+        reserved = hedge.size if hedge.leg is Leg.YES and hedge.side is Side.SELL else ZERO
+        return replace(
+            self,
+            yes_reserved_for_sale=self.yes_reserved_for_sale + reserved,
+            in_flight_delta=self.in_flight_delta + hedge.delta,
+            in_flight_loss_if_yes=self.in_flight_loss_if_yes + hedge.loss_if_yes,
+            in_flight_loss_if_no=self.in_flight_loss_if_no + hedge.loss_if_no,
+        )
 
-    def with_hedge_result(
-        self, leg: Leg, side: Side, *, planned: Decimal, filled: Decimal, cost: Decimal, fee: Decimal
-    ) -> Position:
-        """After a hedge's result is confirmed: `filled` shares for `cost` USDC (proceeds for a SELL)
-        and `fee` USDC. A SELL hedge releases its reservation of `planned` YES shares."""
-        if leg is Leg.YES and side is Side.SELL:
-            return replace(
-                self,
-                hedge_yes=self.hedge_yes - filled,
-                yes_reserved_for_sale=self.yes_reserved_for_sale - planned,
-                net_cash=self.net_cash + cost - fee,
-            )
-        if leg is Leg.YES:
-            return replace(self, hedge_yes=self.hedge_yes + filled, net_cash=self.net_cash - cost - fee)
-        return replace(self, hedge_no=self.hedge_no + filled, net_cash=self.net_cash - cost - fee)
+    def with_hedge_result(self, hedge: InFlight, *, filled: Decimal, cost: Decimal, fee: Decimal) -> Position:
+        """After the outcome of a hedge booked with `with_hedge_sent` is confirmed: `filled` shares for
+        `cost` USDC (proceeds for a SELL) and `fee` USDC replace its worst case."""
+        sent = self.with_hedge_sent(
+            InFlight(hedge.leg, hedge.side, -hedge.size, -hedge.loss_if_yes, -hedge.loss_if_no)
+        )
+        if hedge.leg is Leg.YES and hedge.side is Side.SELL:
+            return replace(sent, hedge_yes=sent.hedge_yes - filled, net_cash=sent.net_cash + cost - fee)
+        if hedge.leg is Leg.YES:
+            return replace(sent, hedge_yes=sent.hedge_yes + filled, net_cash=sent.net_cash - cost - fee)
+        return replace(sent, hedge_no=sent.hedge_no + filled, net_cash=sent.net_cash - cost - fee)
 
 
 def total_after(total: Decimal, before: Position, after: Position) -> Decimal:

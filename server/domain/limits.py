@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
+from typing import TYPE_CHECKING
 
-from server.domain.exposure import Position
 from server.domain.types import BreakerLevel, RejectReason
+
+if TYPE_CHECKING:  # exposure counts in-flight hedges with `hedge_budget`: no import cycle at run time
+    from server.domain.exposure import Position
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ class Quote:
     hedge_fee: Decimal  # USDC, taker fee of the hedge at the reference levels
     hedge: HedgePlan
     hedge_limit_price: Decimal  # worst price the hedge may fill at, on tick
+    hedge_size: Decimal  # shares the hedge trades: `size`, less what the order needs no hedge for
     spread_bps: Decimal  # realised spread over the hedge cost (after fees), in bps
     book_time: datetime
 
@@ -132,6 +133,7 @@ def quote(
         hedge_fee=fee,
         hedge=plan,
         hedge_limit_price=limit,
+        hedge_size=size,
         spread_bps=(realised * BPS).quantize(Decimal("0.01")),
         book_time=yes_book.updated_at,
     )
