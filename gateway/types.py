@@ -458,6 +458,15 @@ class MarketExposure:
     unhedged_notional: Decimal
     pending_hedges: int
     unknown_hedges: int
+    in_flight_loss_if_yes: Decimal = strawberry.field(
+        description="The most hedges in flight can still add to lossIfYes (included in it)."
+    )
+    in_flight_loss_if_no: Decimal = strawberry.field(
+        description="The most hedges in flight can still add to lossIfNo (included in it)."
+    )
+    in_flight_shares: Decimal = strawberry.field(
+        description="YES-equivalent shares the hedges in flight add when they fill in full."
+    )
 
     @classmethod
     def of(cls, m: risk.MarketView) -> MarketExposure:
@@ -481,6 +490,9 @@ class MarketExposure:
             unhedged_notional=m.unhedged_notional,
             pending_hedges=m.pending_hedges,
             unknown_hedges=m.unknown_hedges,
+            in_flight_loss_if_yes=p.in_flight_loss_if_yes,
+            in_flight_loss_if_no=p.in_flight_loss_if_no,
+            in_flight_shares=p.in_flight_delta,
         )
 
 

@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from server.domain.book import walk
-from server.domain.limits import check_venue_minimum
+from server.domain.limits import Limits, check_venue_minimum
 from server.domain.types import BreakerLevel, Leg, Side
 from server.periodic import Periodic
 from server.store.fields import utcnow
@@ -111,8 +111,10 @@ class Rehedger:
             residual = parent.size - parent.filled_size
             if not await self._book_allows(parent, mapping, residual, s.max_book_age_ms):
                 continue
+            limit = mapping.exposure_limit if mapping.exposure_limit is not None else s.max_market_exposure
+            limits = Limits(s.max_position_size, mapping.min_order_size, limit, s.max_unhedged_exposure)
             child = await self._run(
-                functools.partial(self._store.create_rehedge, parent.id, self._sign(parent, mapping))
+                functools.partial(self._store.create_rehedge, parent.id, self._sign(parent, mapping), limits)
             )
             if child is None:
                 continue

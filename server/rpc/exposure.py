@@ -46,6 +46,9 @@ def market_out(v: MarketView) -> pb.MarketExposure:
         unhedged_notional=dec(v.unhedged_notional),
         pending_hedges=v.pending_hedges,
         unknown_hedges=v.unknown_hedges,
+        in_flight_loss_if_yes=dec(p.in_flight_loss_if_yes),
+        in_flight_loss_if_no=dec(p.in_flight_loss_if_no),
+        in_flight_shares=dec(p.in_flight_delta),
     )
 
 

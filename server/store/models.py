@@ -116,6 +116,9 @@ class HedgePosition(BaseModel):
     rehedge_requested_at = InstantField(null=True)
     rehedge_requested_by = peewee.TextField(null=True)
     rehedge_request_reason = peewee.TextField(null=True)
+    # The most this hedge's fill could add to each outcome's loss while it is open (migration 0004).
+    worst_loss_if_yes = MoneyField()
+    worst_loss_if_no = MoneyField()
 
 
 class MarketExposure(BaseModel):
@@ -127,6 +130,10 @@ class MarketExposure(BaseModel):
     net_cash = MoneyField()
     worst_case_loss = MoneyField()
     updated_at = InstantField()
+    # Open hedges at their worst (migration 0004; `Position`).
+    in_flight_delta = MoneyField()
+    in_flight_loss_if_yes = MoneyField()
+    in_flight_loss_if_no = MoneyField()
 
 
 class RiskTotals(BaseModel):

@@ -20,8 +20,11 @@ from typing import Any
 import peewee
 
 from server.domain.decision import LIMIT_REASONS, Accepted, Decision, OrderRequest, Rejected
-from server.domain.exposure import Position
+from server.domain.exposure import Position, total_after
 from server.domain.hedge_result import HedgeResult, order_hedge_status, spread_captured, status_for_fill
+from server.domain.hedge_size import cover_needed
+from server.domain.in_flight import InFlight, in_flight
+from server.domain.limits import Limits, check_exposure, check_venue_minimum
 from server.domain.pricing import Quote
 from server.domain.types import HedgeStatus, Leg, Mode, OrderHedgeStatus, RejectReason, Side
 from server.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
@@ -66,6 +69,16 @@ def position_of(row: MarketExposure) -> Position:
         hedge_no=row.hedge_no,
         yes_reserved_for_sale=row.yes_reserved_for_sale,
         net_cash=row.net_cash,
+        in_flight_delta=row.in_flight_delta,
+        in_flight_loss_if_yes=row.in_flight_loss_if_yes,
+        in_flight_loss_if_no=row.in_flight_loss_if_no,
+    )
+
+
+def in_flight_of(hedge: HedgePosition) -> InFlight:
+    """The hedge as its market counts it while it is open (`Position.with_hedge_sent`)."""
+    return InFlight(
+        Leg(hedge.leg), Side(hedge.side), hedge.size, hedge.worst_loss_if_yes, hedge.worst_loss_if_no
     )
 
 
@@ -305,8 +318,9 @@ class OrderStore:
         )
         if row is None:
             raise FailedPrecondition(f"market mapping {mapping_id} has no exposure row")
-        position = Position(*(_money(v) for v in row[:5]))
-        return position, _money(row[5]), (str(row[6]) if row[6] is not None else None)
+        position = _position(row[:_POSITION_COLUMNS])
+        order_id = row[_POSITION_COLUMNS + 1]
+        return position, _money(row[_POSITION_COLUMNS]), (str(order_id) if order_id is not None else None)
 
     def _lock_position(self, mapping_id: int) -> tuple[Position, Decimal]:
         row = sql.fetch_one(
@@ -318,7 +332,7 @@ class OrderStore:
         )
         if row is None:
             raise FailedPrecondition(f"market mapping {mapping_id} has no exposure row")
-        return Position(*(_money(v) for v in row[:5])), _money(row[5])
+        return _position(row[:_POSITION_COLUMNS]), _money(row[_POSITION_COLUMNS])
 
     def _for_update(self, of: str = "") -> str:
         return "" if self._sqlite else " FOR UPDATE" + of
@@ -365,7 +379,7 @@ class OrderStore:
         now = utcnow()
         q = decision.quote
         paper = decision.paper_fill
-        if decision.mode is Mode.OFF:
+        if decision.hedge is None:
             hedge_status = OrderHedgeStatus.NOT_ATTEMPTED
         elif paper is not None:
             hedge_status = OrderHedgeStatus.PAPER
@@ -385,8 +399,8 @@ class OrderStore:
         rows = [sql.insert("user_order", order)]
         new = [_event_for(order, "order_accepted", order["message"], {"price": q.price, "size": q.size})]
         hedges = []
-        if decision.mode is not Mode.OFF:
-            hedge = _hedge_values(order["id"], mapping.id, decision, sign, now)
+        if decision.hedge is not None:
+            hedge = _hedge_values(order["id"], mapping.id, decision, decision.hedge, sign, now)
             rows.append(sql.insert("hedge_position", hedge))
             hedges.append(hedge)
             if paper is not None:
@@ -417,38 +431,20 @@ class OrderStore:
         over any other, its transaction fails with `sql.GuardFailed`)."""
         statement: sql.Statement = (
             "UPDATE market_exposure SET user_shares = %s, hedge_yes = %s, hedge_no = %s, "
-            "yes_reserved_for_sale = %s, net_cash = %s, worst_case_loss = %s, updated_at = %s "
-            "WHERE mapping_id = %s",
-            (
-                position.user_shares,
-                position.hedge_yes,
-                position.hedge_no,
-                position.yes_reserved_for_sale,
-                position.net_cash,
-                position.worst_case_loss,
-                now,
-                mapping_id,
-            ),
+            "yes_reserved_for_sale = %s, net_cash = %s, in_flight_delta = %s, in_flight_loss_if_yes = %s, "
+            "in_flight_loss_if_no = %s, worst_case_loss = %s, updated_at = %s WHERE mapping_id = %s",
+            (*_position_values(position), position.worst_case_loss, now, mapping_id),
         )
         if expected is None:
             return statement
         return sql.guard(
             (
                 statement[0] + " AND user_shares = %s AND hedge_yes = %s AND hedge_no = %s "
-                "AND yes_reserved_for_sale = %s AND net_cash = %s",
-                (
-                    *statement[1],
-                    expected.user_shares,
-                    expected.hedge_yes,
-                    expected.hedge_no,
-                    expected.yes_reserved_for_sale,
-                    expected.net_cash,
-                ),
+                "AND yes_reserved_for_sale = %s AND net_cash = %s AND in_flight_delta = %s "
+                "AND in_flight_loss_if_yes = %s AND in_flight_loss_if_no = %s",
+                (*statement[1], *_position_values(expected)),
             )
         )
-
-    def _write_position(self, mapping_id: int, position: Position, now: datetime) -> None:
-        sql.run(self.db, [self._position_statement(mapping_id, position, now)])
 
     def _total_statement(self, delta: Decimal, limit: Decimal | None, now: datetime) -> sql.Statement:
         """Adds `delta` to total exposure; with a `limit`, only while the total stays within it (the
@@ -576,7 +572,7 @@ class OrderStore:
         now = utcnow()
         leg, side = Leg(hedge.leg), Side(hedge.side)
         after = position.with_hedge_result(
-            leg, side, planned=hedge.size, filled=result.filled, cost=result.cost, fee=result.fee
+            in_flight_of(hedge), filled=result.filled, cost=result.cost, fee=result.fee
         )
         captured = spread_captured(leg, side, hedge.user_price, result.filled, result.cost)
         status = result.status if result.filled == 0 else status_for_fill(hedge.size, result.filled)
@@ -668,7 +664,7 @@ class OrderStore:
             raise NotFound(f"no hedge {hedge_id!r}")
         split, end = len(hedge_columns), len(hedge_columns) + len(order_columns)
         hedges = [sql.from_row(HedgePosition, r[:split]) for r in rows]
-        position = Position(*(_money(v) for v in rows[0][end:]))
+        position = _position(rows[0][end:])
         return sql.from_row(UserOrder, rows[0][split:end]), hedges, position, hedges[0].mapping_id
 
     def mark_unknown(self, hedge_id: str, message: str, retry_in: timedelta) -> None:
@@ -799,31 +795,74 @@ class OrderStore:
             )
         return attempt
 
-    def create_rehedge(self, parent_id: str, sign: Callable[[Decimal], SignedIntent]) -> HedgePosition | None:
+    def create_rehedge(
+        self, parent_id: str, sign: Callable[[Decimal], SignedIntent], limits: Limits
+    ) -> HedgePosition | None:
         """Records a signed re-hedge of a FAILED or PARTIAL hedge's residual, exactly like the order
-        path records a hedge: one transaction, signed once, before anything is posted. Returns None
-        when there is nothing (left) to re-hedge: the parent is not final-unhedged, another process
-        re-hedged it first, or a SELL of YES would sell inventory that is no longer there. Lock order
-        as everywhere: the market's exposure row, then the hedge row, then the event lock."""
+        path records a hedge: one transaction, signed once, before anything is posted, counted at its
+        worst in its market (`with_hedge_sent`). Only the part of the residual the market still
+        needs is re-hedged: orders since may have brought it back towards flat (`hedge_size`). Returns
+        None when there is nothing (left) to re-hedge: the parent is not final-unhedged, another
+        process re-hedged it first, the market no longer needs it or needs less than the venue's
+        minimum, a SELL of YES would sell inventory that is no longer there, or counting it at its
+        worst would take the market or the total over `limits`. Lock order as everywhere: the
+        market's exposure row, then the hedge row, then the totals row, then the event lock."""
         mapping_id = HedgePosition.select(HedgePosition.mapping).where(HedgePosition.id == parent_id).scalar()
         if mapping_id is None:
             raise NotFound(f"no hedge {parent_id!r}")
+        try:
+            return self._create_rehedge(parent_id, mapping_id, sign, limits)
+        except sql.GuardFailed:  # another process took the total's last headroom
+            return None
+
+    def _create_rehedge(
+        self, parent_id: str, mapping_id: int, sign: Callable[[Decimal], SignedIntent], limits: Limits
+    ) -> HedgePosition | None:
         with self._transaction():
-            position, _ = self._lock_position(mapping_id)
+            position, total = self._lock_position(mapping_id)
             query = HedgePosition.select().where(HedgePosition.id == parent_id)
             parent = (query if self._sqlite else query.for_update()).get()
             if parent.is_paper or parent.status not in (HedgeStatus.FAILED.value, HedgeStatus.PARTIAL.value):
                 return None
             if HedgePosition.select().where(HedgePosition.parent_hedge == parent_id).exists():
                 return None
-            residual = parent.size - parent.filled_size
-            if residual <= 0:
+            leg, side = Leg(parent.leg), Side(parent.side)
+            mapping = PolymarketMarketMapping.get_by_id(mapping_id)
+            residual = cover_needed(
+                leg is Leg.YES and side is Side.BUY,
+                parent.size - parent.filled_size,
+                position.unhedged_shares,
+            )
+            if (
+                residual <= 0
+                or residual < mapping.min_order_size
+                or check_venue_minimum(side is Side.BUY, residual, parent.limit_price)
+            ):
+                return None
+            if leg is Leg.YES and side is Side.SELL and position.yes_available < residual:
+                return None
+            flight = in_flight(
+                leg,
+                side,
+                residual,
+                parent.limit_price,
+                tick=mapping.tick_size,
+                fee_rate=mapping.fee_rate,
+                fee_exponent=mapping.fee_exponent,
+            )
+            after = position.with_hedge_sent(flight)
+            moved = total_after(total, position, after)
+            if check_exposure(position, after, total, moved, limits):
                 return None
             now = utcnow()
-            if Leg(parent.leg) is Leg.YES and Side(parent.side) is Side.SELL:
-                if position.yes_available < residual:
-                    return None
-                self._write_position(mapping_id, position.with_sale_reserved(residual), now)
+            delta = moved - total
+            sql.run(
+                self.db,
+                [
+                    self._position_statement(mapping_id, after, now),
+                    self._total_statement(delta, limits.total_limit if delta > 0 else None, now),
+                ],
+            )
             signed = sign(residual)
             child = HedgePosition.create(
                 id=str(uuid.uuid4()),
@@ -839,6 +878,8 @@ class OrderStore:
                 user_price=parent.user_price,
                 order_type=parent.order_type,
                 is_paper=False,
+                worst_loss_if_yes=flight.loss_if_yes,
+                worst_loss_if_no=flight.loss_if_no,
                 status=HedgeStatus.PENDING.value,
                 venue_order_id=signed.venue_order_id,
                 signed_order=signed.body,
@@ -886,7 +927,31 @@ class OrderStore:
 
 
 # A market's position, as `Position` takes it, from `market_exposure e`.
-_POSITION = "e.user_shares, e.hedge_yes, e.hedge_no, e.yes_reserved_for_sale, e.net_cash"
+_POSITION = (
+    "e.user_shares, e.hedge_yes, e.hedge_no, e.yes_reserved_for_sale, e.net_cash, e.in_flight_delta, "
+    "e.in_flight_loss_if_yes, e.in_flight_loss_if_no"
+)
+_POSITION_COLUMNS = 8
+
+
+def _position(values: tuple[Any, ...]) -> Position:
+    return Position(*(_money(v) for v in values))
+
+
+def _position_values(p: Position) -> tuple[Decimal, ...]:
+    """`Position`'s fields in `_POSITION`'s order."""
+    return (
+        p.user_shares,
+        p.hedge_yes,
+        p.hedge_no,
+        p.yes_reserved_for_sale,
+        p.net_cash,
+        p.in_flight_delta,
+        p.in_flight_loss_if_yes,
+        p.in_flight_loss_if_no,
+    )
+
+
 _ORDER_FOR_REQUEST = "SELECT id FROM user_order WHERE account_id = %s AND request_id = %s"
 
 
@@ -948,7 +1013,12 @@ def _order_values(
 
 
 def _hedge_values(
-    order_id: str, mapping_id: int, decision: Accepted, sign: Callable[[Quote], SignedIntent], now: datetime
+    order_id: str,
+    mapping_id: int,
+    decision: Accepted,
+    flight: InFlight,
+    sign: Callable[[Quote], SignedIntent],
+    now: datetime,
 ) -> dict[str, Any]:
     q = decision.quote
     paper = decision.paper_fill
@@ -960,12 +1030,14 @@ def _hedge_values(
         "token_id": q.hedge.token_id,
         "leg": q.hedge.leg.value,
         "side": q.hedge.side.value,
-        "size": q.size,
+        "size": flight.size,
         "limit_price": q.hedge_limit_price,
         "quoted_price": q.reference_price,
         "user_price": q.price,
         "order_type": decision.order_type,
         "is_paper": paper is not None,
+        "worst_loss_if_yes": flight.loss_if_yes,
+        "worst_loss_if_no": flight.loss_if_no,
         "next_check_at": None,
         "created_at": now,
         "updated_at": now,
@@ -1018,6 +1090,8 @@ def _inactive() -> Rejected:
 def _accepted_message(decision: Accepted) -> str:
     if decision.mode is Mode.OFF:
         return "accepted unhedged: hedging is off"
+    if decision.hedge is None:
+        return "accepted; no hedge needed: the order brings the market's unhedged position towards flat"
     if decision.paper_fill is not None:
         return "accepted; paper hedge filled in simulation"
     return "accepted; hedge sent to Polymarket"

@@ -186,7 +186,7 @@ class OrderDesk:
                 self._api_key,
                 token_id=q.hedge.token_id,
                 side=q.hedge.side,
-                size=q.size,
+                size=q.hedge_size,
                 limit_price=q.hedge_limit_price,
                 tick_size=mapping.tick_size,
                 neg_risk=mapping.neg_risk,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from decimal import Decimal
 
 import grpc
@@ -12,7 +13,7 @@ import pytest
 from hedging.v1 import hedging_service_pb2 as pb
 from hedging.v1 import types_pb2
 from server.domain.exposure import Position
-from server.domain.types import Leg, Side
+from server.domain.types import Side
 from server.risk.notional import order_notional
 from server.store.models import HedgeEvent, HedgePosition, PolymarketMarketMapping, RiskTotals, UserOrder
 from tests.harness import order_request, set_config, wait_until
@@ -33,15 +34,24 @@ def recomputed() -> dict[str, tuple[Position, Decimal, Decimal, int, int]]:
         entry[2] += unhedged
     for hedge in HedgePosition.select():
         entry = out[mappings[hedge.mapping_id]]
-        leg, side = Leg(hedge.leg), Side(hedge.side)
-        if leg is Leg.YES and side is Side.SELL:
-            entry[0] = entry[0].with_sale_reserved(hedge.size)
         if hedge.status in ("pending", "unknown"):
             entry[3 if hedge.status == "pending" else 4] += 1
             continue
-        entry[0] = entry[0].with_hedge_result(
-            leg, side, planned=hedge.size, filled=hedge.filled_size, cost=hedge.fill_cost, fee=hedge.fee
-        )
+        # Worked out here from what a settled hedge did, not with Position's own methods: a bought
+        # token is held and its cost and fee paid; sold YES shares are gone for their proceeds less fee.
+        p, filled = entry[0], hedge.filled_size
+        if hedge.side == "SELL":
+            entry[0] = replace(
+                p, hedge_yes=p.hedge_yes - filled, net_cash=p.net_cash + hedge.fill_cost - hedge.fee
+            )
+        elif hedge.leg == "YES":
+            entry[0] = replace(
+                p, hedge_yes=p.hedge_yes + filled, net_cash=p.net_cash - hedge.fill_cost - hedge.fee
+            )
+        else:
+            entry[0] = replace(
+                p, hedge_no=p.hedge_no + filled, net_cash=p.net_cash - hedge.fill_cost - hedge.fee
+            )
     return {k: (v[0], v[1], v[2], v[3], v[4]) for k, v in out.items()}
 
 

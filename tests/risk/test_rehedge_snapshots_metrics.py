@@ -18,6 +18,7 @@ import peewee
 import pytest
 
 from hedging.v1 import types_pb2
+from server.domain.limits import Limits
 from server.errors import FailedPrecondition, InvalidArgument, NotFound
 from server.metrics import Metrics
 from server.risk import snapshots
@@ -27,11 +28,12 @@ from server.store import mappings as mapping_store
 from server.store.db import bind, open_database
 from server.store.fields import utcnow
 from server.store.migrate import migrate
-from server.store.models import HedgeEvent, HedgePosition, RiskSnapshot, UserOrder
+from server.store.models import HedgeEvent, HedgePosition, MarketExposure, RiskSnapshot, UserOrder
 from server.store.orders import OrderStore, SignedIntent
 from tests.harness import hedger_address, order_request, set_config, wait_until
 
 MARKET = "fed-cut-december-2026"
+GENEROUS = Limits(Decimal(1000), Decimal(5), Decimal(1000), Decimal(1000))
 
 
 def test_a_failed_hedge_is_re_hedged_once_as_a_new_signed_hedge(live, sim, pg_db):
@@ -313,7 +315,13 @@ def test_requested_hedges_are_candidates_whatever_their_age_until_re_hedged(stor
     assert old.id not in {h.id for h in store.rehedge_candidates(since=since)}
 
     # The re-hedge consumes the request: the parent is no longer a candidate, and asking again is refused.
-    child = store.create_rehedge(old_requested.id, lambda size: SignedIntent("0x" + "cd" * 32, "{}"))
+    # (Users are owed 10 YES shares of which the partial hedge holds 4: the market needs the other 6.)
+    MarketExposure.update(user_shares=Decimal("10"), hedge_yes=Decimal("4")).where(
+        MarketExposure.mapping == mapping.id
+    ).execute()
+    child = store.create_rehedge(
+        old_requested.id, lambda size: SignedIntent("0x" + "cd" * 32, "{}"), GENEROUS
+    )
     assert child is not None and child.size == Decimal("6") and child.parent_hedge_id == old_requested.id
     assert [h.id for h in store.rehedge_candidates(since=since, automatic=False)] == [recent.id]
     with pytest.raises(FailedPrecondition, match=child.id):

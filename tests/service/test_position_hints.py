@@ -5,6 +5,7 @@ the total meanwhile, is never written over: the write is checked again under loc
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from decimal import Decimal
 
 import psycopg2
@@ -12,7 +13,7 @@ import psycopg2
 from hedging.v1 import types_pb2
 from server.domain.exposure import Position
 from server.domain.hedge_result import HedgeResult
-from server.domain.types import HedgeStatus, Leg, Side
+from server.domain.types import HedgeStatus, Side
 from server.store.models import (
     HedgeEvent,
     HedgePosition,
@@ -77,14 +78,21 @@ def _from_the_rows(extra: Position) -> Position:
         position = position.with_user_trade(Side(order.side), order.size, order.price)
     for hedge in HedgePosition.select().join(UserOrder).where(UserOrder.event_id == MARKET):
         assert not HedgeStatus(hedge.status).is_open, hedge.status
-        position = position.with_hedge_result(
-            Leg(hedge.leg),
-            Side(hedge.side),
-            planned=hedge.size,
-            filled=hedge.filled_size,
-            cost=hedge.fill_cost,
-            fee=hedge.fee,
-        )
+        # A settled hedge, worked out here: bought tokens are held for their cost and fee; sold YES
+        # shares are gone for their proceeds less the fee.
+        p, filled = position, hedge.filled_size
+        if hedge.side == "SELL":
+            position = replace(
+                p, hedge_yes=p.hedge_yes - filled, net_cash=p.net_cash + hedge.fill_cost - hedge.fee
+            )
+        elif hedge.leg == "YES":
+            position = replace(
+                p, hedge_yes=p.hedge_yes + filled, net_cash=p.net_cash - hedge.fill_cost - hedge.fee
+            )
+        else:
+            position = replace(
+                p, hedge_no=p.hedge_no + filled, net_cash=p.net_cash - hedge.fill_cost - hedge.fee
+            )
     return position
 
 
