@@ -17,14 +17,21 @@ from typing import Literal
 
 FaultMode = Literal["before", "after"]
 
-# Bodies the venue sends with these statuses.
+# Bodies the venue (or the proxy in front of it) sends with these statuses. A 400 carries the commonest
+# documented refusal, so an injected 400 is a refusal the service must record as FAILED (inject it
+# `before`: after processing it would be a venue lying); every other status here proves nothing about
+# the order (server/venue/answers.py).
 FAULT_BODIES: dict[int, str] = {
+    400: "not enough balance / allowance",
+    408: "Request Timeout",
     425: "Too Early",
     429: "Too Many Requests",
     500: "could not run the execution",
     502: "Bad Gateway",
     503: "Trading is currently disabled. Check polymarket.com for updates",
     504: "Gateway Timeout",
+    520: "error code: 520",  # Cloudflare: the origin answered something unexpected
+    524: "error code: 524",  # Cloudflare: the origin took too long to answer
 }
 
 

@@ -1,13 +1,14 @@
 """Polymarket CLOB V2 over HTTP, asynchronously, in the wire format of py-clob-client-v2.
 
-Every outcome of posting an order is classified here, once: ACCEPTED (with what filled), REJECTED (the
-venue definitively refused it: nothing can fill) or UNKNOWN (timeout, connection error, 5xx, 425, 429,
-or "Duplicated": the order may or may not exist; look it up by its hash before doing anything else).
+Every outcome of posting an order is classified here, once: ACCEPTED (a 200 reporting a match, with
+what filled), REJECTED (a refusal the venue documents, listed in `server.venue.answers`: nothing can
+fill) or UNKNOWN (everything else: timeout, reset connection, 408, 425, 429, 5xx, a proxy's 52x, an
+unlisted status or text, "Duplicated", a resting or delayed order: the order may or may not exist;
+look it up by its hash before doing anything else).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -19,10 +20,15 @@ from typing import Any
 from server.domain.book import Book, Level
 from server.errors import Unavailable
 from server.secret import Secret
+from server.venue import answers
 from server.venue.http import HttpClient, HttpError, HttpResponse, Observer
 from server.venue.wire import l2_headers
 
 log = logging.getLogger(__name__)
+
+
+# The `status` of a 200 whose order the venue took: an `errorMsg` beside it is no refusal.
+PLACED = frozenset({"matched", "live", "delayed", "unmatched"})
 
 
 class PostKind(StrEnum):
@@ -122,7 +128,7 @@ class VenueClient:
             )
         except HttpError as exc:
             return PostOutcome(PostKind.UNKNOWN, None, f"no answer from the venue ({type(exc).__name__})")
-        return _classify(response)
+        return classify_post(response)
 
     async def get_order(self, order_id: str) -> VenueOrder | None:
         """The venue's record of an order, or None when it has none. Raises `Unavailable` otherwise."""
@@ -185,41 +191,51 @@ class VenueClient:
         )
 
 
-def _classify(response: HttpResponse) -> PostOutcome:
+def classify_post(response: HttpResponse) -> PostOutcome:
+    """What an answer to `POST /order` proves. REJECTED only for a refusal `answers` lists; ACCEPTED only
+    for a 200 that reports a match with its amounts; anything else is UNKNOWN."""
     status = response.status
-    if status == 200:
-        data = _json(response)
-        if not isinstance(data, dict):
-            return PostOutcome(PostKind.UNKNOWN, status, "the venue answered 200 with an unexpected body")
-        error = str(data.get("errorMsg") or data.get("error") or "")
-        venue_status = str(data.get("status", "")).lower()
-        if not data.get("success", True) and error:
+    data = _json(response)
+    if status != 200:
+        error = data.get("error") if isinstance(data, dict) else None
+        if isinstance(error, str) and answers.is_refusal(status, error):
             return PostOutcome(PostKind.REJECTED, status, error)
-        if venue_status in ("delayed", "unmatched", "live") or (error and venue_status != "matched"):
-            # Placed but not (yet) matched: its fate is unknown until looked up.
-            return PostOutcome(PostKind.UNKNOWN, status, error or f"order {venue_status}", venue_status)
+        return PostOutcome(PostKind.UNKNOWN, status, f"HTTP {status}: {_error_text(response)}")
+    if not isinstance(data, dict):
+        return PostOutcome(PostKind.UNKNOWN, status, "the venue answered 200 with an unexpected body")
+    error = str(data.get("errorMsg") or data.get("error") or "")
+    venue_status = str(data.get("status") or "").lower()
+    if error and venue_status not in PLACED and answers.is_refusal(status, error):
+        return PostOutcome(PostKind.REJECTED, status, error)
+    if data.get("success", True) is not True or venue_status != "matched":
+        # Resting, delayed, or an answer that says nothing definite: its fate is known only by lookup.
         return PostOutcome(
-            PostKind.ACCEPTED,
-            status,
-            error,
-            venue_status,
-            making=_decimal(data.get("makingAmount") or "0"),
-            taking=_decimal(data.get("takingAmount") or "0"),
-            trade_ids=tuple(str(t) for t in data.get("tradeIDs") or ()),
+            PostKind.UNKNOWN, status, error or f"order {venue_status or 'not reported'}", venue_status
         )
-    message = _error_text(response)
-    if status in (425, 429) or status >= 500:
-        return PostOutcome(PostKind.UNKNOWN, status, f"HTTP {status}: {message}")
-    if "duplicated" in message.lower():
-        # The venue has (or had) this exact order: only a lookup tells what became of it.
-        return PostOutcome(PostKind.UNKNOWN, status, message)
-    return PostOutcome(PostKind.REJECTED, status, message)
+    try:
+        making = _decimal(data.get("makingAmount") or "0")
+        taking = _decimal(data.get("takingAmount") or "0")
+    except Unavailable as exc:
+        return PostOutcome(PostKind.UNKNOWN, status, str(exc), venue_status)
+    trade_ids = data.get("tradeIDs")
+    if making <= 0 or taking <= 0:
+        # "matched" without what matched: zero would read as nothing filled, which is not what it says.
+        return PostOutcome(PostKind.UNKNOWN, status, "order matched without amounts", venue_status)
+    return PostOutcome(
+        PostKind.ACCEPTED,
+        status,
+        error,
+        venue_status,
+        making=making,
+        taking=taking,
+        trade_ids=tuple(str(t) for t in trade_ids) if isinstance(trade_ids, list) else (),
+    )
 
 
 def _json(response: HttpResponse) -> Any:
     try:
         return response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except ValueError:  # not JSON, or not UTF-8
         return response.text
 
 
