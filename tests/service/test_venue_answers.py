@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from hedging.v1 import types_pb2
+from server.domain.limits import Limits
 from server.store.models import HedgePosition, MarketExposure
 from server.store.orders import OrderStore
 from tests.harness import hedger_address, order_request, set_config, wait_until
@@ -115,6 +116,7 @@ def test_the_re_hedger_never_re_hedges_an_unknown_hedge(rehedging, sim, pg_db):
     def must_not_sign(size: Decimal) -> object:
         raise AssertionError("an UNKNOWN hedge was signed for a re-hedge")
 
-    assert store.create_rehedge(hedge.id, must_not_sign) is None  # type: ignore[arg-type]
+    generous = Limits(Decimal(1000), Decimal(5), Decimal(1000), Decimal(1000))
+    assert store.create_rehedge(hedge.id, must_not_sign, generous) is None  # type: ignore[arg-type]
     assert HedgePosition.select().count() == 1
     assert [o["id"] for o in sim.exchange.orders(hedger_address())] == [hedge.venue_order_id]
