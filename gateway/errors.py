@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
 
 from server.errors import (
     AlreadyExists,
@@ -86,3 +87,23 @@ def query_error(exc: HedgingError) -> GraphQLError:
     if isinstance(error, InvalidInputError):
         extensions["field"] = error.field
     return GraphQLError(error.message, extensions=extensions)
+
+
+class TypedErrors(MaskErrors):
+    """Strawberry's `MaskErrors`, except that a service error escaping a resolver (a read that has no
+    error union, when the database goes away under it) becomes its typed error, as `query_error`
+    makes it, not "Unexpected error.". Errors raised by bugs are still masked."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if not isinstance(original, HedgingError):
+            return super().anonymise_error(error)
+        typed = query_error(original)
+        return GraphQLError(
+            typed.message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions=typed.extensions,
+        )

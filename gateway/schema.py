@@ -26,6 +26,7 @@ from gateway.errors import (
     FailedPreconditionError,
     InvalidInputError,
     NotFoundError,
+    TypedErrors,
     UnavailableError,
     UserError,
     as_error,
@@ -519,14 +520,14 @@ class Subscription:
 
 def build_schema(*, dev_mode: bool) -> strawberry.Schema:
     """The schema with its limits; introspection only in development mode."""
-    from strawberry.extensions import DisableIntrospection, MaskErrors
+    from strawberry.extensions import DisableIntrospection
 
     # Factories, so each request gets fresh extension instances.
     extensions: list[object] = [
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: MaskErrors(should_mask_error=_unexpected),
+        lambda: TypedErrors(should_mask_error=_unexpected),
     ]
     if not dev_mode:
         extensions.append(DisableIntrospection)

@@ -17,7 +17,7 @@ import peewee
 from server.errors import FailedPrecondition, Unavailable
 from server.risk.services import RiskServices
 from server.settings import Settings
-from server.store.db import bind, open_database
+from server.store.db import bind, open_connection, open_database
 from server.store.group_commit import GroupCommit, Queued
 from server.store.migrate import migrate
 from server.store.orders import OrderStore
@@ -105,7 +105,7 @@ class DatabaseRunner:
 
     def _run(self, work: Callable[[], T]) -> T:
         try:
-            self.database.connect(reuse_if_open=True)
+            open_connection(self.database)
             return work()
         except (peewee.OperationalError, peewee.InterfaceError) as exc:
             self._drop_connection()
@@ -115,7 +115,7 @@ class DatabaseRunner:
         """A market's group commit (`join`). It settles each of its writes with that write's answer or
         error, so none reaches this thread; a connection it broke is dropped here."""
         try:
-            self.database.connect(reuse_if_open=True)
+            open_connection(self.database)
         except (peewee.OperationalError, peewee.InterfaceError):
             pass  # then each write finds the database unavailable itself
         try:

@@ -8,6 +8,7 @@ import contextlib
 import glob
 import os
 import pwd
+import shlex
 import shutil
 import socket
 import subprocess
@@ -83,65 +84,91 @@ def postgres_admin_url(env: dict[str, str] | None = None) -> Iterator[str]:
         if _answers(url):
             yield url
             return
-    initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
-    if not initdb or not pg_ctl:
-        raise NoPostgres(INSTALL_HINT)
-    with _throwaway(initdb, pg_ctl) as url:
-        yield url
+    with local_postgres() as server:
+        print(f"\n[tests] started a throwaway PostgreSQL at {server.url} ({server.workdir})")
+        yield server.url
+
+
+class LocalPostgres:
+    """A PostgreSQL server of the suite's own in a temporary directory, on a fixed port while it
+    lives: it can be stopped, started and restarted (`pg_ctl`) with its data kept, to test outages."""
+
+    def __init__(self, initdb: str, pg_ctl: str) -> None:
+        self._pg_ctl = pg_ctl
+        self.workdir = tempfile.mkdtemp(prefix="hedging-pg-")
+        self._data, sockets = os.path.join(self.workdir, "data"), os.path.join(self.workdir, "run")
+        self._log = os.path.join(self.workdir, "log")
+        os.makedirs(sockets)
+        self._as_user: list[str] = []
+        if os.geteuid() == 0:
+            # initdb refuses to run as root: hand the directory to an unprivileged account.
+            user = "nobody"
+            record = pwd.getpwnam(user)
+            for path in (self.workdir, sockets):
+                os.chown(path, record.pw_uid, record.pw_gid)
+            self._as_user = (
+                ["runuser", "-u", user, "--"]
+                if shutil.which("runuser")
+                else ["su", user, "-s", "/bin/sh", "-c"]
+            )
+        port = _free_port()
+        self._options = (
+            f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300"
+        )
+        self.url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        self._run([initdb, "-D", self._data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"])
+
+    def _run(self, cmd: list[str]) -> None:
+        full = self._as_user + ([shlex.join(cmd)] if self._as_user[:1] == ["su"] else cmd)
+        subprocess.run(full, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=self.workdir)
+
+    def _ctl(self, action: str, *args: str) -> None:
+        # -l always: without it the server would inherit pg_ctl's output pipe and hold it open.
+        self._run([self._pg_ctl, "-D", self._data, "-l", self._log, "-w", "-t", "60", *args, action])
+
+    def start(self) -> None:
+        """Starts the server and returns once it answers queries."""
+        self._ctl("start", "-o", self._options)
+        self.wait_until_answering()
+
+    def stop(self, mode: str = "fast") -> None:
+        """`pg_ctl stop -m mode` (smart, fast or immediate); returns once the server is down."""
+        self._ctl("stop", "-m", mode)
+
+    def restart(self, mode: str = "fast") -> None:
+        """`pg_ctl restart -m mode`; returns once the server answers queries again."""
+        self._ctl("restart", "-m", mode, "-o", self._options)
+        self.wait_until_answering()
+
+    def wait_until_answering(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while not _answers(self.url):
+            if time.monotonic() > deadline:
+                raise NoPostgres(f"the throwaway PostgreSQL does not answer; see {self._log}")
+            time.sleep(0.05)
+
+    def remove(self) -> None:
+        """Stops the server (if it runs) and deletes its directory."""
+        with contextlib.suppress(Exception):
+            self.stop("immediate")
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 @contextlib.contextmanager
-def _throwaway(initdb: str, pg_ctl: str) -> Iterator[str]:
-    workdir = tempfile.mkdtemp(prefix="hedging-pg-")
-    data, sockets = os.path.join(workdir, "data"), os.path.join(workdir, "run")
-    os.makedirs(sockets)
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        # initdb refuses to run as root: hand the directory to an unprivileged account.
-        user = "nobody"
-        record = pwd.getpwnam(user)
-        for path in (workdir, sockets):
-            os.chown(path, record.pw_uid, record.pw_gid)
-        as_user = (
-            ["runuser", "-u", user, "--"] if shutil.which("runuser") else ["su", user, "-s", "/bin/sh", "-c"]
-        )
-    port = _free_port()
-
-    def run(cmd: list[str]) -> None:
-        full = as_user + ([" ".join(cmd)] if as_user[:1] == ["su"] else cmd)
-        subprocess.run(full, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=workdir)
-
+def local_postgres() -> Iterator[LocalPostgres]:
+    """A throwaway PostgreSQL started from the local binaries (initdb, pg_ctl), removed on leaving;
+    raises `NoPostgres` when they are not installed."""
+    initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
+    if not initdb or not pg_ctl:
+        raise NoPostgres(INSTALL_HINT)
+    server: LocalPostgres | None = None
     try:
-        run([initdb, "-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"])
-        run(
-            [
-                pg_ctl,
-                "-D",
-                data,
-                "-l",
-                os.path.join(workdir, "log"),
-                "-w",
-                "-t",
-                "60",
-                "-o",
-                f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
-                "start",
-            ]
-        )
-        url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
-        deadline = time.monotonic() + 30
-        while not _answers(url):
-            if time.monotonic() > deadline:
-                raise NoPostgres(
-                    "the throwaway PostgreSQL did not start; see " + os.path.join(workdir, "log")
-                )
-            time.sleep(0.1)
-        print(f"\n[tests] started a throwaway PostgreSQL on 127.0.0.1:{port} ({workdir})")
-        yield url
+        server = LocalPostgres(initdb, pg_ctl)
+        server.start()
+        yield server
     finally:
-        with contextlib.suppress(Exception):
-            run([pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"])
-        shutil.rmtree(workdir, ignore_errors=True)
+        if server is not None:
+            server.remove()
 
 
 def database_url(admin_url: str, name: str) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import peewee
+import psycopg2
 import pytest
 
 from server.domain.exposure import Position
@@ -227,3 +228,31 @@ def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced_before_the_next_work(pg_url: str) -> None:
+    """After a database restart every thread holds a connection the server has closed: the first
+    work on each must run on a new one, not fail (a restart must not cost a request per thread)."""
+    database = open_database(pg_url)
+    runner = DatabaseRunner(database, 1)
+
+    def backend() -> int:
+        return int(database.execute_sql("SELECT pg_backend_pid()").fetchone()[0])
+
+    async def scenario() -> tuple[int, int]:
+        before = await runner(backend)
+        other = psycopg2.connect(pg_url)
+        try:
+            with other.cursor() as cur:  # waits until the backend is gone
+                cur.execute("SELECT pg_terminate_backend(%s, 10000)", (before,))
+        finally:
+            other.close()
+        after = await runner(backend)
+        await runner(database.close)
+        return before, after
+
+    try:
+        before, after = run(scenario)
+    finally:
+        runner.close()
+    assert after != before

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import select
 import threading
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import peewee
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE as _PG_IDLE
 
 # Models bind to this proxy; `open_database` points it at the real database once, at start.
 database_proxy = peewee.DatabaseProxy()
@@ -71,6 +73,41 @@ def bind(database: peewee.Database) -> peewee.Database:
     """Points the models' proxy at `database` and returns it."""
     database_proxy.initialize(database)
     return database
+
+
+def open_connection(database: peewee.Database) -> None:
+    """Opens the calling thread's connection, first dropping one that cannot serve: broken by an
+    earlier error, or closed by the server while idle (a restart; its farewell waits unread on the
+    socket, where psycopg2 does not look until the next statement fails on it). So a restart costs
+    no request on a connection opened before it. Raises `peewee.OperationalError` when the database
+    does not answer. Inside a transaction it does nothing: the transaction owns that connection."""
+    if database.in_transaction():
+        return
+    if database.is_closed():
+        database.connect()
+    elif not _usable(database.connection()):
+        # A `connection_context()` open on this thread stays open across the swap (Peewee's
+        # `connect` forgets them, and leaving one would then fail).
+        contexts = list(database._state.ctx)  # type: ignore[attr-defined]
+        database.close()
+        try:
+            database.connect()
+        finally:
+            database._state.ctx.extend(contexts)  # type: ignore[attr-defined]
+
+
+def _usable(conn: Any) -> bool:
+    if getattr(conn, "closed", 0):  # psycopg2: nonzero once it has seen the connection fail
+        return False
+    fileno = getattr(conn, "fileno", None)
+    if fileno is None:  # SQLite: no server to go away
+        return True
+    # Anything readable on an idle connection is the server's goodbye (nothing here LISTENs on these
+    # connections); at worst a healthy one is replaced.
+    idle = conn.get_transaction_status() == _PG_IDLE
+    poller = select.poll()
+    poller.register(fileno(), select.POLLIN)
+    return idle and not poller.poll(0)
 
 
 def write_transaction(database: peewee.Database) -> Any:

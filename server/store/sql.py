@@ -22,7 +22,7 @@ import peewee
 import psycopg2.errors
 
 from server.store import prepared
-from server.store.db import is_sqlite
+from server.store.db import is_sqlite, open_connection
 
 Statement = tuple[str, tuple[Any, ...]]
 
@@ -75,8 +75,8 @@ def _postgres_text(statement: Statement) -> str:
 def run(database: peewee.Database, statements: Sequence[Statement]) -> int:
     """Executes `statements` in the caller's transaction; returns the last statement's row count."""
     sqlite = is_sqlite(database)
-    cursor = database.cursor()
-    with _driver_errors:
+    with _driver_errors:  # `cursor()` too: on a connection psycopg2 saw fail, it raises its own error
+        cursor = database.cursor()
         if sqlite:
             rowcount = 0
             for statement in statements:
@@ -114,9 +114,17 @@ class Transaction:
         self._done = False
 
     def __enter__(self) -> Transaction:
+        # Connected before the block is entered: were Peewee to connect inside it (its autoconnect, on
+        # a connection that was dropped), it would empty the thread's transaction stack, and leaving
+        # the block would raise IndexError in place of the connection's error.
+        open_connection(self._db)
         self._manual.__enter__()
         if self._sqlite:
-            self._begin_now()
+            try:
+                self._begin_now()
+            except BaseException:  # `__exit__` will not run: leave the stack as it was found
+                self._manual.__exit__(None, None, None)
+                raise
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -129,7 +137,10 @@ class Transaction:
                     if exc_type is None:
                         raise
         finally:
-            self._manual.__exit__(exc_type, exc, tb)
+            # Not when a reconnect inside the block emptied the stack (see `__enter__`): an IndexError
+            # here would hide the error that ended the block.
+            if self._db.in_transaction():
+                self._manual.__exit__(exc_type, exc, tb)
 
     def _begin_now(self) -> None:
         with _driver_errors:
@@ -167,8 +178,8 @@ class Transaction:
 
 def fetch_one(database: peewee.Database, text: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
     sqlite = is_sqlite(database)
-    cursor = database.cursor()
     with _driver_errors:
+        cursor = database.cursor()
         cursor.execute(text.replace("%s", "?") if sqlite else text, tuple(adapt(p, sqlite) for p in params))
         row = cursor.fetchone()
     return tuple(row) if row is not None else None
@@ -176,8 +187,8 @@ def fetch_one(database: peewee.Database, text: str, params: tuple[Any, ...]) -> 
 
 def fetch_all(database: peewee.Database, text: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
     sqlite = is_sqlite(database)
-    cursor = database.cursor()
     with _driver_errors:
+        cursor = database.cursor()
         cursor.execute(text.replace("%s", "?") if sqlite else text, tuple(adapt(p, sqlite) for p in params))
         return [tuple(r) for r in cursor.fetchall()]
 

@@ -4,6 +4,7 @@ does not commit (an error, a guard that touched no row, leaving without `commit`
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -176,3 +177,64 @@ def test_on_postgres_the_transaction_takes_two_round_trips(pg_db: peewee.Databas
             assert cur.fetchone()[0] == Decimal("6")
     finally:
         other.close()
+
+
+def _terminate(pg_url: str, pid: int) -> None:
+    """Ends the backend `pid` as a restart would, and returns once it is gone (the timeout makes
+    `pg_terminate_backend` wait for that)."""
+    other = psycopg2.connect(pg_url)
+    try:
+        with other.cursor() as cur:
+            cur.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,))
+            assert cur.fetchone()[0] is True
+    finally:
+        other.close()
+
+
+def test_a_transaction_after_the_server_closed_the_idle_connection_runs_on_a_new_one(
+    pg_db: peewee.Database, pg_url: str
+) -> None:
+    with pg_db.connection_context():
+        (pid,) = sql.fetch_one(pg_db, "SELECT pg_backend_pid()", ()) or ()
+        _terminate(pg_url, pid)
+        with sql.Transaction(pg_db) as tx:
+            row = tx.fetch_one("SELECT pg_backend_pid()", ())
+            tx.commit([_set_total("2")])
+        assert row is not None and row[0] != pid
+        assert _total(pg_db) == Decimal("2")
+
+
+def test_a_transaction_that_cannot_connect_raises_the_connection_error_and_leaves_no_transaction() -> None:
+    """What a restart's refused connections did: an IndexError from Peewee's transaction stack (which
+    its autoconnect had emptied) hid the OperationalError, and the caller got INTERNAL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    unreachable = open_database(f"postgresql://postgres@127.0.0.1:{port}/nowhere")
+    for _ in range(2):
+        with pytest.raises(peewee.OperationalError, match="refused"), sql.Transaction(unreachable) as tx:
+            tx.fetch_one("SELECT 1", ())
+        assert not unreachable.in_transaction()
+
+
+def test_leaving_a_block_whose_transaction_stack_was_emptied_raises_the_blocks_own_error(
+    pg_db: peewee.Database,
+) -> None:
+    with pytest.raises(RuntimeError, match="the block's own"), sql.Transaction(pg_db):
+        connection = pg_db.connection()
+        pg_db.dispose()  # what Peewee's `connect` does to the thread's transaction stack
+        raise RuntimeError("the block's own error")
+    connection.close()
+    assert not pg_db.in_transaction()
+
+
+def test_a_statement_on_a_connection_the_driver_saw_fail_raises_peewees_error(pg_db: peewee.Database) -> None:
+    """So the database threads see a connection error (UNAVAILABLE), not the driver's own (INTERNAL)."""
+    with pg_db.connection_context():
+        pg_db.connection().close()
+        with pytest.raises(peewee.InterfaceError):
+            sql.fetch_one(pg_db, "SELECT 1", ())
+        with pytest.raises(peewee.InterfaceError):
+            sql.fetch_all(pg_db, "SELECT 1", ())
+        with pytest.raises(peewee.InterfaceError):
+            sql.run(pg_db, [_set_total("1")])
