@@ -26,6 +26,21 @@ def identifier(field: str, value: str) -> str:
     return value
 
 
+def text(field: str, value: str) -> str:
+    """Any text the store can hold: PostgreSQL refuses NUL in a string, and UTF-8 (the database's
+    encoding) cannot encode a lone surrogate, which a JSON "\\ud800" escape decodes to."""
+    if "\x00" in value:
+        raise InvalidArgument(field, "must not contain NUL (U+0000)")
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise InvalidArgument(
+                field, "must be valid Unicode text (it holds an unpaired surrogate)"
+            ) from None
+    return value
+
+
 def _plain_decimal(field: str, value: str) -> Decimal:
     """A plain positional decimal: no sign, exponent, NaN, infinity or more than 12+12 digits."""
     if not value:
