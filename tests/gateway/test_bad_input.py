@@ -238,6 +238,22 @@ def test_development_mode_keeps_the_suggestions(pg_db, pg_url, sim):
         dev.stop()
 
 
+@pytest.mark.parametrize(
+    "limit", ["2500\n", " 2500", "٢٥٠٠"], ids=["trailing-newline", "space", "arabic-digits"]
+)
+def test_a_decimal_that_is_not_plain_ascii_digits_is_refused_by_the_schema(gateway, admin, mappings, limit):
+    """Before, "2500\n" and " 2500" were stripped and "٢٥٠٠" (Arabic-Indic digits) read as 2500."""
+    mapping = mappings["fed-cut-december-2026"]
+    before = _state()
+    body = _post(
+        admin,
+        "mutation($input: UpdateMappingInput!) { updateMapping(input: $input) { __typename } }",
+        {"input": {"id": mapping.id, "exposureLimit": limit}},
+    )
+    assert body.get("data") is None and "Decimal" in body["errors"][0]["message"], body
+    assert _state() == before
+
+
 def test_good_arguments_of_every_kind_pass_the_string_check(gateway, viewer):
     """Enums, lists of enums, nested inputs, times and plain (non-ASCII) text go through untouched."""
     data = viewer(
