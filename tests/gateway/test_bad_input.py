@@ -270,3 +270,18 @@ def test_good_arguments_of_every_kind_pass_the_string_check(gateway, viewer):
         o={"status": "ACCEPTED", "accountId": "zoë-ünïcode-€"},
     )
     assert data["hedges"]["edges"] == [] and data["orders"]["edges"] == []
+
+
+def test_no_subscription_error_suggests_a_name_outside_development_mode(gateway):
+    sub = Subscriber(gateway.ws_url, VIEWER_TOKEN)
+    try:
+        assert sub.recv()["type"] == "connection_ack"
+        sub.send(
+            {"id": "s", "type": "subscribe", "payload": {"query": "subscription { hedgeEventz { id } }"}}
+        )
+        message = sub.recv()
+        assert message["type"] == "error", message
+        text = json.dumps(message["payload"])
+        assert "hedgeEventz" in text and "Did you mean" not in text and "'hedgeEvents'" not in text, text
+    finally:
+        sub.close()

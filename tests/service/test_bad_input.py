@@ -208,3 +208,16 @@ def test_undecodable_stream_request_gets_invalid_argument(live):
         next(call)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert _violation(caught.value) == "request"
+
+
+def test_an_order_id_or_exposure_market_with_a_trailing_newline_is_refused(live):
+    with pytest.raises(grpc.RpcError) as caught:
+        live.stub.GetOrder(pb.GetOrderRequest(order_id="abc\n"), timeout=5)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert _violation(caught.value) == "order_id"
+
+    market = types_pb2.MarketRef(event_id=MARKET + "\n", outcome="YES")
+    with pytest.raises(grpc.RpcError) as caught:
+        live.stub.GetExposure(pb.GetExposureRequest(markets=[market]), timeout=5)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert _violation(caught.value) == "markets.event_id"
