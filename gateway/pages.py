@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
+from server.domain import inputs
 from server.errors import InvalidArgument
 from server.store.models import HedgePosition, PolymarketMarketMapping, UserOrder
 
@@ -17,6 +18,7 @@ T = TypeVar("T")
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
 MAX_RANGE = timedelta(days=366)
+MAX_CURSOR = 400
 PERIODS = {
     "1h": timedelta(hours=1),
     "24h": timedelta(hours=24),
@@ -80,13 +82,19 @@ def encode_cursor(created_at: datetime, row_id: str) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The (created_at, id) a cursor of `encode_cursor` holds; anything else is InvalidArgument."""
     try:
+        # Bounded before decoding: the JSON of a long cursor could nest deep enough for json.loads
+        # to raise RecursionError (a cursor of ours is at most ~230 characters).
+        if len(cursor) > MAX_CURSOR:
+            raise ValueError
         created, row_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         when = datetime.fromisoformat(created)
         if when.tzinfo is None or not isinstance(row_id, str):
             raise ValueError
-        return when, row_id
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        # The id goes into SQL: it must be an id (no NUL, which PostgreSQL refuses, no spaces).
+        return when, inputs.identifier("after", row_id)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, InvalidArgument):
         raise InvalidArgument("after", "is not a cursor from this API") from None
 
 

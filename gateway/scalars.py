@@ -9,7 +9,9 @@ from typing import Any
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
-_PLAIN = re.compile(r"^-?\d{1,18}(\.\d{1,18})?$")
+# [0-9], not \d (which takes any script's digits, and Decimal reads them), applied with fullmatch
+# to the value as given: `$` would pass a final newline, and surrounding spaces are not a number.
+_PLAIN = re.compile(r"-?[0-9]{1,18}(\.[0-9]{1,18})?")
 
 
 def serialize_decimal(value: Any) -> str:
@@ -20,9 +22,9 @@ def serialize_decimal(value: Any) -> str:
 
 def parse_decimal(value: Any) -> Decimal:
     """Accepts plain decimal strings only: no exponent, NaN, infinity or JSON numbers (floats)."""
-    if not isinstance(value, str) or not _PLAIN.match(value.strip()):
+    if not isinstance(value, str) or not _PLAIN.fullmatch(value):
         raise ValueError('a Decimal is a string of plain decimal digits, as "1250.50"')
-    return Decimal(value.strip())
+    return Decimal(value)
 
 
 DECIMAL_SCALAR: ScalarDefinition = strawberry.scalar(

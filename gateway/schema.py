@@ -7,6 +7,7 @@ of its success type and typed errors."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncGenerator
 from decimal import Decimal
 from typing import Annotated, Any
@@ -18,6 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from gateway import dashboard as figures
 from gateway import feed, manual, markets, pages
+from gateway.arguments import check_strings
 from gateway.auth import IsAdmin, IsViewer
 from gateway.context import Info
 from gateway.errors import (
@@ -33,6 +35,7 @@ from gateway.errors import (
     query_error,
 )
 from gateway.scalars import DECIMAL_SCALAR
+from gateway.suggestions import HideSuggestions
 from gateway.types import (
     Breakers,
     ConfigChange,
@@ -75,6 +78,8 @@ MAX_TOKENS = 2000
 MAX_SNAPSHOTS = 1000
 MAX_HISTORY = 500
 MAX_FILTER_ITEMS = 50
+# Not str.isdigit(): it is true of "²", which int() refuses, and of other scripts' digits.
+_EVENT_ID = re.compile(r"[0-9]{1,18}")
 
 
 def _market(m: MarketInput | None) -> tuple[str, str] | None:
@@ -503,7 +508,7 @@ class Subscription:
                 raise InvalidArgument("filter", "too many values")
             after: int | None = 0
             if f.after is not None:
-                if not str(f.after).isdigit():
+                if not _EVENT_ID.fullmatch(str(f.after)):
                     raise InvalidArgument("after", "must be an event id")
                 after = int(f.after)
             elif f.from_now:
@@ -519,7 +524,8 @@ class Subscription:
 
 
 def build_schema(*, dev_mode: bool) -> strawberry.Schema:
-    """The schema with its limits; introspection only in development mode."""
+    """The schema with its limits; introspection and "did you mean" suggestions only in development
+    mode; every string argument checked (`gateway.arguments`)."""
     from strawberry.extensions import DisableIntrospection
 
     # Factories, so each request gets fresh extension instances.
@@ -530,7 +536,9 @@ def build_schema(*, dev_mode: bool) -> strawberry.Schema:
         lambda: TypedErrors(should_mask_error=_unexpected),
     ]
     if not dev_mode:
-        extensions.append(DisableIntrospection)
+        # Without introspection, "Did you mean ...?" in an error would still reveal the schema's names.
+        extensions += [DisableIntrospection, HideSuggestions]
+    check_strings(Query, Mutation, Subscription)
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,

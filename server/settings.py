@@ -18,9 +18,11 @@ from server.secret import Secret
 CHAIN_IDS = {137: "Polygon mainnet", 80002: "Polygon Amoy testnet"}
 ROLES = ("viewer", "admin")
 
-_HEX_KEY = re.compile(r"^0x[0-9a-fA-F]{64}$")
-_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
-_TOKEN_NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+# Applied with `fullmatch`: `$` would also match before a final "\n".
+_HEX_KEY = re.compile(r"0x[0-9a-fA-F]{64}")
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_TOKEN_NAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+_DIGITS = re.compile(r"[0-9]{1,9}")  # not str.isdigit(): it is true of "²" (int() fails) and "١٣٧" (137)
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ def _fail(variable: str, what: str) -> ConfigurationError:
 def _listen(env: Mapping[str, str], variable: str, default: str) -> str:
     value = env.get(variable) or default
     host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+    if not sep or not host or not _DIGITS.fullmatch(port) or not 0 <= int(port) <= 65535:
         raise _fail(variable, f"must be HOST:PORT with a port from 0 to 65535, got {value!r}")
     return value
 
@@ -132,7 +134,7 @@ def _http_url(env: Mapping[str, str], variable: str) -> str | None:
 
 
 def _chain_id(value: str) -> int:
-    if not value.isdigit() or int(value) not in CHAIN_IDS:
+    if not _DIGITS.fullmatch(value) or int(value) not in CHAIN_IDS:
         known = ", ".join(f"{k} ({v})" for k, v in CHAIN_IDS.items())
         raise _fail("POLYMARKET_CHAIN_ID", f"must be one of {known}, got {value!r}")
     return int(value)
@@ -141,7 +143,7 @@ def _chain_id(value: str) -> int:
 def _private_key(value: str | None) -> Secret | None:
     if not value:
         return None
-    if not _HEX_KEY.match(value):
+    if not _HEX_KEY.fullmatch(value):
         raise _fail(
             "POLYMARKET_PRIVATE_KEY", "must be 0x followed by 64 hexadecimal digits (value not shown)"
         )
@@ -163,7 +165,7 @@ def _credentials(env: Mapping[str, str]) -> VenueCredentials | None:
 
 def _choice_int(env: Mapping[str, str], variable: str, default: str, choices: tuple[int, ...]) -> int:
     value = env.get(variable) or default
-    if not value.isdigit() or int(value) not in choices:
+    if not _DIGITS.fullmatch(value) or int(value) not in choices:
         shown = f"{choices[0]} to {choices[-1]}" if len(choices) > 5 else ", ".join(map(str, choices))
         raise _fail(variable, f"must be one of {shown}, got {value!r}")
     return int(value)
@@ -173,7 +175,7 @@ def _address(env: Mapping[str, str], variable: str) -> str | None:
     value = env.get(variable)
     if not value:
         return None
-    if not _ADDRESS.match(value):
+    if not _ADDRESS.fullmatch(value):
         raise _fail(variable, "must be an address: 0x followed by 40 hexadecimal digits")
     return value
 
@@ -184,7 +186,12 @@ def _admin_tokens(value: str) -> tuple[AdminToken, ...]:
         if not entry:
             continue
         parts = entry.split(":", 2)
-        if len(parts) != 3 or not _TOKEN_NAME.match(parts[0]) or parts[1] not in ROLES or len(parts[2]) < 16:
+        if (
+            len(parts) != 3
+            or not _TOKEN_NAME.fullmatch(parts[0])
+            or parts[1] not in ROLES
+            or len(parts[2]) < 16
+        ):
             raise _fail(
                 "HEDGING_ADMIN_TOKENS",
                 f"entry {i + 1} must be NAME:ROLE:TOKEN with ROLE viewer or admin and a token of 16 or more "

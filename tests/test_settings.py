@@ -62,6 +62,15 @@ def test_a_full_environment_is_read():
         ("HEDGING_ADMIN_TOKENS", "alice:admin:short", "HEDGING_ADMIN_TOKENS"),
         ("HEDGING_VENUE_TIMEOUT_SECONDS", "NaN", "HEDGING_VENUE_TIMEOUT_SECONDS"),
         ("POLYMARKET_SIGNATURE_TYPE", "3", "POLYMARKET_SIGNATURE_TYPE"),
+        # A pattern ending in `$` also matches before a final newline.
+        ("POLYMARKET_PRIVATE_KEY", KEY + "\n", "POLYMARKET_PRIVATE_KEY"),
+        ("POLYMARKET_FUNDER", "0x" + "ab" * 20 + "\n", "POLYMARKET_FUNDER"),
+        ("HEDGING_ADMIN_TOKENS", f"alice\n:admin:{TOKEN}", "HEDGING_ADMIN_TOKENS"),
+        # str.isdigit() is true of digits other than 0-9: "²" made int() raise, "١٣٧" read as 137.
+        ("POLYMARKET_CHAIN_ID", "²", "POLYMARKET_CHAIN_ID"),
+        ("POLYMARKET_CHAIN_ID", "١٣٧", "POLYMARKET_CHAIN_ID"),
+        ("POLYMARKET_SIGNATURE_TYPE", "²", "POLYMARKET_SIGNATURE_TYPE"),
+        ("HEDGING_GRPC_LISTEN", "127.0.0.1:²", "HEDGING_GRPC_LISTEN"),
     ],
 )
 def test_a_malformed_setting_fails_naming_the_variable_and_not_the_secret(variable, value, expected):

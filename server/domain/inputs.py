@@ -11,8 +11,9 @@ from server.errors import InvalidArgument
 MAX_ID_LENGTH = 128
 SHARE_DECIMALS = 2  # the venue's share precision
 _MAX_DIGITS = 18
-_NUMBER = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,12})?$")
-_ID = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces
+# Applied with `fullmatch`: `$` would also match before a final "\n", so "5\n" would pass.
+_NUMBER = re.compile(r"[0-9]{1,12}(\.[0-9]{1,12})?")
+_ID = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces
 
 
 def identifier(field: str, value: str) -> str:
@@ -20,8 +21,23 @@ def identifier(field: str, value: str) -> str:
         raise InvalidArgument(field, "is required")
     if len(value) > MAX_ID_LENGTH:
         raise InvalidArgument(field, f"must be at most {MAX_ID_LENGTH} characters")
-    if not _ID.match(value):
+    if not _ID.fullmatch(value):
         raise InvalidArgument(field, "must be printable ASCII without spaces")
+    return value
+
+
+def text(field: str, value: str) -> str:
+    """Any text the store can hold: PostgreSQL refuses NUL in a string, and UTF-8 (the database's
+    encoding) cannot encode a lone surrogate, which a JSON "\\ud800" escape decodes to."""
+    if "\x00" in value:
+        raise InvalidArgument(field, "must not contain NUL (U+0000)")
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise InvalidArgument(
+                field, "must be valid Unicode text (it holds an unpaired surrogate)"
+            ) from None
     return value
 
 
@@ -29,7 +45,7 @@ def _plain_decimal(field: str, value: str) -> Decimal:
     """A plain positional decimal: no sign, exponent, NaN, infinity or more than 12+12 digits."""
     if not value:
         raise InvalidArgument(field, "is required")
-    if len(value) > 2 * _MAX_DIGITS or not _NUMBER.match(value):
+    if len(value) > 2 * _MAX_DIGITS or not _NUMBER.fullmatch(value):
         raise InvalidArgument(field, f"must be a plain positive decimal such as 12.5, got {value[:40]!r}")
     try:
         return Decimal(value)

@@ -19,6 +19,7 @@ from server.errors import (
     NotFound,
     Unavailable,
 )
+from server.rpc.decode import Undecodable
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -55,11 +56,14 @@ async def _abort(context: grpc.aio.ServicerContext, exc: HedgingError) -> None:
 
 
 def unary(method: F) -> F:
-    """Maps service errors of a unary handler to statuses; anything else becomes INTERNAL, logged."""
+    """Maps service errors of a unary handler to statuses; anything else becomes INTERNAL, logged.
+    An `Undecodable` request is refused as INVALID_ARGUMENT before the handler runs."""
 
     @functools.wraps(method)
     async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
         try:
+            if isinstance(request, Undecodable):
+                raise request.error()
             return await method(self, request, context)
         except HedgingError as exc:
             await _abort(context, exc)
@@ -71,9 +75,13 @@ def unary(method: F) -> F:
 
 
 def streaming(method: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
+    """`unary` for a server-streaming handler."""
+
     @functools.wraps(method)
     async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
         try:
+            if isinstance(request, Undecodable):
+                raise request.error()
             async for item in method(self, request, context):
                 yield item
         except HedgingError as exc:

@@ -10,6 +10,7 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from hedging.v1 import hedging_service_pb2, hedging_service_pb2_grpc
+from server.rpc.decode import add_hedging_service
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ async def start_grpc_server(
         interceptors=interceptors,
         options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 1 << 20)],
     )
-    hedging_service_pb2_grpc.add_HedgingServiceServicer_to_server(servicer, server)
+    add_hedging_service(servicer, server)
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
