@@ -69,12 +69,13 @@ def pct(values: list[Decimal], q: float) -> Decimal:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def one_run(orders: int, seed: int) -> tuple[list[Decimal], Decimal, int, int]:
-    """(margins of the fully hedged orders, largest |reported - ledger| net profit, hedged, placed)."""
+def one_run(orders: int, seed: int) -> tuple[list[Decimal], Decimal, dict[str, int]]:
+    """(margins of the fully hedged orders, largest |reported - ledger| net profit, orders by
+    outcome: rejected, or accepted and hedged, partly hedged or unhedged)."""
     rng = random.Random(seed)
     margins: list[Decimal] = []
     worst_gap = Decimal(0)
-    placed = 0
+    outcomes: dict[str, int] = {}
     with (
         postgres_admin_url() as admin,
         scratch_database(admin, "bench_realised_spread") as db_url,
@@ -93,6 +94,9 @@ def one_run(orders: int, seed: int) -> tuple[list[Decimal], Decimal, int, int]:
             maxMarketExposure="1000000",
             maxUnhedgedExposure="1000000",
             maxSlippageBps="2000",
+            # Code that fails many hedges (quoting off levels it already took) would trip the
+            # failure-rate breaker and stop the run: keep it out of the measurement.
+            failureRateMinHedges="100000",
         )
         me = hedger_address()
         with running_service(service_settings(db_url, sim.url, venue_timeout=Decimal("6"))) as live:
@@ -103,8 +107,19 @@ def one_run(orders: int, seed: int) -> tuple[list[Decimal], Decimal, int, int]:
                 size = Decimal(rng.randrange(5, 60))
                 held = sim.exchange.balances(me)
                 placed_order = live.stub.PlaceOrder(order_request(slug, side, str(size)), timeout=20)
-                placed += 1
+                outcome = (
+                    types_pb2.HedgeStatus.Name(placed_order.hedge_status)
+                    if placed_order.status == types_pb2.ORDER_STATUS_ACCEPTED
+                    else "REJECTED"
+                )
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
                 if placed_order.hedge_status != types_pb2.HEDGE_STATUS_HEDGED:
+                    if outcome != "REJECTED" and os.environ.get("BENCH_VERBOSE"):
+                        got = live.stub.GetOrder(
+                            pb.GetOrderRequest(order_id=placed_order.order_id), timeout=5
+                        )
+                        reasons = [(h.token_id == market.no_token_id, h.failure_reason) for h in got.hedges]
+                        print(f"  {slug} {side} {size}: {outcome} (NO leg, why): {reasons}")
                     continue
                 after = sim.exchange.balances(me)
                 (hedge,) = live.stub.GetOrder(
@@ -126,7 +141,7 @@ def one_run(orders: int, seed: int) -> tuple[list[Decimal], Decimal, int, int]:
                     margin = net / (price * size)
                 margins.append(margin)
                 worst_gap = max(worst_gap, abs(Decimal(hedge.net_profit) - net))
-    return margins, worst_gap, len(margins), placed
+    return margins, worst_gap, outcomes
 
 
 def main() -> int:
@@ -138,12 +153,12 @@ def main() -> int:
     print(f"code under test: {Path(server.__file__).resolve().parents[1]}")
     everything: list[Decimal] = []
     for run in range(args.runs):
-        margins, gap, hedged, placed = one_run(args.orders, args.seed + run)
+        margins, gap, outcomes = one_run(args.orders, args.seed + run)
         everything += margins
         below = sum(1 for m in margins if m < MIN_SPREAD)
         bps = [m * 10_000 for m in margins]
         print(
-            f"run {run}: {hedged}/{placed} fully hedged; realised spread bps p1 {pct(bps, 0.01):.2f} "
+            f"run {run}: {outcomes}; realised spread bps p1 {pct(bps, 0.01):.2f} "
             f"p50 {pct(bps, 0.5):.2f} min {min(bps):.2f}; below 200 bps: {below}; "
             f"largest |reported - ledger| net profit {gap:.9f}"
         )
