@@ -1,20 +1,17 @@
 """Checks against the venue before a mapping or a config value is written: a mapping's condition and
 token ids must exist and belong together, and its market parameters are read from the venue, never
-typed in; minSpreadBps must cover each active market's taker fee at its mid price."""
+typed in."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 
 from gateway.venue import VenueMarket, VenueReader
 from server.domain import inputs
-from server.domain.fees import taker_fee_per_share
 from server.errors import InvalidArgument, Unavailable
 from server.store.mappings import MappingSpec
-from server.store.models import PolymarketMarketMapping
 
-BPS = Decimal(10_000)
 MAX_QUESTION = 500
 
 
@@ -76,29 +73,3 @@ async def mapping_spec(venue: VenueReader | None, new: NewMapping) -> MappingSpe
         question=question,
         exposure_limit=new.exposure_limit,
     )
-
-
-def fee_bps_at(mid: Decimal, rate: Decimal, exponent: Decimal) -> Decimal:
-    """The taker fee of one share at `mid`, in basis points of `mid`."""
-    return taker_fee_per_share(mid, rate, exponent) / mid * BPS
-
-
-async def check_min_spread(
-    venue: VenueReader | None, spread_bps: Decimal, mappings: list[PolymarketMarketMapping]
-) -> None:
-    """Raises `InvalidArgument` unless `spread_bps` covers every active fee-charging market's taker
-    fee at the venue's mid price now."""
-    for m in mappings:
-        if not m.active or m.fee_rate == 0:
-            continue
-        mid = await _venue(venue).midpoint(m.yes_token_id)
-        if mid is None or not Decimal(0) < mid < Decimal(1):
-            raise Unavailable(f"no mid price for {m.event_id}/{m.outcome}: cannot check the fee it charges")
-        needed = fee_bps_at(mid, m.fee_rate, m.fee_exponent)
-        if spread_bps < needed:
-            shown = needed.quantize(Decimal("0.01"), rounding=ROUND_CEILING)
-            raise InvalidArgument(
-                "minSpreadBps",
-                f"minSpreadBps {spread_bps} does not cover the taker fee of {m.event_id}/{m.outcome}: "
-                f"{shown} bps at mid {mid}",
-            )

@@ -344,10 +344,6 @@ class Mutation:
         database = ctx.resources.database
         try:
             spec = key(input.key)
-            canonical = spec.canonical(input.value)
-            if spec.name == "minSpreadBps":
-                active = await ctx.run(lambda: list(PolymarketMarketMapping.select()))
-                await markets.check_min_spread(ctx.resources.venue, Decimal(canonical), active)
             before = await ctx.run(lambda: config_store.current_values(database).get(spec.name))
             row = await ctx.run(
                 lambda: config_store.set_value(

@@ -13,6 +13,7 @@ from strawberry import relay
 
 from gateway import dashboard as figures
 from server.domain.config_schema import ConfigKey
+from server.domain.hedge_result import shown_fill_price
 from server.risk import exposure as risk
 from server.store.models import (
     CircuitBreaker,
@@ -126,11 +127,18 @@ class Hedge:
     status: HedgeStatus
     venue_order_id: str | None
     filled_size: Decimal
-    fill_cost: Decimal
-    fill_price: Decimal | None
+    fill_cost: Decimal = strawberry.field(description="USDC paid (BUY) or received (SELL), exact.")
+    fill_price: Decimal | None = strawberry.field(
+        description="fillCost / filledSize to 6 decimals, for display; fillCost and filledSize are exact."
+    )
     fee: Decimal
-    spread_captured: Decimal
-    net_profit: Decimal
+    spread_captured: Decimal = strawberry.field(
+        description="Earned over the hedge's price on the user's shares only, before fees: shares a BUY "
+        "hedge's budget bought beyond the order are hedge inventory at their cost."
+    )
+    net_profit: Decimal = strawberry.field(
+        description="spreadCaptured less the user's shares' part of the fee."
+    )
     failure_reason: str | None
     attempt_count: int
     created_at: datetime
@@ -164,7 +172,7 @@ class Hedge:
             venue_order_id=h.venue_order_id,
             filled_size=h.filled_size,
             fill_cost=h.fill_cost,
-            fill_price=h.fill_price,
+            fill_price=shown_fill_price(h.fill_price),
             fee=h.fee,
             spread_captured=h.spread_captured,
             net_profit=h.net_profit,

@@ -236,6 +236,7 @@ class Runtime:
             lambda mapping_id: desk_ref[0].mapping_by_id(mapping_id),
             on_outcome=services.on_outcome,
             on_result=services.on_result,
+            books=books,
         )
         desk = OrderDesk(
             store=store, state=state, books=books, hedger=hedger, signer=signer, api_key=api_key, run_in_db=db

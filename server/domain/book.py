@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from server.domain.types import Side
 
@@ -78,4 +78,24 @@ def walk(
         if take > 0:
             taken.append((price, take))
             remaining -= take
+    return Fill(tuple(taken))
+
+
+SHARE_UNIT = Decimal("0.000001")  # the venue settles shares in micro-units
+
+
+def spend(levels: tuple[Level, ...], budget: Decimal, limit: Decimal) -> Fill:
+    """What a marketable BUY of `budget` USDC takes from the ask `levels` (best first) at prices up to
+    `limit`: whole levels while the budget lasts, then what is left buys at the next one (in whole
+    micro-shares). Filling better than its limit, a budget sized at the limit buys extra shares."""
+    taken: list[Level] = []
+    left = budget
+    for price, available in levels:
+        if price > limit or left <= 0:
+            break
+        take = min(available, (left / price).quantize(SHARE_UNIT, rounding=ROUND_FLOOR))
+        if take <= 0:
+            break
+        taken.append((price, take))
+        left -= price * take
     return Fill(tuple(taken))

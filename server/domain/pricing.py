@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from server.domain.book import Book, walk
+from server.domain.book import Book, spend, walk
 from server.domain.fees import taker_fee, taker_fee_per_share
+from server.domain.limits import hedge_budget
 from server.domain.types import Leg, RejectReason, Side
 
 BPS = Decimal(10_000)
 ONE = Decimal(1)
+BUDGET_ROUNDS = 4
 
 
 @dataclass(frozen=True)
@@ -96,23 +98,33 @@ def quote(
     spread = Decimal(min_spread_bps) / BPS
     tick = terms.tick_size
 
-    if plan.side is Side.BUY and plan.leg is Leg.YES:
-        cost = reference + fee_per_share
-        price = _to_tick(cost * (ONE + spread), tick, up=True)
-    elif plan.side is Side.SELL:
-        proceeds = reference - fee_per_share
-        price = _to_tick(proceeds * (ONE - spread), tick, up=False)
-    else:  # user SELL hedged by buying NO: each YES share sold back is worth 1 - cost of NO
-        cost = reference + fee_per_share
-        price = _to_tick((ONE - cost) * (ONE - spread), tick, up=False)
+    hedge_cost = reference + fee_per_share if plan.side is Side.BUY else reference - fee_per_share
+    price = _user_price(plan, hedge_cost, spread, tick)
     if not tick <= price <= ONE - tick:
-        return Unpriceable(
-            RejectReason.INSUFFICIENT_LIQUIDITY, f"no price within the market's bounds (computed {price})"
-        )
-
+        return _out_of_bounds(price)
     limit = _hedge_limit(
         plan, price, reference, fill.worst_price, terms, spread, Decimal(max_slippage_bps) / BPS
     )
+    if plan.side is Side.BUY:
+        # A BUY hedge spends a budget for `size` shares at its limit: filling better than the limit,
+        # it buys a few shares more at the worst levels it reaches, and the user's shares carry
+        # their part of the whole fill's cost and fee (`hedge_result.profit`). The price covers
+        # that average, so the spread holds on what the venue charges; a higher price may raise the
+        # limit and so the budget, hence a few rounds.
+        for _ in range(BUDGET_ROUNDS):
+            bought = spend(levels, hedge_budget(size, limit), limit)
+            if bought.shares <= size:
+                break
+            average = (bought.cost + taker_fee(bought, terms.fee_rate, terms.fee_exponent)) / bought.shares
+            if average <= hedge_cost:
+                break
+            hedge_cost = average
+            price = _user_price(plan, hedge_cost, spread, tick)
+            if not tick <= price <= ONE - tick:
+                return _out_of_bounds(price)
+            limit = _hedge_limit(
+                plan, price, reference, fill.worst_price, terms, spread, Decimal(max_slippage_bps) / BPS
+            )
     within = walk(levels, size, limit=limit, side=plan.side)
     if within.shares < size:
         return Unpriceable(
@@ -120,7 +132,6 @@ def quote(
             f"only {within.shares} of {size} shares are available within the slippage and spread bound "
             f"(hedge limit {limit})",
         )
-    hedge_cost = reference + fee_per_share if plan.side is Side.BUY else reference - fee_per_share
     user_value = price if plan.leg is Leg.YES else ONE - price  # in the hedge token's terms
     realised = (
         (user_value - hedge_cost) / hedge_cost if plan.side is Side.BUY else (hedge_cost - price) / price
@@ -136,6 +147,23 @@ def quote(
         hedge_size=size,
         spread_bps=(realised * BPS).quantize(Decimal("0.01")),
         book_time=yes_book.updated_at,
+    )
+
+
+def _user_price(plan: HedgePlan, hedge_cost: Decimal, spread: Decimal, tick: Decimal) -> Decimal:
+    """The user's price, on the tick in the platform's favour, for a hedge costing (BUY) or bringing
+    (SELL) `hedge_cost` per share, fee included."""
+    if plan.side is Side.BUY and plan.leg is Leg.YES:
+        return _to_tick(hedge_cost * (ONE + spread), tick, up=True)
+    if plan.side is Side.SELL:
+        return _to_tick(hedge_cost * (ONE - spread), tick, up=False)
+    # A user SELL hedged by buying NO: each YES share sold back is worth 1 - the cost of NO.
+    return _to_tick((ONE - hedge_cost) * (ONE - spread), tick, up=False)
+
+
+def _out_of_bounds(price: Decimal) -> Unpriceable:
+    return Unpriceable(
+        RejectReason.INSUFFICIENT_LIQUIDITY, f"no price within the market's bounds (computed {price})"
     )
 
 

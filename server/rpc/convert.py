@@ -12,6 +12,7 @@ from hedging.v1 import hedging_service_pb2 as pb
 from hedging.v1 import types_pb2
 from server.domain import inputs
 from server.domain.decision import OrderRequest
+from server.domain.hedge_result import shown_fill_price
 from server.domain.pricing import Quote
 from server.domain.types import HedgeStatus, OrderHedgeStatus, RejectReason, Side
 from server.errors import InvalidArgument
@@ -138,7 +139,7 @@ def hedge_out(h: HedgePosition) -> types_pb2.Hedge:
         limit_price=dec(h.limit_price),
         order_type=h.order_type,
         filled_size=dec(h.filled_size),
-        fill_price=dec(h.fill_price),
+        fill_price=dec(shown_fill_price(h.fill_price)),
         fee=dec(h.fee),
         spread_captured=dec(h.spread_captured),
         net_profit=dec(h.net_profit),

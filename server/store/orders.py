@@ -21,7 +21,7 @@ import peewee
 
 from server.domain.decision import LIMIT_REASONS, Accepted, Decision, OrderRequest, Rejected
 from server.domain.exposure import Position, total_after
-from server.domain.hedge_result import HedgeResult, order_hedge_status, spread_captured, status_for_fill
+from server.domain.hedge_result import HedgeResult, order_hedge_status, profit, status_for_fill
 from server.domain.hedge_size import cover_needed
 from server.domain.in_flight import InFlight, in_flight
 from server.domain.limits import Limits, check_exposure, check_venue_minimum
@@ -574,7 +574,7 @@ class OrderStore:
         after = position.with_hedge_result(
             in_flight_of(hedge), filled=result.filled, cost=result.cost, fee=result.fee
         )
-        captured = spread_captured(leg, side, hedge.user_price, result.filled, result.cost)
+        earned = profit(leg, side, hedge.user_price, hedge.size, result.filled, result.cost, result.fee)
         status = result.status if result.filled == 0 else status_for_fill(hedge.size, result.filled)
         changes = {
             "status": status.value,
@@ -582,8 +582,8 @@ class OrderStore:
             "fill_cost": result.cost,
             "fill_price": result.fill_price,
             "fee": result.fee,
-            "spread_captured": captured,
-            "net_profit": captured - result.fee,
+            "spread_captured": earned.spread_captured,
+            "net_profit": earned.net_profit,
             "failure_reason": result.failure_reason,
             "resolved_at": now,
             "updated_at": now,
@@ -1043,7 +1043,7 @@ def _hedge_values(
         "updated_at": now,
     }
     if paper is not None:
-        captured = spread_captured(q.hedge.leg, q.hedge.side, q.price, paper.filled, paper.cost)
+        earned = profit(q.hedge.leg, q.hedge.side, q.price, flight.size, paper.filled, paper.cost, paper.fee)
         return values | {
             "status": (HedgeStatus.PAPER if paper.filled > 0 else HedgeStatus.FAILED).value,
             "venue_order_id": None,
@@ -1052,8 +1052,8 @@ def _hedge_values(
             "fill_cost": paper.cost,
             "fill_price": paper.cost / paper.filled if paper.filled else None,
             "fee": paper.fee,
-            "spread_captured": captured,
-            "net_profit": captured - paper.fee,
+            "spread_captured": earned.spread_captured,
+            "net_profit": earned.net_profit,
             "failure_reason": None if paper.filled else "no paper fill within the hedge's limit",
             "attempt_count": 0,
             "submitted_at": None,

@@ -17,11 +17,12 @@ from typing import Any, Protocol, TypeVar
 from server.domain.book import Fill
 from server.domain.fees import taker_fee
 from server.domain.hedge_result import HedgeResult, status_for_fill
-from server.domain.types import HedgeStatus, Side
+from server.domain.types import HedgeStatus, Leg, Side
 from server.errors import Unavailable
 from server.store.group_commit import GroupCommit, Queued
 from server.store.models import HedgePosition, PolymarketMarketMapping
 from server.store.orders import OrderStore, OrderWithHedges
+from server.trading.books import BookCache
 from server.trading.timing import recorder
 from server.venue.client import PostKind, PostOutcome, VenueClient
 
@@ -52,8 +53,10 @@ class Hedger:
         mapping_of: Callable[[int], PolymarketMarketMapping],
         on_outcome: Callable[[PostOutcome], None] | None = None,
         on_result: Callable[[HedgePosition, HedgeResult], None] | None = None,
+        books: BookCache | None = None,
     ) -> None:
         self._store = store
+        self._books = books
         self._venue = venue
         self._run = run_in_db
         self._mapping_of = mapping_of
@@ -100,8 +103,15 @@ class Hedger:
 
     async def _post(self, hedge: HedgePosition) -> PostOutcome:
         assert hedge.signed_order is not None
+        # Quotes are priced off the YES book: what this hedge takes comes out of it before the next.
+        yes_token = self._mapping_of(hedge.mapping_id).yes_token_id if self._books is not None else ""
+        ticket = self._books.posting(yes_token) if self._books is not None else 0
         with recorder.phase("venue_post"):
             outcome = await self._venue.post_order(hedge.signed_order.encode())
+        if self._books is not None:
+            leg, side = Leg(hedge.leg), Side(hedge.side)
+            takes_asks = (leg is Leg.YES) == (side is Side.BUY)  # buying NO takes YES bids
+            self._books.took(yes_token, takes_asks, _shares_taken(side, outcome), ticket)
         self._on_outcome(outcome)
         return outcome
 
@@ -169,3 +179,12 @@ class Hedger:
         return (cost if cost is not None else fill.cost), taker_fee(
             fill, mapping.fee_rate, mapping.fee_exponent
         )
+
+
+def _shares_taken(side: Side, outcome: PostOutcome) -> Decimal | None:
+    """The shares a posted hedge took from the book, or None when the answer does not say."""
+    if outcome.kind is PostKind.REJECTED:
+        return Decimal(0)
+    if outcome.kind is PostKind.UNKNOWN:
+        return None
+    return outcome.taking if side is Side.BUY else outcome.making

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from decimal import Decimal
 
 import pytest
 
@@ -119,27 +120,18 @@ def test_a_value_that_is_not_a_string_is_refused_by_the_schema(gateway, admin):
     assert _tables() == ([], [], 0)
 
 
-def test_min_spread_must_cover_each_active_markets_taker_fee_at_mid(gateway, admin, mappings):
-    before = _tables()
-    # btc-above-150k: fee rate 0.07 at a mid of 0.345 is 0.07 x 0.655 = 458.5 bps of the price.
-    result = admin(SET, input={"key": "minSpreadBps", "value": "300", "reason": "tighter"})["setConfig"]
-    assert result["__typename"] == "InvalidInputError"
-    assert result["field"] == "minSpreadBps"
-    assert "btc-above-150k-dec-31-2026/YES" in result["message"]
-    assert "458.50 bps" in result["message"]
-    assert _tables() == before
-
-    ok = admin(SET, input={"key": "minSpreadBps", "value": "500", "reason": "covers every fee"})["setConfig"]
-    assert ok["__typename"] == "SetConfigSuccess" and ok["entry"]["value"] == "500"
-
-    # Once the fee-charging markets are inactive, the rule no longer binds on them.
-    for slug in ("btc-above-150k-dec-31-2026", "lakeshore-mayor-2027-rivera"):
-        admin(
-            "mutation($id: Int!) { deactivateMapping(input: {id: $id}) { __typename } }", id=mappings[slug].id
-        )
-    assert admin(SET, input={"key": "minSpreadBps", "value": "300", "reason": "r"})["setConfig"][
-        "__typename"
-    ] == ("SetConfigSuccess")
+def test_min_spread_is_profit_after_fees_so_any_value_is_taken_while_a_fee_market_is_active(
+    gateway, admin, mappings
+):
+    # Quotes add the hedge's taker fee on top of the spread, so a spread below a market's fee (7 % of
+    # p(1 - p) on btc-above-150k: about 458 bps of its price at mid) still earns minSpreadBps.
+    btc = mappings["btc-above-150k-dec-31-2026"]
+    assert btc.active and btc.fee_rate == Decimal("0.07")
+    for value in ("150", "200"):
+        result = admin(SET, input={"key": "minSpreadBps", "value": value, "reason": "tighter"})["setConfig"]
+        assert result["__typename"] == "SetConfigSuccess", result
+        assert result["entry"]["value"] == value
+    assert HedgeConfig.get(HedgeConfig.key == "minSpreadBps").value == "200"
 
 
 def test_the_author_is_the_token_name_and_cannot_be_supplied(gateway, admin):

@@ -119,9 +119,18 @@ def test_each_dashboard_figure_equals_what_the_orders_produced(live, sim, gatewa
     def price(slug: str) -> Decimal:
         return Decimal(accepted[slug][0].executed_price)
 
+    # Profit counts the user's shares only: the extra shares a BUY budget bought are inventory and
+    # take their part of the cost and fee with them.
+    def users(slug: str) -> Decimal:
+        return min(venue[slug][0], Decimal(accepted[slug][1]))
+
     def spread(slug: str) -> Decimal:
         shares, cost, _ = venue[slug]
-        return price(slug) * shares - cost if shares else Decimal(0)
+        return price(slug) * users(slug) - cost * users(slug) / shares if shares else Decimal(0)
+
+    def net(slug: str) -> Decimal:
+        shares, _, fee = venue[slug]
+        return spread(slug) - fee * users(slug) / shares if shares else Decimal(0)
 
     def slippage(slug: str) -> Decimal:
         shares, cost, _ = venue[slug]
@@ -155,7 +164,7 @@ def test_each_dashboard_figure_equals_what_the_orders_produced(live, sim, gatewa
     assert Decimal(h["hedgeVolume"]) == sum(v[1] for v in venue.values())
     assert Decimal(h["fees"]) == sum(v[2] for v in venue.values())
     assert Decimal(h["spreadCaptured"]) == sum(spread(s) for s in accepted)
-    assert Decimal(h["netProfit"]) == sum(spread(s) - venue[s][2] for s in accepted)
+    assert Decimal(h["netProfit"]) == sum(net(s) for s in accepted)
     assert _decimals(h["latencyMs"]) == _dist(latencies, "0.001")
     assert _decimals(h["slippageBps"]) == _dist([slippage(FEE_MARKET), slippage(NO_FEE)], "0.0001")
 

@@ -59,8 +59,12 @@ def test_a_user_buy_is_priced_off_the_book_and_hedged_by_buying_yes(live, sim):
     assert Decimal(hedge.fee) == venue_fee
     stored = HedgePosition.get()
     assert stored.fill_cost + stored.fee == venue_paid
-    assert Decimal(hedge.spread_captured) == Decimal("0.38") * venue_shares - stored.fill_cost
-    assert Decimal(hedge.net_profit) == Decimal(hedge.spread_captured) - Decimal(hedge.fee)
+    # Profit is on the user's 100 shares: the budget's extra shares are inventory and take their
+    # part of the cost and fee with them.
+    users = Decimal(100) / venue_shares
+    captured = Decimal("0.38") * 100 - stored.fill_cost * users
+    assert abs(Decimal(hedge.spread_captured) - captured) < Decimal("1e-18")
+    assert abs(Decimal(hedge.net_profit) - (captured - venue_fee * users)) < Decimal("1e-18")
     assert sim.exchange.post_count(hedge.venue_order_id) == 1
 
     assert stored.status == "hedged"
