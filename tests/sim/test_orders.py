@@ -134,8 +134,9 @@ def test_fak_fills_what_is_there_and_kills_the_rest(
 ) -> None:
     alice = trader("alice")
     market = market_by_slug(sim, "atlantic")  # thin book: 30 @ 0.972, 45 @ 0.978
+    # 97.2 / 0.972 is exactly 100 shares: the taker fits the venue's 4 decimals on this 0.001 tick.
     resp = alice.client.create_and_post_market_order(
-        MarketOrderArgsV2(token_id=market.yes_token_id, amount=100, side="BUY", price=0.972),
+        MarketOrderArgsV2(token_id=market.yes_token_id, amount=97.2, side="BUY", price=0.972),
         order_type=OrderType.FAK,
     )
     assert resp["takingAmount"] == "30" and resp["makingAmount"] == "29.16"

@@ -185,7 +185,8 @@ def test_fok_not_fully_fillable(sim: RunningSimulator, trader: Callable[..., Tra
         sim,
         alice,
         lambda: alice.client.create_and_post_market_order(
-            MarketOrderArgsV2(token_id=market.yes_token_id, amount=100, side="BUY", price=0.978),
+            # 97.8 / 0.978 is exactly 100 shares, within the venue's 4 decimals; 75 are offered.
+            MarketOrderArgsV2(token_id=market.yes_token_id, amount=97.8, side="BUY", price=0.978),
             order_type=OrderType.FOK,
         ),
         400,
@@ -228,6 +229,52 @@ def test_limit_amounts_posted_as_fok_break_market_precision(
         400,
         {
             "error": "invalid amounts, the market buy orders maker amount supports a max accuracy of 2 decimals, "
+            "taker amount a max of 4 decimals"
+        },
+    )
+
+
+def test_client_market_buy_on_a_fine_tick_breaks_market_precision(
+    sim: RunningSimulator, trader: Callable[..., Trader]
+) -> None:
+    """py-clob-client-v2 issue #99: on a 0.001 tick the client signs a 5-decimal taker; the venue refuses it."""
+    alice = trader("alice")
+    market = market_by_slug(sim, "atlantic")  # tick 0.001, asks 30 @ 0.972, 45 @ 0.978
+    order = alice.client.create_market_order(
+        MarketOrderArgsV2(token_id=market.yes_token_id, amount=100, side="BUY", price=0.978)
+    )
+    # 100 / 0.978 = 102.249488..., which the client keeps to 5 decimals.
+    assert (order.makerAmount, order.takerAmount) == ("100000000", "102249480")
+    rejected(
+        sim,
+        alice,
+        lambda: alice.client.post_order(order, OrderType.FAK),
+        400,
+        {
+            "error": "invalid amounts, the market buy orders maker amount supports a max accuracy of 2 decimals, "
+            "taker amount a max of 4 decimals"
+        },
+    )
+
+
+def test_client_market_sell_on_a_fine_tick_breaks_market_precision(
+    sim: RunningSimulator, trader: Callable[..., Trader]
+) -> None:
+    """The SELL mirror: 10.01 shares at 0.985 is 9.85985 USDC, a 5-decimal taker amount."""
+    alice = trader("alice")
+    market = market_by_slug(sim, "atlantic")
+    sim.exchange.fund(alice.address, tokens={market.yes_token_id: 100})
+    order = alice.client.create_market_order(
+        MarketOrderArgsV2(token_id=market.yes_token_id, amount=10.01, side="SELL", price=0.985)
+    )
+    assert (order.makerAmount, order.takerAmount) == ("10010000", "9859850")
+    rejected(
+        sim,
+        alice,
+        lambda: alice.client.post_order(order, OrderType.FOK),
+        400,
+        {
+            "error": "invalid amounts, the sell orders maker amount supports a max accuracy of 2 decimals, "
             "taker amount a max of 4 decimals"
         },
     )
