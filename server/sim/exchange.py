@@ -99,6 +99,9 @@ END_CURSOR = "LTE="
 _MAX_UINT = str((1 << 256) - 1)
 # The venue's GTD "security threshold": an order lives until ``expiration - 60`` seconds.
 GTD_THRESHOLD_SECONDS = 60
+# A GTD expiration must be at least 3 minutes ahead (docs, place-orders page; venue-facts-2026-12.md).
+# Other sources say 10 s, 60 s or 90 s; we take the strictest documented rule.
+GTD_MIN_LEAD_SECONDS = 180
 _MAX_BATCH = 15
 
 Listener = Callable[[list[dict[str, object]]], None]
@@ -815,7 +818,7 @@ class Exchange:
         if recovered != expected:
             raise rejected(INVALID_SIGNATURE)
         now = self.now()
-        if request.order_type == "GTD" and request.expiration <= now + GTD_THRESHOLD_SECONDS:
+        if request.order_type == "GTD" and request.expiration < now + GTD_MIN_LEAD_SECONDS:
             raise rejected(INVALID_EXPIRATION)
         terms = check_terms(request, market, market.tick_size, order_id)
         if order_id in self._orders:

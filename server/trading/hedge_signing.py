@@ -16,6 +16,7 @@ from server.venue.order_signing import OrderSigner, new_salt
 from server.venue.wire import post_order_body
 
 CENT = Decimal("0.01")
+MARKETABLE_ORDER_TYPES = ("FOK", "FAK")
 
 
 def sign_hedge(
@@ -30,7 +31,13 @@ def sign_hedge(
     neg_risk: bool,
     order_type: str,
 ) -> SignedIntent:
-    """The signed order and its hash, ready to post (and to re-post byte for byte)."""
+    """The signed order and its hash, ready to post (and to re-post byte for byte).
+
+    A hedge is marketable: FOK or FAK only (``hedgeOrderType``). Its amounts are FOK/FAK amounts and
+    it carries no expiration, so a GTC/GTD post would rest with no end (or be refused: a GTD must
+    expire at least 3 minutes ahead); ``ValueError`` instead."""
+    if order_type not in MARKETABLE_ORDER_TYPES:
+        raise ValueError(f"a hedge is FOK or FAK, not {order_type!r}")
     salt, stamp = new_salt(), time.time_ns() // 1_000_000
     if side is Side.BUY:
         order = signer.build_marketable_order(

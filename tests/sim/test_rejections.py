@@ -373,3 +373,34 @@ def test_gtd_expiring_inside_the_security_threshold(
         400,
         {"error": "invalid expiration"},
     )
+
+
+@pytest.mark.parametrize("lead", [61, 179])
+def test_gtd_less_than_three_minutes_ahead(
+    sim: RunningSimulator, trader: Callable[..., Trader], lead: int
+) -> None:
+    """The venue wants a GTD expiration at least 3 minutes ahead (the simulator used to take 61 s)."""
+    alice = trader("alice")
+    market = market_by_slug(sim, "fed-cut")
+    expiration = int(sim.exchange.now()) + lead  # the clock only moves on: never 3 minutes ahead
+    rejected(
+        sim,
+        alice,
+        lambda: alice.client.create_and_post_order(
+            OrderArgsV2(token_id=market.yes_token_id, price=0.5, size=10, side="BUY", expiration=expiration),
+            order_type=OrderType.GTD,
+        ),
+        400,
+        {"error": "invalid expiration"},
+    )
+
+
+def test_gtd_three_minutes_ahead_rests(sim: RunningSimulator, trader: Callable[..., Trader]) -> None:
+    alice = trader("alice")
+    market = market_by_slug(sim, "fed-cut")
+    expiration = int(sim.exchange.now()) + 183  # 3 minutes, and 2 s for the request to arrive
+    resp = alice.client.create_and_post_order(
+        OrderArgsV2(token_id=market.yes_token_id, price=0.5, size=10, side="BUY", expiration=expiration),
+        order_type=OrderType.GTD,
+    )
+    assert resp["status"] == "live"

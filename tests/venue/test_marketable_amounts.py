@@ -143,6 +143,16 @@ def test_marketable_amounts_refuse_what_they_cannot_sign_exactly(
         marketable_amounts(side, quantity, limit, tick)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("order_type", ["GTC", "GTD"])
+def test_a_hedge_is_never_signed_as_a_resting_order(order_type: str) -> None:
+    """Hedges carry no expiration: a GTD one would break the venue's 3-minute rule, a GTC one never end."""
+    with pytest.raises(ValueError, match="FOK or FAK"):
+        sign_hedge(
+            SIGNER, "owner-key", token_id="1", side=Side.BUY, size=Decimal(10), limit_price=Decimal("0.5"),
+            tick_size=Decimal("0.01"), neg_risk=False, order_type=order_type,
+        )  # fmt: skip
+
+
 # --- over HTTP: hedges on every tick fill at the limit --------------------------------------------------
 
 # (tick, limit, size): awkward quotients on purpose (9.98 / 0.985, 5.01 / 0.9999, ...); sizes at or
