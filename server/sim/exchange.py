@@ -21,6 +21,7 @@ Control (also reachable over HTTP under ``/_sim/``, see ``control.py``):
     ``set_settlement(delay_seconds | None)`` (None: trades stay MATCHED until ``confirm_trade`` /
     ``fail_trade``), ``fail_trade(trade_id)``, ``confirm_trade(trade_id)``, ``fail_next_trades(n)``;
     ``set_tick_size(condition_id, tick)``, ``set_page_size(n)``, ``set_heartbeat_timeout(seconds)``,
+    ``set_order_budget(tier | None, mode)`` (the per-signer order token bucket, ``order_budget.py``),
     ``advance_time(seconds)`` (the venue clock used for GTD expiry, heartbeats and settlement),
     ``sweep()`` (run expiries, heartbeat timeouts and settlement now);
     ``place_unsigned(address, token_id, side, price, size, order_type=..., budget=...)`` and
@@ -79,6 +80,7 @@ from server.sim.faults import FaultMode, FaultPlan
 from server.sim.fees import fee_rate_bps, taker_fee
 from server.sim.ledger import Ledger
 from server.sim.markets import VALID_TICK_SIZES, SimMarket
+from server.sim.order_budget import TIERS, Mode, OrderBudget
 from server.sim.orders import OrderRequest, SimOrder, check_terms, parse_order_request
 from server.sim.signing import (
     EXCHANGE_V2,
@@ -181,6 +183,7 @@ class Exchange:
         self.heartbeat_timeout = heartbeat_timeout
         self.settlement_delay = settlement_delay
         self.faults = FaultPlan()
+        self.order_budget: OrderBudget | None = None
         self.keys = ApiKeyStore(hashlib.sha256(f"clob-sim:{seed}:{time.time_ns()}".encode()).digest())
         with self._lock:
             for market in self._markets.values():
@@ -548,6 +551,20 @@ class Exchange:
         if size < 1:
             raise ValueError("page size must be positive")
         self.page_size = size
+
+    def set_order_budget(
+        self, tier: str | None, mode: Mode = "enforce", clock: Callable[[], float] | None = None
+    ) -> None:
+        """Meter ``POST /order(s)`` per signer at a documented tier ("standard", "elite"); None: unmetered.
+
+        ``clock`` (Unix seconds) defaults to the venue clock; tests pass their own to refill on cue.
+        """
+        if tier is None:
+            self.order_budget = None
+            return
+        if tier not in TIERS or mode not in ("enforce", "warn"):
+            raise ValueError(f"unknown order budget tier {tier!r} or mode {mode!r}")
+        self.order_budget = OrderBudget(TIERS[tier], clock or self.now, mode)
 
     def set_heartbeat_timeout(self, seconds: float) -> None:
         self.heartbeat_timeout = float(seconds)
