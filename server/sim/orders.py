@@ -17,6 +17,7 @@ from server.sim.errors import (
     INVALID_PAYLOAD,
     MARKET_BUY_PRECISION,
     MARKET_SELL_PRECISION,
+    ORDER_VERSION_MISMATCH,
     POST_ONLY_TYPE,
     below_min_size,
     breaks_tick,
@@ -27,6 +28,8 @@ from server.sim.signing import OrderFields
 from server.sim.wire import ONE, UNITS, ZERO, decimals_of, fmt, fmt_price
 
 ORDER_TYPES = ("GTC", "GTD", "FOK", "FAK")
+# Fields only an exchange-V1 order carries (V2 signs timestamp, metadata and builder instead).
+V1_ONLY_FIELDS = frozenset({"taker", "nonce", "feeRateBps"})
 # tick -> (price decimals, size decimals, amount decimals), as in the client's ROUNDING_CONFIG.
 ROUNDING = {
     Decimal("0.1"): (1, 2, 3),
@@ -75,6 +78,8 @@ def parse_order_request(body: object) -> OrderRequest:
         order = body["order"]
         if not isinstance(order, dict):
             raise ValueError("order")
+        if "timestamp" not in order and V1_ONLY_FIELDS & order.keys():
+            raise rejected(ORDER_VERSION_MISMATCH)
         side = order["side"]
         if side not in ("BUY", "SELL"):
             raise ValueError("side")

@@ -404,3 +404,21 @@ def test_gtd_three_minutes_ahead_rests(sim: RunningSimulator, trader: Callable[.
         order_type=OrderType.GTD,
     )
     assert resp["status"] == "live"
+
+
+def test_an_order_built_for_exchange_v1_is_a_version_mismatch(
+    sim: RunningSimulator, trader: Callable[..., Trader]
+) -> None:
+    """After the V2 cutover the venue answers a V1 order (nonce, feeRateBps, taker) order_version_mismatch.
+
+    The client builds V1 orders while it believes the venue is at version 1: its version cache is
+    pinned here (the test's doing, not the client's) to produce one.
+    """
+    alice = trader("alice")
+    market = market_by_slug(sim, "fed-cut")
+    alice.client._ClobClient__cached_version = 1  # type: ignore[attr-defined]
+    order = alice.client.create_order(
+        OrderArgsV2(token_id=market.yes_token_id, price=0.5, size=10, side="BUY")
+    )
+    assert hasattr(order, "nonce") and not hasattr(order, "timestamp")
+    rejected(sim, alice, lambda: alice.client.post_order(order), 400, {"error": "order_version_mismatch"})
