@@ -1,4 +1,8 @@
-"""Maker/taker amounts of Polymarket CLOB V2 orders, equal to what py-clob-client-v2 1.2.1 signs.
+"""Maker/taker amounts of Polymarket CLOB V2 orders: the client's, and the venue-valid marketable ones.
+
+``limit_order_amounts`` and ``market_order_amounts`` equal what py-clob-client-v2 1.2.1 signs.
+``marketable_amounts`` (end of the module) is what hedges sign: the client's market orders carry 5 or 6
+taker decimals on fine ticks, which the venue refuses for FOK/FAK orders.
 
 The official client computes amounts with binary floating point (``order_builder/builder.py``
 ``get_order_amounts`` / ``get_market_order_amounts`` and the helpers in ``order_builder/helpers.py``).
