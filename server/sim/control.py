@@ -176,6 +176,10 @@ def control_routes(exchange: Exchange, mover: BookMover | None) -> list[BaseRout
         exchange.fail_trade(request.path_params["trade_id"])
         return exchange.trade(request.path_params["trade_id"])
 
+    async def mine_trade(request: Request, body: dict[str, Any]) -> object:
+        exchange.mine_trade(request.path_params["trade_id"])
+        return exchange.trade(request.path_params["trade_id"])
+
     async def confirm_trade(request: Request, body: dict[str, Any]) -> object:
         exchange.confirm_trade(request.path_params["trade_id"])
         return exchange.trade(request.path_params["trade_id"])
@@ -229,6 +233,7 @@ def control_routes(exchange: Exchange, mover: BookMover | None) -> list[BaseRout
         route("/settlement", settlement, "POST"),
         route("/fail-next", fail_next, "POST"),
         route("/trades/{trade_id}/fail", fail_trade, "POST"),
+        route("/trades/{trade_id}/mine", mine_trade, "POST"),
         route("/trades/{trade_id}/confirm", confirm_trade, "POST"),
         route("/tick-size", tick_size, "POST"),
         route("/time", advance_time, "POST"),

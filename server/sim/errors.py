@@ -47,6 +47,19 @@ INVALID_TOKEN = "Invalid token id"  # noqa: S105 - an error message, not a secre
 NO_ORDERBOOK = "No orderbook exists for the requested token id"
 MARKET_NOT_FOUND = "market not found"
 TOO_MANY_ORDERS = "Too many orders in payload: {n}, max allowed: {m}"
+# An order built for another exchange version (polymarket-cli #69, py-clob-client-v2 #32: V1 orders
+# after the 2026-04-28 cutover).
+ORDER_VERSION_MISMATCH = "order_version_mismatch"
+# Marketable (FOK/FAK) amounts: 2 decimals for the maker, 4 for the taker, whatever the tick
+# (py-clob-client-v2 issue #99 for BUY; the SELL text is quoted by several clients' issue threads).
+MARKET_BUY_PRECISION = (
+    "invalid amounts, the market buy orders maker amount supports a max accuracy of 2 decimals, "
+    "taker amount a max of 4 decimals"
+)
+MARKET_SELL_PRECISION = (
+    "invalid amounts, the sell orders maker amount supports a max accuracy of 2 decimals, "
+    "taker amount a max of 4 decimals"
+)
 
 
 def duplicated(order_id: str) -> SimError:

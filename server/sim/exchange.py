@@ -18,9 +18,11 @@ Control (also reachable over HTTP under ``/_sim/``, see ``control.py``):
     ``inject_fault(path, count, mode, *, status=None, delay=None, method=None)``, ``reset_faults()``,
     ``set_latency(seconds)``;
     ``set_trading_mode("normal" | "cancel-only" | "post-only" | "disabled")``;
-    ``set_settlement(delay_seconds | None)`` (None: trades stay MATCHED until ``confirm_trade`` /
-    ``fail_trade``), ``fail_trade(trade_id)``, ``confirm_trade(trade_id)``, ``fail_next_trades(n)``;
+    ``set_settlement(delay_seconds | None)`` (trades go MATCHED -> MINED at half the delay ->
+    CONFIRMED; None: they stay MATCHED until ``mine_trade`` / ``confirm_trade`` / ``fail_trade``),
+    ``mine_trade(trade_id)``, ``fail_trade(trade_id)``, ``confirm_trade(trade_id)``, ``fail_next_trades(n)``;
     ``set_tick_size(condition_id, tick)``, ``set_page_size(n)``, ``set_heartbeat_timeout(seconds)``,
+    ``set_order_budget(tier | None, mode)`` (the per-signer order token bucket, ``order_budget.py``),
     ``advance_time(seconds)`` (the venue clock used for GTD expiry, heartbeats and settlement),
     ``sweep()`` (run expiries, heartbeat timeouts and settlement now);
     ``place_unsigned(address, token_id, side, price, size, order_type=..., budget=...)`` and
@@ -79,6 +81,7 @@ from server.sim.faults import FaultMode, FaultPlan
 from server.sim.fees import fee_rate_bps, taker_fee
 from server.sim.ledger import Ledger
 from server.sim.markets import VALID_TICK_SIZES, SimMarket
+from server.sim.order_budget import TIERS, Mode, OrderBudget
 from server.sim.orders import OrderRequest, SimOrder, check_terms, parse_order_request
 from server.sim.signing import (
     EXCHANGE_V2,
@@ -99,7 +102,12 @@ END_CURSOR = "LTE="
 _MAX_UINT = str((1 << 256) - 1)
 # The venue's GTD "security threshold": an order lives until ``expiration - 60`` seconds.
 GTD_THRESHOLD_SECONDS = 60
+# A GTD expiration must be at least 3 minutes ahead (docs, place-orders page; venue-facts-2026-12.md).
+# Other sources say 10 s, 60 s or 90 s; we take the strictest documented rule.
+GTD_MIN_LEAD_SECONDS = 180
 _MAX_BATCH = 15
+# Trade statuses before settlement; then CONFIRMED or FAILED (the venue's RETRYING is not modelled).
+UNSETTLED_TRADE_STATUSES = ("MATCHED", "MINED")
 
 Listener = Callable[[list[dict[str, object]]], None]
 
@@ -162,6 +170,7 @@ class Exchange:
         self._last_trade: dict[str, tuple[Decimal, str]] = {}
         self._expiries: list[tuple[float, str]] = []
         self._settlements: deque[tuple[float, str]] = deque()
+        self._confirmations: deque[tuple[float, str]] = deque()
         self._heartbeats: dict[str, tuple[str, float]] = {}
         self._funded: set[str] = set()
         self._funder_of: dict[str, str] = {}
@@ -178,6 +187,7 @@ class Exchange:
         self.heartbeat_timeout = heartbeat_timeout
         self.settlement_delay = settlement_delay
         self.faults = FaultPlan()
+        self.order_budget: OrderBudget | None = None
         self.keys = ApiKeyStore(hashlib.sha256(f"clob-sim:{seed}:{time.time_ns()}".encode()).digest())
         with self._lock:
             for market in self._markets.values():
@@ -222,10 +232,18 @@ class Exchange:
                         self._cancel(order)
                     log.warning("heartbeats of %s stopped: cancelled %d open orders", address, len(cancelled))
         if self.settlement_delay is not None:
-            while self._settlements and self._settlements[0][0] + self.settlement_delay <= now:
-                _, trade_id = self._settlements.popleft()
+            # MATCHED -> MINED halfway through the delay -> CONFIRMED (or FAILED, never mined) at its end.
+            half = self.settlement_delay / 2
+            while self._settlements and self._settlements[0][0] + half <= now:
+                matched_at, trade_id = self._settlements.popleft()
                 trade = self._trades[trade_id]
-                if trade.status == "MATCHED":
+                if trade.status == "MATCHED" and not trade.fail_at_settlement:
+                    self._mine(trade)
+                self._confirmations.append((matched_at, trade_id))
+            while self._confirmations and self._confirmations[0][0] + self.settlement_delay <= now:
+                _, trade_id = self._confirmations.popleft()
+                trade = self._trades[trade_id]
+                if trade.status in UNSETTLED_TRADE_STATUSES:
                     self._settle(trade, fail=trade.fail_at_settlement)
 
     # ------------------------------------------------------------------ markets and books
@@ -546,11 +564,25 @@ class Exchange:
             raise ValueError("page size must be positive")
         self.page_size = size
 
+    def set_order_budget(
+        self, tier: str | None, mode: Mode = "enforce", clock: Callable[[], float] | None = None
+    ) -> None:
+        """Meter ``POST /order(s)`` per signer at a documented tier ("standard", "elite"); None: unmetered.
+
+        ``clock`` (Unix seconds) defaults to the venue clock; tests pass their own to refill on cue.
+        """
+        if tier is None:
+            self.order_budget = None
+            return
+        if tier not in TIERS or mode not in ("enforce", "warn"):
+            raise ValueError(f"unknown order budget tier {tier!r} or mode {mode!r}")
+        self.order_budget = OrderBudget(TIERS[tier], clock or self.now, mode)
+
     def set_heartbeat_timeout(self, seconds: float) -> None:
         self.heartbeat_timeout = float(seconds)
 
     def set_settlement(self, delay: float | None) -> None:
-        """Seconds from MATCHED to CONFIRMED; None keeps trades MATCHED until confirmed or failed."""
+        """Seconds from MATCHED to CONFIRMED (MINED from half way); None keeps trades MATCHED until told."""
         with self._lock:
             self.settlement_delay = delay
 
@@ -560,20 +592,29 @@ class Exchange:
             self._fail_next = count
 
     def fail_trade(self, trade_id: str) -> None:
-        """Settle a MATCHED trade as FAILED: its balance moves (and fee) are reverted."""
+        """Settle a MATCHED or MINED trade as FAILED: its balance moves (and fee) are reverted."""
         with self._lock:
             trade = self._trades.get(trade_id)
             if trade is None:
                 raise KeyError(trade_id)
-            if trade.status != "MATCHED":
-                raise ValueError(f"trade {trade_id} is {trade.status}, only MATCHED trades can fail")
+            if trade.status not in UNSETTLED_TRADE_STATUSES:
+                raise ValueError(f"trade {trade_id} is {trade.status}, only MATCHED or MINED trades can fail")
             self._settle(trade, fail=True)
             self._flush()
 
-    def confirm_trade(self, trade_id: str) -> None:
+    def mine_trade(self, trade_id: str) -> None:
+        """Move a MATCHED trade to MINED (its transaction is in a block, not yet final)."""
         with self._lock:
             trade = self._trades[trade_id]
             if trade.status != "MATCHED":
+                raise ValueError(f"trade {trade_id} is {trade.status}")
+            self._mine(trade)
+
+    def confirm_trade(self, trade_id: str) -> None:
+        """Settle a MATCHED or MINED trade as CONFIRMED."""
+        with self._lock:
+            trade = self._trades[trade_id]
+            if trade.status not in UNSETTLED_TRADE_STATUSES:
                 raise ValueError(f"trade {trade_id} is {trade.status}")
             self._settle(trade, fail=False)
 
@@ -815,7 +856,7 @@ class Exchange:
         if recovered != expected:
             raise rejected(INVALID_SIGNATURE)
         now = self.now()
-        if request.order_type == "GTD" and request.expiration <= now + GTD_THRESHOLD_SECONDS:
+        if request.order_type == "GTD" and request.expiration < now + GTD_MIN_LEAD_SECONDS:
             raise rejected(INVALID_EXPIRATION)
         terms = check_terms(request, market, market.tick_size, order_id)
         if order_id in self._orders:
@@ -1128,6 +1169,10 @@ class Exchange:
                 }
             )
         return trade
+
+    def _mine(self, trade: Trade) -> None:
+        trade.last_update = int(self.now())
+        trade.status = "MINED"
 
     def _settle(self, trade: Trade, *, fail: bool) -> None:
         trade.last_update = int(self.now())

@@ -26,6 +26,7 @@ from server.sim.errors import INVALID_PAYLOAD, INVALID_TOKEN, SimError, rejected
 from server.sim.exchange import Exchange, PreparedOrder
 from server.sim.faults import FAULT_BODIES
 from server.sim.mover import BookMover
+from server.sim.order_budget import TOO_MANY_ORDERS
 from server.sim.wire import dumps, fmt
 from server.sim.ws import MarketChannel
 
@@ -92,6 +93,9 @@ def build_app(exchange: Exchange, *, mover: BookMover | None = None) -> Starlett
                 response = result if isinstance(result, Response) else json_response(result)
             except SimError as err:
                 response = error_response(err)
+            rate_headers = getattr(request.state, "rate_headers", None)
+            if rate_headers:
+                response.headers.update(rate_headers)
             if action is not None:
                 log.info("fault: losing the answer to %s %s after processing", method, request.url.path)
                 if action.delay is not None:
@@ -220,10 +224,21 @@ def build_app(exchange: Exchange, *, mover: BookMover | None = None) -> Starlett
 
     # ---------------------------------------------------------------- orders
 
+    def charge_orders(request: Request, cost: int) -> None:
+        """The signer's order budget: 429 with ``Retry-After`` unless all ``cost`` tokens are there."""
+        budget = exchange.order_budget
+        if budget is None:
+            return
+        verdict = budget.charge(key_of(request).address, cost)
+        request.state.rate_headers = verdict.headers
+        if not verdict.admitted:
+            raise SimError(429, TOO_MANY_ORDERS)
+
     async def post_order(request: Request, body: bytes) -> Any:
         prepared: list[PreparedOrder | SimError] = request.state.prepared
         if len(prepared) != 1:
             raise rejected(INVALID_PAYLOAD)
+        charge_orders(request, 1)
         item = prepared[0]
         if isinstance(item, SimError):
             raise item
@@ -235,6 +250,7 @@ def build_app(exchange: Exchange, *, mover: BookMover | None = None) -> Starlett
             raise rejected(INVALID_PAYLOAD)
         if len(prepared) > exchange.max_batch:
             raise rejected(f"Too many orders in payload: {len(prepared)}, max allowed: {exchange.max_batch}")
+        charge_orders(request, len(prepared))  # all or nothing: no entry is placed on a 429
         results: list[dict[str, object]] = []
         for item in prepared:
             try:

@@ -1,18 +1,23 @@
 """Signed-order parsing, the stateless order checks, and the order record the exchange keeps.
 
-Amount rules mirror what py-clob-client-v2's builder produces (its ``ROUNDING_CONFIG``): shares carry at
-most 2 decimals, USDC at most the tick's "amount" decimals; limit orders land exactly on tick, while
-market (FOK/FAK) BUY orders are ``USDC / price`` and so sit a hair above the tick price.
+Limit (GTC/GTD) amounts follow py-clob-client-v2's ``ROUNDING_CONFIG``: shares carry at most 2
+decimals, USDC at most the tick's "amount" decimals, and the ratio lands exactly on the tick. Marketable
+(FOK/FAK) orders are held to the venue's own cap whatever the tick, 2 decimals for the maker amount and
+4 for the taker (py-clob-client-v2 issue #99), and their ratio, rarely on the tick, is rounded towards
+their own side of the book (``marketable_price``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from server.sim.errors import (
     INVALID_PAYLOAD,
+    MARKET_BUY_PRECISION,
+    MARKET_SELL_PRECISION,
+    ORDER_VERSION_MISMATCH,
     POST_ONLY_TYPE,
     below_min_size,
     breaks_tick,
@@ -23,6 +28,8 @@ from server.sim.signing import OrderFields
 from server.sim.wire import ONE, UNITS, ZERO, decimals_of, fmt, fmt_price
 
 ORDER_TYPES = ("GTC", "GTD", "FOK", "FAK")
+# Fields only an exchange-V1 order carries (V2 signs timestamp, metadata and builder instead).
+V1_ONLY_FIELDS = frozenset({"taker", "nonce", "feeRateBps"})
 # tick -> (price decimals, size decimals, amount decimals), as in the client's ROUNDING_CONFIG.
 ROUNDING = {
     Decimal("0.1"): (1, 2, 3),
@@ -32,8 +39,10 @@ ROUNDING = {
     Decimal("0.001"): (3, 2, 5),
     Decimal("0.0001"): (4, 2, 6),
 }
-# A FOK/FAK amount pair may sit this far (in ticks) from the tick grid: USDC/price rounding noise.
-_MARKET_TICK_TOLERANCE = Decimal("0.1")
+# The venue's precision for marketable (FOK/FAK) orders, whatever the tick: it answers
+# MARKET_BUY_PRECISION / MARKET_SELL_PRECISION beyond it.
+MARKETABLE_MAKER_DECIMALS = 2
+MARKETABLE_TAKER_DECIMALS = 4
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,8 @@ def parse_order_request(body: object) -> OrderRequest:
         order = body["order"]
         if not isinstance(order, dict):
             raise ValueError("order")
+        if "timestamp" not in order and V1_ONLY_FIELDS & order.keys():
+            raise rejected(ORDER_VERSION_MISMATCH)
         side = order["side"]
         if side not in ("BUY", "SELL"):
             raise ValueError("side")
@@ -128,11 +139,11 @@ def check_terms(request: OrderRequest, market: SimMarket, tick: Decimal, order_i
     if request.side == "BUY":
         usdc, shares = maker, taker
         if is_market:
-            if decimals_of(usdc) > size_dp or decimals_of(shares) > amount_dp:
-                raise rejected(
-                    "invalid amounts, the market buy orders maker amount supports a max accuracy of "
-                    f"{size_dp} decimals, taker amount a max of {amount_dp} decimals"
-                )
+            if (
+                decimals_of(usdc) > MARKETABLE_MAKER_DECIMALS
+                or decimals_of(shares) > MARKETABLE_TAKER_DECIMALS
+            ):
+                raise rejected(MARKET_BUY_PRECISION)
         elif decimals_of(usdc) > amount_dp or decimals_of(shares) > size_dp:
             raise rejected(
                 f"invalid amounts, the buy orders maker amount supports a max accuracy of {amount_dp} "
@@ -140,22 +151,23 @@ def check_terms(request: OrderRequest, market: SimMarket, tick: Decimal, order_i
             )
     else:
         shares, usdc = maker, taker
-        if decimals_of(shares) > size_dp or decimals_of(usdc) > amount_dp:
+        if is_market:
+            if (
+                decimals_of(shares) > MARKETABLE_MAKER_DECIMALS
+                or decimals_of(usdc) > MARKETABLE_TAKER_DECIMALS
+            ):
+                raise rejected(MARKET_SELL_PRECISION)
+        elif decimals_of(shares) > size_dp or decimals_of(usdc) > amount_dp:
             raise rejected(
                 f"invalid amounts, the sell orders maker amount supports a max accuracy of {size_dp} "
                 f"decimals, taker amount a max of {amount_dp} decimals"
             )
-    ratio = usdc / shares
-    on_grid = (ratio / tick).to_integral_value(rounding=ROUND_HALF_EVEN) * tick
     if is_market:
-        # USDC/price rounding leaves market orders a hair off the grid; snap if the hair is small.
-        if abs(ratio - on_grid) > tick * _MARKET_TICK_TOLERANCE:
-            raise breaks_tick(order_id, fmt(ratio), fmt(tick))
-        price = on_grid
+        price = marketable_price(request.side, usdc, shares, tick)
     else:
-        if ratio != on_grid:
-            raise breaks_tick(order_id, fmt(ratio), fmt(tick))
-        price = ratio
+        price = usdc / shares
+        if price % tick != 0:
+            raise breaks_tick(order_id, fmt(price), fmt(tick))
     if price < tick or price > ONE - tick:
         # The venue reports out-of-range prices through its tick-size rule.
         raise breaks_tick(order_id, fmt_price(price, tick), fmt(tick))
@@ -166,6 +178,20 @@ def check_terms(request: OrderRequest, market: SimMarket, tick: Decimal, order_i
     elif shares < market.min_order_size:
         raise below_min_size(order_id, fmt(shares), fmt(market.min_order_size))
     return OrderTerms(price=price, size=shares, budget=budget)
+
+
+def marketable_price(side: str, usdc: Decimal, shares: Decimal, tick: Decimal) -> Decimal:
+    """The tick price a FOK/FAK order reaches: its ratio rounded towards its own side of the book.
+
+    With the taker amount capped at 4 decimals a marketable order's ratio is rarely on the tick. The
+    exchange contract crosses by that ratio (a BUY takes asks at or below ``usdc / shares``, a SELL
+    bids at or above), so on a tick-priced book a BUY reaches the tick at or below its ratio and a
+    SELL the tick at or above it.
+    """
+    steps, rest = divmod(usdc, shares * tick)
+    if side == "SELL" and rest:
+        steps += 1
+    return steps * tick
 
 
 @dataclass(eq=False)

@@ -22,10 +22,13 @@ from server.sim.exchange import Exchange
 from server.sim.http_app import build_app
 from server.sim.markets import load_markets
 from server.sim.mover import BookMover
+from server.sim.order_budget import Mode
 
 log = logging.getLogger(__name__)
 
 _STARTUP_TIMEOUT = 15.0
+# The per-signer order budget every simulator starts with: the venue's Standard tier, enforced.
+DEFAULT_ORDER_BUDGET = "standard"
 
 
 def build_exchange(
@@ -34,10 +37,14 @@ def build_exchange(
     default_collateral: Decimal = Decimal("1000000"),
     seed: int = 0,
     page_size: int = 100,
+    order_budget: str | None = DEFAULT_ORDER_BUDGET,
+    order_budget_mode: Mode = "enforce",
 ) -> Exchange:
-    return Exchange(
+    exchange = Exchange(
         load_markets(markets_path), default_collateral=default_collateral, seed=seed, page_size=page_size
     )
+    exchange.set_order_budget(order_budget, order_budget_mode)
+    return exchange
 
 
 def _config(exchange: Exchange, mover: BookMover, host: str, port: int) -> uvicorn.Config:
@@ -97,10 +104,17 @@ def start_simulator(
     move_books: bool = False,
     seed: int = 0,
     page_size: int = 100,
+    order_budget: str | None = DEFAULT_ORDER_BUDGET,
+    order_budget_mode: Mode = "enforce",
 ) -> RunningSimulator:
     """Serve a fresh exchange from a background thread; returns once the port is known."""
     exchange = build_exchange(
-        markets_path, default_collateral=default_collateral, seed=seed, page_size=page_size
+        markets_path,
+        default_collateral=default_collateral,
+        seed=seed,
+        page_size=page_size,
+        order_budget=order_budget,
+        order_budget_mode=order_budget_mode,
     )
     mover = BookMover(exchange, seed=seed, enabled=move_books)
     listening = threading.Event()
@@ -124,10 +138,17 @@ async def serve(
     move_books: bool = False,
     seed: int = 0,
     page_size: int = 100,
+    order_budget: str | None = DEFAULT_ORDER_BUDGET,
+    order_budget_mode: Mode = "enforce",
 ) -> None:
     """Serve in the current event loop until cancelled or signalled."""
     exchange = build_exchange(
-        markets_path, default_collateral=default_collateral, seed=seed, page_size=page_size
+        markets_path,
+        default_collateral=default_collateral,
+        seed=seed,
+        page_size=page_size,
+        order_budget=order_budget,
+        order_budget_mode=order_budget_mode,
     )
     mover = BookMover(exchange, seed=seed, enabled=move_books)
     await ListeningServer(_config(exchange, mover, host, port), threading.Event()).serve()
@@ -145,6 +166,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--move-books", action="store_true", help="drift mid prices randomly")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--order-budget",
+        default=DEFAULT_ORDER_BUDGET,
+        choices=("standard", "elite", "off"),
+        help="per-signer order token bucket: the venue's tier, or off",
+    )
+    parser.add_argument(
+        "--order-budget-mode",
+        default="enforce",
+        choices=("enforce", "warn"),
+        help="enforce: 429 over budget; warn: admit with Poly-RateLimit-Warning (the venue's first phase)",
+    )
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -158,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         move_books=args.move_books,
         seed=args.seed,
         page_size=args.page_size,
+        order_budget=None if args.order_budget == "off" else args.order_budget,
+        order_budget_mode=args.order_budget_mode,
     )
     print(f"CLOB V2 simulator listening on {sim.url}", flush=True)
     for market in sim.exchange.markets:

@@ -1,22 +1,22 @@
 """Signing a hedge order the way the venue takes it, once, for the order desk and the re-hedger alike.
 
 A marketable BUY is signed as a USDC budget in cents (the venue's market-order form: it may fill a
-little over the size, never over the limit price); a SELL as a limit order for the exact size."""
+little over the size, never over the limit price); a SELL for the exact size. Both carry the amounts
+the venue accepts for FOK/FAK orders on every tick (``marketable_amounts``), not the client's."""
 
 from __future__ import annotations
 
 import time
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from server.domain.limits import hedge_budget
 from server.domain.types import Side
 from server.store.orders import SignedIntent
-from server.venue.order_amounts import market_order_amounts
 from server.venue.order_signing import OrderSigner, new_salt
 from server.venue.wire import post_order_body
 
-UNITS = Decimal(1_000_000)  # on-chain amounts have 6 decimals
 CENT = Decimal("0.01")
+MARKETABLE_ORDER_TYPES = ("FOK", "FAK")
 
 
 def sign_hedge(
@@ -31,37 +31,25 @@ def sign_hedge(
     neg_risk: bool,
     order_type: str,
 ) -> SignedIntent:
-    """The signed order and its hash, ready to post (and to re-post byte for byte)."""
+    """The signed order and its hash, ready to post (and to re-post byte for byte).
+
+    A hedge is marketable: FOK or FAK only (``hedgeOrderType``). Its amounts are FOK/FAK amounts and
+    it carries no expiration, so a GTC/GTD post would rest with no end (or be refused: a GTD must
+    expire at least 3 minutes ahead); ``ValueError`` instead."""
+    if order_type not in MARKETABLE_ORDER_TYPES:
+        raise ValueError(f"a hedge is FOK or FAK, not {order_type!r}")
     salt, stamp = new_salt(), time.time_ns() // 1_000_000
     if side is Side.BUY:
-        order = signer.build_market_order(
-            token_id,
-            covering_budget(size, limit_price, tick_size),
-            "BUY",
-            limit_price,
-            tick_size,
-            neg_risk,
-            salt=salt,
-            timestamp_ms=stamp,
-        )
+        order = signer.build_marketable_order(
+            token_id, hedge_budget(size, limit_price), "BUY", limit_price, tick_size, neg_risk,
+            salt=salt, timestamp_ms=stamp,
+        )  # fmt: skip
     else:
-        order = signer.build_limit_order(
-            token_id, limit_price, size, "SELL", tick_size, neg_risk, salt=salt, timestamp_ms=stamp
+        # The venue sells whole hundredths of a share; a re-hedge residual may carry more decimals
+        # (the official client floors the same way).
+        shares = size.quantize(CENT, rounding=ROUND_DOWN)
+        order = signer.build_marketable_order(
+            token_id, shares, "SELL", limit_price, tick_size, neg_risk, salt=salt, timestamp_ms=stamp
         )
     body = post_order_body(order, api_key, order_type)
     return SignedIntent(order.order_hash, body.decode())
-
-
-def covering_budget(size: Decimal, limit: Decimal, tick: Decimal) -> Decimal:
-    """The smallest cent budget whose signed order buys at least `size` shares at `limit`.
-
-    The official client's float rounding can sign a cent less than asked (4.85 becomes 4.84), so the
-    signed share amount is checked, adding a cent at a time."""
-    budget = hedge_budget(size, limit)
-    wanted = int(size * UNITS)
-    for _ in range(5):
-        _, shares = market_order_amounts("BUY", budget, limit, tick)
-        if shares >= wanted:
-            return budget
-        budget += CENT
-    return budget

@@ -1,4 +1,8 @@
-"""Maker/taker amounts of Polymarket CLOB V2 orders, equal to what py-clob-client-v2 1.2.1 signs.
+"""Maker/taker amounts of Polymarket CLOB V2 orders: the client's, and the venue-valid marketable ones.
+
+``limit_order_amounts`` and ``market_order_amounts`` equal what py-clob-client-v2 1.2.1 signs.
+``marketable_amounts`` (end of the module) is what hedges sign: the client's market orders carry 5 or 6
+taker decimals on fine ticks, which the venue refuses for FOK/FAK orders.
 
 The official client computes amounts with binary floating point (``order_builder/builder.py``
 ``get_order_amounts`` / ``get_market_order_amounts`` and the helpers in ``order_builder/helpers.py``).
@@ -369,3 +373,59 @@ def market_order_amounts(side: Side, amount: Decimal, price: Decimal, tick_size:
     if p <= 0:
         raise AmountError(f"price {price} rounds down to zero")
     return _nonzero(client_market_amounts(side, amount, price, cfg), "market order")
+
+
+# --- venue-valid marketable (FOK/FAK) amounts ---------------------------------------------------------
+#
+# The venue caps a marketable order's maker amount at 2 decimals and its taker amount at 4 whatever
+# the tick ("invalid amounts, the market buy orders maker amount supports a max accuracy of 2
+# decimals, taker amount a max of 4 decimals", py-clob-client-v2 issue #99; the SELL text says "sell
+# orders" with the same 2 and 4). The client keeps the tick's ``amount`` decimals instead (5 or 6 on
+# fine ticks), so its market orders there are refused; these amounts are what the venue takes.
+#
+# Which way the taker is rounded is fixed by how an order crosses: the exchange contract compares
+# the order's own ratio (BUY ``maker / taker``, SELL ``taker / maker``) with the resting order's
+# price (``CalculatorHelper.isCrossing``), and a taker BUY must receive at least ``taker / maker`` of
+# every USDC it spends. So a BUY must keep its ratio at or above the limit to take the asks *at* the
+# limit, and below the next tick so that no ask above the limit crosses: every fill is then at a
+# tick price at most the limit. A SELL mirrors it (ratio in ``(limit - tick, limit]``).
+
+MARKETABLE_MAKER_DECIMALS: Final = 2
+MARKETABLE_TAKER_DECIMALS: Final = 4
+
+
+def marketable_amounts(side: Side, quantity: Decimal, limit: Decimal, tick_size: Decimal) -> tuple[int, int]:
+    """``(maker_amount, taker_amount)`` of a FOK/FAK order the venue accepts, crossing up to ``limit``.
+
+    BUY: ``quantity`` is the USDC budget (whole cents, e.g. ``hedge_budget``); the taker amount is the
+    budget's shares at ``limit`` rounded down to 4 decimals. SELL: ``quantity`` is the shares sold
+    (at most 2 decimals); the taker amount is their USDC at ``limit`` rounded down to 4 decimals.
+    The order's ratio always rounds to ``limit`` on the tick grid: it can take the ``limit`` level and
+    nothing beyond it. Raises ``AmountError`` for a bad side, price, tick or quantity, or a quantity
+    too small for that (below about 1 USDC, under the venue's marketable minimum anyway).
+    """
+    _check_side(side)
+    cfg = round_config(tick_size)
+    check_price(limit, tick_size)
+    _check_quantity("amount", quantity)
+    if quantity != quantity.quantize(Decimal(1).scaleb(-MARKETABLE_MAKER_DECIMALS)):
+        raise AmountError(f"amount {quantity} has more than {MARKETABLE_MAKER_DECIMALS} decimals")
+    hundredths = int(quantity.scaleb(MARKETABLE_MAKER_DECIMALS))
+    p = int(limit.scaleb(cfg.price))  # limit = p / 10**pd
+    t = int(tick_size.scaleb(cfg.price))  # tick = t / 10**pd
+    scale = 10**cfg.price
+    if side == "BUY":
+        # shares * 10**4 = floor(budget / limit * 10**4) = floor(hundredths * 10**(pd + 2) / p)
+        taker4 = hundredths * scale * 100 // p
+        # ratio = hundredths * 100 / taker4 must lie in [p, p + t) / 10**pd
+        in_range = taker4 > 0 and p * taker4 <= hundredths * 100 * scale < (p + t) * taker4
+    else:
+        # usdc * 10**4 = floor(shares * limit * 10**4) = floor(hundredths * p * 100 / 10**pd)
+        taker4 = hundredths * p * 100 // scale
+        # ratio = taker4 / (100 * hundredths) must lie in (p - t, p] / 10**pd
+        in_range = taker4 > 0 and (p - t) * 100 * hundredths < taker4 * scale <= p * 100 * hundredths
+    if not in_range:
+        raise AmountError(
+            f"{side} of {quantity} at {limit} is too small for a marketable order on tick {tick_size}"
+        )
+    return hundredths * 10**4, taker4 * 100

@@ -27,7 +27,7 @@ from coincurve._libsecp256k1 import lib as _lib
 from coincurve.context import GLOBAL_CONTEXT
 from eth_utils import is_checksum_address, to_checksum_address
 
-from server.venue.order_amounts import Side, limit_order_amounts, market_order_amounts
+from server.venue.order_amounts import Side, limit_order_amounts, market_order_amounts, marketable_amounts
 
 __all__ = [
     "BYTES32_ZERO",
@@ -368,6 +368,30 @@ class OrderSigner:
         return self._sign(
             token_id, maker_amount, taker_amount, side, neg_risk, salt, timestamp_ms, "0",
             builder_code, metadata,
+        )  # fmt: skip
+
+    def build_marketable_order(
+        self,
+        token_id: str,
+        quantity: Decimal,
+        side: Side,
+        limit: Decimal,
+        tick_size: Decimal,
+        neg_risk: bool,
+        *,
+        salt: int,
+        timestamp_ms: int,
+    ) -> SignedOrder:
+        """Sign a FOK/FAK order with amounts the venue accepts on every tick (``marketable_amounts``).
+
+        ``quantity`` is the USDC budget (whole cents) for a BUY and the shares (2 decimals) for a
+        SELL; ``limit`` is on the tick. Differs from ``build_market_order`` (the client's bytes) where
+        the client's amounts would be refused or would cross past ``limit``. Never expires.
+        """
+        maker_amount, taker_amount = marketable_amounts(side, quantity, limit, tick_size)
+        return self._sign(
+            token_id, maker_amount, taker_amount, side, neg_risk, salt, timestamp_ms, "0",
+            BYTES32_ZERO, BYTES32_ZERO,
         )  # fmt: skip
 
     def _sign(

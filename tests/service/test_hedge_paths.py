@@ -130,3 +130,23 @@ def test_an_order_that_would_push_unhedged_exposure_past_the_limit_is_rejected_u
     assert second.reject_reason == types_pb2.REJECT_REASON_TOTAL_EXPOSURE_LIMIT
     assert RiskTotals.get().unhedged_exposure == Decimal("35.00")
     assert sim.exchange.orders(hedger_address()) == []
+
+
+FINE_TICK = "atlantic-hurricanes-20-named-2026"  # tick 0.001, no fee; asks 30 @ 0.972, 45 @ 0.978
+
+
+def test_hedges_on_a_fine_tick_market_are_signed_as_the_venue_takes_them(live, sim):
+    """On a 0.001 tick the client's FOK amounts carry 5 decimals, which the venue refuses; ours carry 4."""
+    market = _market(sim, FINE_TICK)
+    # 33 shares: the cent budget divided by a 3-decimal limit does not end within 4 decimals.
+    bought = live.stub.PlaceOrder(order_request(FINE_TICK, types_pb2.SIDE_BUY, "33"), timeout=10)
+    assert bought.hedge_status == types_pb2.HEDGE_STATUS_HEDGED, bought.message
+    buy_hedge = live.stub.GetOrder(pb.GetOrderRequest(order_id=bought.order_id), timeout=5).hedges[0]
+    assert Decimal(buy_hedge.filled_size) >= 33
+    # 29.99 shares (within the 33 held) at a 3-decimal limit is a 5-decimal USDC amount before rounding.
+    sold = live.stub.PlaceOrder(order_request(FINE_TICK, types_pb2.SIDE_SELL, "29.99"), timeout=10)
+    assert sold.hedge_status == types_pb2.HEDGE_STATUS_HEDGED, sold.message
+    sell_hedge = live.stub.GetOrder(pb.GetOrderRequest(order_id=sold.order_id), timeout=5).hedges[0]
+    assert sell_hedge.side == types_pb2.SIDE_SELL and Decimal(sell_hedge.filled_size) == Decimal("29.99")
+    held = sim.exchange.balances(hedger_address())["tokens"][market.yes_token_id]
+    assert held == Decimal(buy_hedge.filled_size) - Decimal("29.99")

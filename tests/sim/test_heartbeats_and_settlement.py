@@ -1,4 +1,4 @@
-"""Cancel-on-disconnect heartbeats, and trade settlement (MATCHED -> CONFIRMED or FAILED)."""
+"""Cancel-on-disconnect heartbeats, and trade settlement (MATCHED -> MINED -> CONFIRMED, or FAILED)."""
 
 from __future__ import annotations
 
@@ -81,8 +81,44 @@ def test_trades_confirm_after_the_settlement_delay(
     )
     (trade_id,) = resp["tradeIDs"]
     assert sim.exchange.trade(trade_id)["status"] == "MATCHED"  # type: ignore[index]
-    sim.exchange.advance_time(5)
+    sim.exchange.advance_time(2.5)  # half the delay: in a block, not yet final
+    assert alice.client.get_trades(TradeParams(id=trade_id))[0]["status"] == "MINED"
+    sim.exchange.advance_time(2.5)
     assert alice.client.get_trades(TradeParams(id=trade_id))[0]["status"] == "CONFIRMED"
+
+
+def test_a_trade_that_fails_is_never_mined(sim: RunningSimulator, trader: Callable[..., Trader]) -> None:
+    alice = trader("alice")
+    market = market_by_slug(sim, "fed-cut")
+    sim.exchange.set_settlement(4.0)
+    sim.exchange.fail_next_trades(1)
+    resp = alice.client.create_and_post_order(
+        OrderArgsV2(token_id=market.yes_token_id, price=0.63, size=10, side="BUY"), order_type=OrderType.FOK
+    )
+    (trade_id,) = resp["tradeIDs"]
+    sim.exchange.advance_time(2)
+    assert alice.client.get_trades(TradeParams(id=trade_id))[0]["status"] == "MATCHED"
+    sim.exchange.advance_time(2)
+    assert alice.client.get_trades(TradeParams(id=trade_id))[0]["status"] == "FAILED"
+
+
+def test_a_mined_trade_can_still_fail_and_revert(
+    sim: RunningSimulator, trader: Callable[..., Trader]
+) -> None:
+    alice = trader("alice")
+    market = market_by_slug(sim, "fed-cut")
+    sim.exchange.set_settlement(None)
+    resp = alice.client.create_and_post_order(
+        OrderArgsV2(token_id=market.yes_token_id, price=0.63, size=10, side="BUY"), order_type=OrderType.FOK
+    )
+    (trade_id,) = resp["tradeIDs"]
+    sim.exchange.mine_trade(trade_id)
+    assert alice.client.get_trades(TradeParams(id=trade_id))[0]["status"] == "MINED"
+    assert sim.exchange.balances(alice.address)["tokens"] == {market.yes_token_id: D("10")}
+    sim.exchange.fail_trade(trade_id)
+    assert alice.client.get_trades(TradeParams(id=trade_id))[0]["status"] == "FAILED"
+    assert sim.exchange.balances(alice.address)["tokens"] == {}
+    assert sim.exchange.balances(alice.address)["usdc"] == D("1000000")
 
 
 def test_fail_next_trades_at_settlement(sim: RunningSimulator, trader: Callable[..., Trader]) -> None:

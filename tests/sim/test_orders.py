@@ -96,14 +96,15 @@ def test_gtd_expires_one_minute_before_its_expiration(
 ) -> None:
     alice = trader("alice")
     market = market_by_slug(sim, "fed-cut")
-    expiration = int(sim.exchange.now()) + 60 + 30
+    # 3 minutes and a half ahead: the venue wants at least 3; the order lives until 60 s before it.
+    expiration = int(sim.exchange.now()) + 180 + 30
     resp = alice.client.create_and_post_order(
         OrderArgsV2(token_id=market.yes_token_id, price=0.5, size=10, side="BUY", expiration=expiration),
         order_type=OrderType.GTD,
     )
     order_id = resp["orderID"]
     assert alice.client.get_order(order_id)["expiration"] == str(expiration)
-    sim.exchange.advance_time(20)
+    sim.exchange.advance_time(140)
     assert alice.client.get_order(order_id)["status"] == "LIVE"
     sim.exchange.advance_time(11)
     assert alice.client.get_order(order_id)["status"] == "CANCELED"
@@ -134,8 +135,9 @@ def test_fak_fills_what_is_there_and_kills_the_rest(
 ) -> None:
     alice = trader("alice")
     market = market_by_slug(sim, "atlantic")  # thin book: 30 @ 0.972, 45 @ 0.978
+    # 97.2 / 0.972 is exactly 100 shares: the taker fits the venue's 4 decimals on this 0.001 tick.
     resp = alice.client.create_and_post_market_order(
-        MarketOrderArgsV2(token_id=market.yes_token_id, amount=100, side="BUY", price=0.972),
+        MarketOrderArgsV2(token_id=market.yes_token_id, amount=97.2, side="BUY", price=0.972),
         order_type=OrderType.FAK,
     )
     assert resp["takingAmount"] == "30" and resp["makingAmount"] == "29.16"

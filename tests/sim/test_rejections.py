@@ -185,7 +185,8 @@ def test_fok_not_fully_fillable(sim: RunningSimulator, trader: Callable[..., Tra
         sim,
         alice,
         lambda: alice.client.create_and_post_market_order(
-            MarketOrderArgsV2(token_id=market.yes_token_id, amount=100, side="BUY", price=0.978),
+            # 97.8 / 0.978 is exactly 100 shares, within the venue's 4 decimals; 75 are offered.
+            MarketOrderArgsV2(token_id=market.yes_token_id, amount=97.8, side="BUY", price=0.978),
             order_type=OrderType.FOK,
         ),
         400,
@@ -228,6 +229,52 @@ def test_limit_amounts_posted_as_fok_break_market_precision(
         400,
         {
             "error": "invalid amounts, the market buy orders maker amount supports a max accuracy of 2 decimals, "
+            "taker amount a max of 4 decimals"
+        },
+    )
+
+
+def test_client_market_buy_on_a_fine_tick_breaks_market_precision(
+    sim: RunningSimulator, trader: Callable[..., Trader]
+) -> None:
+    """py-clob-client-v2 issue #99: on a 0.001 tick the client signs a 5-decimal taker; the venue refuses it."""
+    alice = trader("alice")
+    market = market_by_slug(sim, "atlantic")  # tick 0.001, asks 30 @ 0.972, 45 @ 0.978
+    order = alice.client.create_market_order(
+        MarketOrderArgsV2(token_id=market.yes_token_id, amount=100, side="BUY", price=0.978)
+    )
+    # 100 / 0.978 = 102.249488..., which the client keeps to 5 decimals.
+    assert (order.makerAmount, order.takerAmount) == ("100000000", "102249480")
+    rejected(
+        sim,
+        alice,
+        lambda: alice.client.post_order(order, OrderType.FAK),
+        400,
+        {
+            "error": "invalid amounts, the market buy orders maker amount supports a max accuracy of 2 decimals, "
+            "taker amount a max of 4 decimals"
+        },
+    )
+
+
+def test_client_market_sell_on_a_fine_tick_breaks_market_precision(
+    sim: RunningSimulator, trader: Callable[..., Trader]
+) -> None:
+    """The SELL mirror: 10.01 shares at 0.985 is 9.85985 USDC, a 5-decimal taker amount."""
+    alice = trader("alice")
+    market = market_by_slug(sim, "atlantic")
+    sim.exchange.fund(alice.address, tokens={market.yes_token_id: 100})
+    order = alice.client.create_market_order(
+        MarketOrderArgsV2(token_id=market.yes_token_id, amount=10.01, side="SELL", price=0.985)
+    )
+    assert (order.makerAmount, order.takerAmount) == ("10010000", "9859850")
+    rejected(
+        sim,
+        alice,
+        lambda: alice.client.post_order(order, OrderType.FOK),
+        400,
+        {
+            "error": "invalid amounts, the sell orders maker amount supports a max accuracy of 2 decimals, "
             "taker amount a max of 4 decimals"
         },
     )
@@ -326,3 +373,52 @@ def test_gtd_expiring_inside_the_security_threshold(
         400,
         {"error": "invalid expiration"},
     )
+
+
+@pytest.mark.parametrize("lead", [61, 179])
+def test_gtd_less_than_three_minutes_ahead(
+    sim: RunningSimulator, trader: Callable[..., Trader], lead: int
+) -> None:
+    """The venue wants a GTD expiration at least 3 minutes ahead (the simulator used to take 61 s)."""
+    alice = trader("alice")
+    market = market_by_slug(sim, "fed-cut")
+    expiration = int(sim.exchange.now()) + lead  # the clock only moves on: never 3 minutes ahead
+    rejected(
+        sim,
+        alice,
+        lambda: alice.client.create_and_post_order(
+            OrderArgsV2(token_id=market.yes_token_id, price=0.5, size=10, side="BUY", expiration=expiration),
+            order_type=OrderType.GTD,
+        ),
+        400,
+        {"error": "invalid expiration"},
+    )
+
+
+def test_gtd_three_minutes_ahead_rests(sim: RunningSimulator, trader: Callable[..., Trader]) -> None:
+    alice = trader("alice")
+    market = market_by_slug(sim, "fed-cut")
+    expiration = int(sim.exchange.now()) + 183  # 3 minutes, and 2 s for the request to arrive
+    resp = alice.client.create_and_post_order(
+        OrderArgsV2(token_id=market.yes_token_id, price=0.5, size=10, side="BUY", expiration=expiration),
+        order_type=OrderType.GTD,
+    )
+    assert resp["status"] == "live"
+
+
+def test_an_order_built_for_exchange_v1_is_a_version_mismatch(
+    sim: RunningSimulator, trader: Callable[..., Trader]
+) -> None:
+    """After the V2 cutover the venue answers a V1 order (nonce, feeRateBps, taker) order_version_mismatch.
+
+    The client builds V1 orders while it believes the venue is at version 1: its version cache is
+    pinned here (the test's doing, not the client's) to produce one.
+    """
+    alice = trader("alice")
+    market = market_by_slug(sim, "fed-cut")
+    alice.client._ClobClient__cached_version = 1  # type: ignore[attr-defined]
+    order = alice.client.create_order(
+        OrderArgsV2(token_id=market.yes_token_id, price=0.5, size=10, side="BUY")
+    )
+    assert hasattr(order, "nonce") and not hasattr(order, "timestamp")
+    rejected(sim, alice, lambda: alice.client.post_order(order), 400, {"error": "order_version_mismatch"})
