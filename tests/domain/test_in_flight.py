@@ -36,7 +36,9 @@ def test_the_budget_is_rounded_up_to_the_cent_before_it_is_counted():
 def test_a_fee_bound_takes_the_price_that_makes_the_most_fee_per_usdc():
     # Exponent 1: fee per USDC is rate x (1 - p), highest at the lowest price, one tick:
     # 50 x 0.07 x 0.99 = 3.465; 50 + 3.465 + 0.01 = 53.475 -> 53.48 (rounded up).
-    assert bound(Leg.YES, Side.BUY, "100", "0.5", "0.07", "1").loss_if_no == D("53.48")
+    fee_market = bound(Leg.YES, Side.BUY, "100", "0.5", "0.07", "1")
+    # If YES wins every share pays 1, more than its price and fee: only the rounding allowance.
+    assert (fee_market.loss_if_yes, fee_market.loss_if_no) == (D("0.01"), D("53.48"))
     # Exponent 2: rate x p (1 - p)^2 peaks at p = 1/3: 4/27 = 0.148148...; 50 x 0.07 x 4/27 =
     # 0.5185...; 50.5285... -> 50.53.
     assert bound(Leg.YES, Side.BUY, "100", "0.5", "0.07", "2").loss_if_no == D("50.53")
