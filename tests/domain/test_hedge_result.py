@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from server.domain.hedge_result import Profit, profit, shown_fill_price
-from server.domain.types import Leg, Side
+import pytest
+
+from server.domain.hedge_result import (
+    HedgeResult,
+    Profit,
+    order_hedge_status,
+    profit,
+    shown_fill_price,
+    status_for_fill,
+)
+from server.domain.types import HedgeStatus, Leg, OrderHedgeStatus, Side
 
 D = Decimal
 
@@ -57,3 +66,46 @@ def test_the_fill_price_shown_is_rounded_to_six_decimals():
     assert shown_fill_price(D("32.27982") / D("33.19")) == D("0.972577")
     assert shown_fill_price(D("0.5")) == D("0.500000")
     assert shown_fill_price(None) is None
+
+
+@pytest.mark.parametrize(
+    ("planned", "filled", "status"),
+    [
+        ("10", "10", HedgeStatus.HEDGED),
+        ("10", "10.01", HedgeStatus.HEDGED),
+        ("10", "9.99", HedgeStatus.PARTIAL),
+        ("10", "0.01", HedgeStatus.PARTIAL),
+        ("10", "0", HedgeStatus.FAILED),
+    ],
+)
+def test_status_for_fill(planned, filled, status):
+    assert status_for_fill(D(planned), D(filled)) is status
+
+
+def test_fill_price_is_the_average_and_none_without_a_fill():
+    assert HedgeResult(HedgeStatus.HEDGED, D(4), D("1.70"), D(0)).fill_price == D("0.425")
+    assert HedgeResult(HedgeStatus.FAILED, D(0), D(0), D(0)).fill_price is None
+
+
+def test_no_hedges_is_not_attempted():
+    assert order_hedge_status([]) is OrderHedgeStatus.NOT_ATTEMPTED
+
+
+@pytest.mark.parametrize(
+    ("latest", "shown"),
+    [
+        (HedgeStatus.PENDING, OrderHedgeStatus.PENDING),
+        (HedgeStatus.UNKNOWN, OrderHedgeStatus.UNKNOWN),
+        (HedgeStatus.HEDGED, OrderHedgeStatus.HEDGED),
+        (HedgeStatus.PARTIAL, OrderHedgeStatus.PARTIALLY_HEDGED),
+        (HedgeStatus.FAILED, OrderHedgeStatus.UNHEDGED),
+        (HedgeStatus.PAPER, OrderHedgeStatus.PAPER),
+    ],
+)
+def test_the_newest_hedge_decides_the_order_s_status(latest, shown):
+    assert order_hedge_status([HedgeStatus.FAILED, latest]) is shown
+    assert order_hedge_status([latest]) is shown
+
+
+def test_only_pending_and_unknown_are_open():
+    assert {s for s in HedgeStatus if s.is_open} == {HedgeStatus.PENDING, HedgeStatus.UNKNOWN}
