@@ -30,6 +30,22 @@ async def until(condition: Any, progressed: asyncio.Event) -> None:
             await progressed.wait()
 
 
+async def after_passes_of_a_probe(count: int, interval: float) -> None:
+    """Returns once another loop with `interval` has run `count` passes: by then a pass that was due
+    (or a wrong extra one) of a loop with that interval, started before it, would have shown."""
+    passes = [0]
+    progressed = asyncio.Event()
+
+    async def work() -> None:
+        passes[0] += 1
+        progressed.set()
+
+    probe = Periodic("probe", work, interval, failure="-", logger=log, run_first=True)
+    probe.start()
+    await until(lambda: passes[0] >= count, progressed)
+    await probe.stop()
+
+
 def test_a_failing_pass_is_logged_and_the_next_one_still_runs(caplog: pytest.LogCaptureFixture) -> None:
     passes: list[int] = []
 
@@ -68,7 +84,7 @@ def test_the_first_pass_waits_one_interval_unless_run_first() -> None:
         for p in (plain, first):
             p.start()
         await until(lambda: counts["first"] == 1, progressed)
-        await asyncio.sleep(0.05)  # time for a wrong extra pass to show
+        await after_passes_of_a_probe(3, 0)  # a wrong extra pass would come at once
         for p in (plain, first):
             await p.stop()
         return counts["plain"], counts["first"]
@@ -90,7 +106,7 @@ def test_stop_ends_the_loop() -> None:
         await until(lambda: passes[0] >= 2, progressed)
         await periodic.stop()
         stopped_at = passes[0]
-        await asyncio.sleep(0.05)
+        await after_passes_of_a_probe(3, 0.001)  # three intervals: a live loop would have passed again
         return stopped_at, passes[0]
 
     stopped_at, later = run(scenario())

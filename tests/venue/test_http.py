@@ -154,6 +154,8 @@ def test_an_idle_connection_the_peer_closed_is_not_reused() -> None:
             if client._idle and client._idle[0].reader.at_eof():
                 break
             await asyncio.sleep(0.005)
+        else:
+            pytest.fail("the peer's FIN never reached the idle connection")
         assert (await client.post("/order", content=b"{}")).status == 200
         assert len(served) == 2
         await client.aclose()
