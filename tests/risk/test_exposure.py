@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from decimal import Decimal
 
 import grpc
@@ -12,24 +11,23 @@ import pytest
 
 from hedging.v1 import hedging_service_pb2 as pb
 from hedging.v1 import types_pb2
-from server.domain.exposure import Position
-from server.domain.types import Side
-from server.risk.notional import order_notional
 from server.store.models import HedgeEvent, HedgePosition, PolymarketMarketMapping, RiskTotals, UserOrder
 from tests.harness import order_request, set_config, wait_until
+from tests.reference import Market, notional
 
 MARKETS = ["fed-cut-december-2026", "btc-above-150k-dec-31-2026", "gpt-release-q1-2027"]
 ZERO = Decimal(0)
 
 
-def recomputed() -> dict[str, tuple[Position, Decimal, Decimal, int, int]]:
-    """Per market: the position, hedged and unhedged notional and open hedge counts, from rows alone."""
+def recomputed() -> dict[str, tuple[Market, Decimal, Decimal, int, int]]:
+    """Per market: the position, hedged and unhedged notional and open hedge counts, from rows alone
+    (with the tests' reference book-keeping, not the service's)."""
     mappings = {m.id: m.event_id for m in PolymarketMarketMapping.select()}
-    out: dict[str, list] = {m: [Position(), ZERO, ZERO, 0, 0] for m in mappings.values()}
+    out: dict[str, list] = {m: [Market(), ZERO, ZERO, 0, 0] for m in mappings.values()}
     for order in UserOrder.select().where(UserOrder.status == "accepted"):
         entry = out[order.event_id]
-        entry[0] = entry[0].with_user_trade(Side(order.side), order.size, order.price)
-        hedged, unhedged = order_notional(order.size, order.price, order.hedged_size)
+        entry[0].user_order(order.side, order.size, order.price)
+        hedged, unhedged = notional(order.size, order.price, order.hedged_size)
         entry[1] += hedged
         entry[2] += unhedged
     for hedge in HedgePosition.select():
@@ -37,21 +35,13 @@ def recomputed() -> dict[str, tuple[Position, Decimal, Decimal, int, int]]:
         if hedge.status in ("pending", "unknown"):
             entry[3 if hedge.status == "pending" else 4] += 1
             continue
-        # Worked out here from what a settled hedge did, not with Position's own methods: a bought
-        # token is held and its cost and fee paid; sold YES shares are gone for their proceeds less fee.
-        p, filled = entry[0], hedge.filled_size
-        if hedge.side == "SELL":
-            entry[0] = replace(
-                p, hedge_yes=p.hedge_yes - filled, net_cash=p.net_cash + hedge.fill_cost - hedge.fee
-            )
-        elif hedge.leg == "YES":
-            entry[0] = replace(
-                p, hedge_yes=p.hedge_yes + filled, net_cash=p.net_cash - hedge.fill_cost - hedge.fee
-            )
-        else:
-            entry[0] = replace(
-                p, hedge_no=p.hedge_no + filled, net_cash=p.net_cash - hedge.fill_cost - hedge.fee
-            )
+        entry[0].hedge(
+            hedge.leg,
+            hedge.side,
+            filled=hedge.filled_size,
+            cost=hedge.fill_cost,
+            fee=hedge.fee,
+        )
     return {k: (v[0], v[1], v[2], v[3], v[4]) for k, v in out.items()}
 
 
@@ -86,7 +76,7 @@ def test_get_exposure_agrees_with_the_rows_after_a_random_run(live, sim, pg_db, 
     response = live.stub.GetExposure(pb.GetExposureRequest(), timeout=10)
     expected = recomputed()
     listed = {m.market.event_id: m for m in response.markets}
-    assert set(listed) == {k for k, v in expected.items() if v[0] != Position()}
+    assert set(listed) == {k for k, v in expected.items() if v[0] != Market()}
     total = ZERO
     for event_id, (position, hedged, unhedged, pending, unknown) in expected.items():
         total += position.exposure

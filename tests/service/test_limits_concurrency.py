@@ -10,10 +10,9 @@ import psycopg2
 import pytest
 
 from hedging.v1 import types_pb2
-from server.domain.exposure import Position
-from server.domain.types import Side
 from server.store.models import MarketExposure, PolymarketMarketMapping, RiskTotals, UserOrder
 from tests.harness import ServerProcess, order_request, server_env, set_config, wait_until
+from tests.reference import Market
 
 MARKETS = ["fed-cut-december-2026", "btc-above-150k-dec-31-2026", "gpt-release-q1-2027"]
 MARKET_LIMIT = Decimal("150")
@@ -30,12 +29,12 @@ def two_servers(pg_db, pg_url, sim, mappings):
         server.stop()
 
 
-def _recomputed() -> dict[str, Position]:
-    """Each market's position rebuilt from the accepted order rows alone."""
-    positions: dict[str, Position] = {}
+def _recomputed() -> dict[str, Market]:
+    """Each market's position rebuilt from the accepted order rows alone (with the tests' reference
+    book-keeping)."""
+    positions: dict[str, Market] = {}
     for order in UserOrder.select().where(UserOrder.status == "accepted"):
-        before = positions.get(order.event_id, Position())
-        positions[order.event_id] = before.with_user_trade(Side(order.side), order.size, order.price)
+        positions.setdefault(order.event_id, Market()).user_order(order.side, order.size, order.price)
     return positions
 
 
@@ -66,7 +65,7 @@ def test_limits_hold_under_200_concurrent_orders_on_two_processes(two_servers, p
     # The reservation counters agree with the rows they summarise.
     for mapping in PolymarketMarketMapping.select():
         stored = MarketExposure.get(MarketExposure.mapping == mapping.id)
-        assert stored.worst_case_loss == positions.get(mapping.event_id, Position()).worst_case_loss
+        assert stored.worst_case_loss == positions.get(mapping.event_id, Market()).worst_case_loss
     assert RiskTotals.get().unhedged_exposure == total
     assert UserOrder.select().count() == 200
 

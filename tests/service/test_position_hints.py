@@ -5,15 +5,13 @@ the total meanwhile, is never written over: the write is checked again under loc
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from decimal import Decimal
 
 import psycopg2
 
 from hedging.v1 import types_pb2
-from server.domain.exposure import Position
 from server.domain.hedge_result import HedgeResult
-from server.domain.types import HedgeStatus, Side
+from server.domain.types import HedgeStatus
 from server.store.models import (
     HedgeEvent,
     HedgePosition,
@@ -24,6 +22,7 @@ from server.store.models import (
 )
 from server.store.orders import OrderStore, position_of
 from tests.harness import order_request, set_config, wait_until
+from tests.reference import Market, stored_fields
 from tests.service.conftest import VENUE_DELAY
 
 MARKET = "fed-cut-december-2026"
@@ -38,10 +37,11 @@ def _exposure() -> MarketExposure:
     )
 
 
-def _another_process_books(pg_url: str, size: Decimal, price: Decimal) -> Position:
+def _another_process_books(pg_url: str, size: Decimal, price: Decimal) -> Market:
     """What another server process's order does to the market's position and the total: a user BUY
     of `size` at `price`, under the row's lock. Returns the trade as a position of its own."""
-    trade = Position().with_user_trade(Side.BUY, size, price)
+    trade = Market()
+    trade.user_order("BUY", size, price)
     conn = psycopg2.connect(pg_url)
     try:
         with conn, conn.cursor() as cur:
@@ -53,8 +53,8 @@ def _another_process_books(pg_url: str, size: Decimal, price: Decimal) -> Positi
             )
             row = cur.fetchone()
             assert row is not None
-            before = Position(*row)
-            after = before.with_user_trade(Side.BUY, size, price)
+            before, after = Market(*row), Market(*row)
+            after.user_order("BUY", size, price)
             cur.execute(
                 "UPDATE market_exposure SET user_shares = %s, net_cash = %s, worst_case_loss = %s "
                 "WHERE mapping_id = (SELECT id FROM polymarket_market_mapping WHERE event_id = %s)",
@@ -69,30 +69,21 @@ def _another_process_books(pg_url: str, size: Decimal, price: Decimal) -> Positi
     return trade
 
 
-def _from_the_rows(extra: Position) -> Position:
-    """The market's position rebuilt from its order and hedge rows, plus `extra`."""
-    position = Position(
-        extra.user_shares, extra.hedge_yes, extra.hedge_no, extra.yes_reserved_for_sale, extra.net_cash
-    )
+def _from_the_rows(extra: Market) -> Market:
+    """The market's position rebuilt from its order and hedge rows, plus `extra` (with the tests'
+    reference book-keeping, not the service's)."""
+    position = Market(*extra.fields())
     for order in UserOrder.select().where((UserOrder.event_id == MARKET) & (UserOrder.status == "accepted")):
-        position = position.with_user_trade(Side(order.side), order.size, order.price)
+        position.user_order(order.side, order.size, order.price)
     for hedge in HedgePosition.select().join(UserOrder).where(UserOrder.event_id == MARKET):
-        assert not HedgeStatus(hedge.status).is_open, hedge.status
-        # A settled hedge, worked out here: bought tokens are held for their cost and fee; sold YES
-        # shares are gone for their proceeds less the fee.
-        p, filled = position, hedge.filled_size
-        if hedge.side == "SELL":
-            position = replace(
-                p, hedge_yes=p.hedge_yes - filled, net_cash=p.net_cash + hedge.fill_cost - hedge.fee
-            )
-        elif hedge.leg == "YES":
-            position = replace(
-                p, hedge_yes=p.hedge_yes + filled, net_cash=p.net_cash - hedge.fill_cost - hedge.fee
-            )
-        else:
-            position = replace(
-                p, hedge_no=p.hedge_no + filled, net_cash=p.net_cash - hedge.fill_cost - hedge.fee
-            )
+        assert hedge.status not in ("pending", "unknown"), hedge.status
+        position.hedge(
+            hedge.leg,
+            hedge.side,
+            filled=hedge.filled_size,
+            cost=hedge.fill_cost,
+            fee=hedge.fee,
+        )
     return position
 
 
@@ -111,7 +102,7 @@ def test_an_order_never_writes_over_a_position_another_process_changed(live, pg_
     _buy(live, "10")  # what it knew is stale now
 
     expected = _from_the_rows(other)
-    assert position_of(_exposure()) == expected
+    assert stored_fields(position_of(_exposure())) == expected.fields()
     assert _exposure().worst_case_loss == expected.worst_case_loss
     assert RiskTotals.get().unhedged_exposure == expected.exposure
 
@@ -157,7 +148,7 @@ def test_a_hedge_result_never_writes_over_a_position_changed_while_it_was_at_the
 
     assert placed.hedge_status == types_pb2.HEDGE_STATUS_HEDGED, placed.message
     expected = _from_the_rows(other)
-    assert position_of(_exposure()) == expected
+    assert stored_fields(position_of(_exposure())) == expected.fields()
     assert RiskTotals.get().unhedged_exposure == expected.exposure
 
 
@@ -187,6 +178,6 @@ def test_a_hedge_result_already_recorded_elsewhere_is_not_recorded_again(patient
     assert (stored.status, stored.filled_size) == (HedgeStatus.FAILED.value, 0)
     kinds = [e.event_type for e in HedgeEvent.select().where(HedgeEvent.hedge_id == pending.id)]
     assert sorted(kinds) == ["hedge_failed", "hedge_submitted"]
-    expected = _from_the_rows(Position())
-    assert position_of(_exposure()) == expected
+    expected = _from_the_rows(Market())
+    assert stored_fields(position_of(_exposure())) == expected.fields()
     assert RiskTotals.get().unhedged_exposure == expected.exposure
