@@ -210,21 +210,40 @@ def test_off_mode_books_the_user_trade_unhedged():
     assert a.order_type == "FOK"
 
 
-def test_live_mode_books_the_user_trade_and_leaves_the_hedge_for_later():
+def test_live_mode_books_the_user_trade_with_its_hedge_in_flight_at_its_worst():
     a = accepted(run(mode="live", hedgeOrderType="FAK"))
     assert a.mode is Mode.LIVE
     assert a.order_type == "FAK"
-    assert a.after == Position(user_shares=D(100), net_cash=D(49))
     assert a.paper_fill is None
+    assert a.hedge is not None
+    assert (a.hedge.leg, a.hedge.side, a.hedge.size) == (Leg.YES, Side.BUY, D(100))
+    assert a.quote.hedge_size == D(100)
+    assert (a.after.user_shares, a.after.net_cash, a.after.hedge_yes) == (D(100), D(49), 0)
+    assert a.after.in_flight_delta == D(100)
+    # Owes 100 and took 49; the hedge in flight adds its worst to each outcome.
+    assert a.after.loss_if_yes == D(51) + a.hedge.loss_if_yes
+    assert a.after.loss_if_no == D(-49) + a.hedge.loss_if_no
 
 
-def test_live_sell_against_held_yes_reserves_the_shares_it_will_sell():
+def test_off_mode_sends_no_hedge():
+    a = accepted(run())
+    assert a.hedge is None and a.quote.hedge_size == 0
+    assert a.after.in_flight_delta == 0
+
+
+def test_live_sell_hedges_only_what_moves_the_market_away_from_flat_and_reserves_it():
+    # Owes 200, holds 150 YES: 50 unhedged. The user sells 120 back: owed 80 against 150 held, long
+    # 70 YES, so the hedge sells 70 (not 120) and reserves them.
     position = Position(user_shares=D(200), hedge_yes=D(150), net_cash=D(90))
     a = accepted(run(order(Side.SELL, "120"), position=position, total="0", mode="live"))
     assert a.quote.hedge.leg is Leg.YES and a.quote.hedge.side is Side.SELL
-    # 120 sold back at 0.43: 80 owed, 90 - 51.60 = 38.40 in hand, 120 of the 150 YES promised.
-    assert a.after == Position(
-        user_shares=D(80), hedge_yes=D(150), yes_reserved_for_sale=D(120), net_cash=D("38.40")
+    assert a.quote.hedge_size == D(70) and a.hedge is not None and a.hedge.size == D(70)
+    # 120 sold back at 0.43: 80 owed, 90 - 51.60 = 38.40 in hand, 70 of the 150 YES promised.
+    assert (a.after.user_shares, a.after.hedge_yes, a.after.yes_reserved_for_sale, a.after.net_cash) == (
+        D(80),
+        D(150),
+        D(70),
+        D("38.40"),
     )
 
 
@@ -259,13 +278,14 @@ def test_paper_mode_hedges_a_user_sell_by_buying_no():
 
 
 def test_paper_mode_sells_held_yes_and_releases_its_reservation():
-    # 120 sold back at 0.43 (51.60 paid to the user), hedged by selling 120 YES at the bids down to
-    # the limit 0.44: 100 x 0.45 + 20 x 0.44 = 53.80. Owes 80, holds 30 YES, 90 - 51.60 + 53.80.
+    # 120 sold back at 0.43 (51.60 paid to the user); the hedge sells the 70 that leave the market
+    # long (see above) at the bids down to 0.44: 70 x 0.45 = 31.50. Owes 80, holds 80 YES,
+    # 90 - 51.60 + 31.50 in hand, nothing reserved or in flight.
     position = Position(user_shares=D(200), hedge_yes=D(150), net_cash=D(90))
     a = accepted(run(order(Side.SELL, "120"), position=position, mode="paper"))
     assert (a.quote.hedge.leg, a.quote.hedge.side) == (Leg.YES, Side.SELL)
-    assert a.paper_fill == PaperFill(D(120), D("53.80"), D(0))
-    assert a.after == Position(user_shares=D(80), hedge_yes=D(30), net_cash=D("92.20"))
+    assert a.paper_fill == PaperFill(D(70), D("31.50"), D(0))
+    assert a.after == Position(user_shares=D(80), hedge_yes=D(80), net_cash=D("69.90"))
 
 
 def _quote_100() -> Quote:

@@ -7,6 +7,7 @@ from decimal import Decimal as D
 import pytest
 
 from server.domain.exposure import Position, total_after
+from server.domain.in_flight import InFlight
 from server.domain.types import Leg, Side
 
 
@@ -53,45 +54,82 @@ def test_a_user_sell_removes_shares_owed_and_pays_cash():
     assert (p.user_shares, p.net_cash) == (D(60), D("31.80"))  # 49 - 40 x 0.43
 
 
-def test_a_sale_reservation_adds_up():
-    p = Position(yes_reserved_for_sale=D(3)).with_sale_reserved(D(7))
-    assert p.yes_reserved_for_sale == D(10)
-    assert p.hedge_yes == 0
+def sent(leg: Leg, side: Side, size: str, if_yes: str = "0", if_no: str = "0") -> InFlight:
+    """A hedge in flight with the bounds given here (how they are worked out is test_in_flight's)."""
+    return InFlight(leg, side, D(size), D(if_yes), D(if_no))
+
+
+def test_a_hedge_in_flight_adds_its_worst_to_each_outcome_and_covers_its_shares():
+    p = Position(user_shares=D(100), net_cash=D(49)).with_hedge_sent(
+        sent(Leg.YES, Side.BUY, "100", "0.02", "49.5")
+    )
+    assert p.loss_if_yes == D("51.02")  # 100 - 49 + 0.02
+    assert p.loss_if_no == D("0.5")  # -49 + 49.5
+    assert p.exposure == D("51.02")
+    assert p.unhedged_shares == 0  # the 100 owed are covered by the 100 in flight
+    assert p.yes_reserved_for_sale == 0
+
+
+def test_a_sale_in_flight_reserves_its_shares_and_uncovers_them():
+    p = Position(user_shares=D(10), hedge_yes=D(50)).with_hedge_sent(
+        sent(Leg.YES, Side.SELL, "30", "3", "0.01")
+    )
+    assert p.yes_reserved_for_sale == D(30)
+    assert p.yes_available == D(20)
+    assert p.unhedged_shares == D(-10)  # owes 10, holds 50, selling 30: long 10 YES
+    assert (p.loss_if_yes, p.loss_if_no) == (D(-37), D("0.01"))  # 10 - 50 + 3; 0 + 0.01
+
+
+def test_a_no_buy_in_flight_covers_as_a_short_yes():
+    p = Position(user_shares=D(-20)).with_hedge_sent(sent(Leg.NO, Side.BUY, "20", "11", "0.01"))
+    assert p.unhedged_shares == 0  # users sold 20 back; 20 NO would hold the other side
+    assert p.in_flight_delta == D(-20)
+
+
+def test_unhedged_shares_count_held_yes_and_no():
+    assert Position(user_shares=D(100), hedge_yes=D(30), hedge_no=D(20)).unhedged_shares == D(90)
 
 
 def test_a_yes_buy_hedge_adds_shares_and_pays_cost_and_fee():
-    p = Position(user_shares=D(100), net_cash=D(49)).with_hedge_result(
-        Leg.YES, Side.BUY, planned=D(100), filled=D(90), cost=D("42.30"), fee=D("0.5")
+    hedge = sent(Leg.YES, Side.BUY, "100", "0.02", "49.5")
+    p = (
+        Position(user_shares=D(100), net_cash=D(49))
+        .with_hedge_sent(hedge)
+        .with_hedge_result(hedge, filled=D(90), cost=D("42.30"), fee=D("0.5"))
     )
-    assert (p.hedge_yes, p.hedge_no, p.net_cash) == (D(90), 0, D("6.20"))  # 49 - 42.30 - 0.5
+    assert p == Position(user_shares=D(100), hedge_yes=D(90), net_cash=D("6.20"))  # 49 - 42.30 - 0.5
     assert p.loss_if_yes == D("3.80")  # 100 - 90 - 6.20
 
 
 def test_a_no_buy_hedge_adds_no_shares_and_pays_cost_and_fee():
     # The fee is paid (cash goes down) on the NO side too.
-    p = Position(user_shares=D(-10), net_cash=D("-4.5")).with_hedge_result(
-        Leg.NO, Side.BUY, planned=D(10), filled=D(10), cost=D("5.5"), fee=D("0.25")
+    hedge = sent(Leg.NO, Side.BUY, "10", "5.6", "0.01")
+    p = (
+        Position(user_shares=D(-10), net_cash=D("-4.5"))
+        .with_hedge_sent(hedge)
+        .with_hedge_result(hedge, filled=D(10), cost=D("5.5"), fee=D("0.25"))
     )
-    assert (p.hedge_yes, p.hedge_no, p.net_cash) == (0, D(10), D("-10.25"))
+    assert p == Position(user_shares=D(-10), hedge_no=D(10), net_cash=D("-10.25"))
     assert p.loss_if_yes == D("0.25")  # owes -10 if YES, holds no YES, cash -10.25
     assert p.loss_if_no == D("0.25")  # NO pays 10, cash -10.25
 
 
 def test_a_yes_sell_hedge_removes_shares_takes_proceeds_less_fee_and_releases_its_reservation():
-    before = Position(user_shares=D(60), hedge_yes=D(100), yes_reserved_for_sale=D(40), net_cash=D(-10))
-    p = before.with_hedge_result(
-        Leg.YES, Side.SELL, planned=D(40), filled=D(30), cost=D("13.5"), fee=D("0.2")
-    )
-    assert p.hedge_yes == D(70)
-    assert p.yes_reserved_for_sale == 0  # the whole planned reservation goes, filled or not
-    assert p.net_cash == D("3.3")  # -10 + 13.5 - 0.2
-    assert p.hedge_no == 0
+    hedge = sent(Leg.YES, Side.SELL, "40", "22", "0.01")
+    before = Position(user_shares=D(60), hedge_yes=D(100), net_cash=D(-10))
+    p = before.with_hedge_sent(hedge).with_hedge_result(hedge, filled=D(30), cost=D("13.5"), fee=D("0.2"))
+    # The whole reservation goes, filled or not: 100 - 30 held, -10 + 13.5 - 0.2 in hand.
+    assert p == Position(user_shares=D(60), hedge_yes=D(70), net_cash=D("3.3"))
 
 
-def test_a_hedge_that_filled_nothing_changes_nothing_but_a_sale_reservation():
-    p = Position(user_shares=D(5), net_cash=D(2))
-    assert p.with_hedge_result(Leg.YES, Side.BUY, planned=D(5), filled=D(0), cost=D(0), fee=D(0)) == p
-    assert p.with_hedge_result(Leg.NO, Side.BUY, planned=D(5), filled=D(0), cost=D(0), fee=D(0)) == p
+def test_a_hedge_that_filled_nothing_leaves_the_position_as_before_it_was_sent():
+    p = Position(user_shares=D(5), hedge_yes=D(5), net_cash=D(2))
+    for hedge in (
+        sent(Leg.YES, Side.BUY, "5", "1", "2"),
+        sent(Leg.NO, Side.BUY, "5", "3", "1"),
+        sent(Leg.YES, Side.SELL, "5", "4", "1"),
+    ):
+        assert p.with_hedge_sent(hedge).with_hedge_result(hedge, filled=D(0), cost=D(0), fee=D(0)) == p
 
 
 @pytest.mark.parametrize(

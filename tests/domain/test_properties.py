@@ -15,6 +15,7 @@ from server.domain.book import Book
 from server.domain.config_schema import HedgeSettings
 from server.domain.decision import Accepted, OrderRequest, decide
 from server.domain.exposure import Position
+from server.domain.in_flight import InFlight
 from server.domain.limits import hedge_budget
 from server.domain.pricing import MarketTerms, Quote, quote
 from server.domain.types import BreakerLevel, Leg, Side
@@ -54,10 +55,17 @@ class Ledger:
     cash: Decimal = Decimal(0)
     if_yes: Decimal = Decimal(0)
     if_no: Decimal = Decimal(0)
+    worse_if_yes: Decimal = Decimal(0)  # the most hedges still in flight can add to the loss if YES
+    worse_if_no: Decimal = Decimal(0)
+
+    def loss_if_yes(self) -> Decimal:
+        return -(self.cash + self.if_yes) + self.worse_if_yes
+
+    def loss_if_no(self) -> Decimal:
+        return -(self.cash + self.if_no) + self.worse_if_no
 
     def exposure(self) -> Decimal:
-        worst = max(-(self.cash + self.if_yes), -(self.cash + self.if_no))
-        return max(worst, Decimal(0))
+        return max(self.loss_if_yes(), self.loss_if_no(), Decimal(0))
 
 
 # --- strategies
@@ -139,6 +147,8 @@ hedges = st.tuples(
     shares,
     cents,
     st.integers(0, 500).map(lambda f: Decimal(f) / 1000),
+    st.tuples(shares, shares),  # its bounds while in flight
+    st.booleans(),  # settled (else still in flight at the end)
 )
 
 
@@ -146,6 +156,7 @@ hedges = st.tuples(
 @given(st.lists(st.one_of(user_trades, hedges), max_size=12))
 def test_exposure_is_the_worst_outcome_of_every_flow(steps):
     position, ledger = Position(), Ledger()
+    reserved = Decimal(0)
     for step in steps:
         if step[0] == "user":
             _, side, size, price = step
@@ -154,11 +165,17 @@ def test_exposure_is_the_worst_outcome_of_every_flow(steps):
             ledger.cash += sign * size * price  # the user pays (BUY) or is paid (SELL)
             ledger.if_yes -= sign * size  # and is owed (or gives back) a share that pays 1 if YES
         else:
-            _, (leg, side), size, price, fee = step
+            _, (leg, side), size, price, fee, (worse_if_yes, worse_if_no), settled = step
+            hedge = InFlight(leg, side, size, worse_if_yes, worse_if_no)
+            position = position.with_hedge_sent(hedge)
+            if not settled:
+                ledger.worse_if_yes += worse_if_yes
+                ledger.worse_if_no += worse_if_no
+                reserved += size if side is Side.SELL else 0
+                assert position.exposure == ledger.exposure()
+                continue
             cost = size * price
-            if side is Side.SELL:
-                position = position.with_sale_reserved(size)
-            position = position.with_hedge_result(leg, side, planned=size, filled=size, cost=cost, fee=fee)
+            position = position.with_hedge_result(hedge, filled=size, cost=cost, fee=fee)
             ledger.cash -= fee
             if side is Side.SELL:
                 ledger.cash += cost
@@ -170,9 +187,9 @@ def test_exposure_is_the_worst_outcome_of_every_flow(steps):
                 else:
                     ledger.if_no += size
         assert position.exposure == ledger.exposure()
-        assert position.loss_if_yes == -(ledger.cash + ledger.if_yes)
-        assert position.loss_if_no == -(ledger.cash + ledger.if_no)
-    assert position.yes_reserved_for_sale == 0  # every sale released its reservation
+        assert position.loss_if_yes == ledger.loss_if_yes()
+        assert position.loss_if_no == ledger.loss_if_no()
+    assert position.yes_reserved_for_sale == reserved  # every settled sale released its reservation
 
 
 @settings(deadline=None)
@@ -218,7 +235,8 @@ def test_exposure_after_an_accepted_order_is_the_worst_outcome(
     sign = 1 if side is Side.BUY else -1
     ledger.cash += sign * size * price
     ledger.if_yes -= sign * size
-    if mode == "paper":
+    hedged = decision.quote.hedge_size
+    if mode == "paper" and hedged > 0:
         # The hedge fills at the book's levels up to its limit price (FOK: all or nothing).
         limit = decision.quote.hedge_limit_price
         leg, hedge_side = decision.quote.hedge.leg, decision.quote.hedge.side
@@ -228,17 +246,19 @@ def test_exposure_after_an_accepted_order_is_the_worst_outcome(
             levels = tuple(lv for lv in book.asks if lv[0] <= limit)
         else:
             levels = tuple((ONE - p, n) for p, n in book.bids if ONE - p <= limit)
-        got, cost, taken = ref_walk(levels, size)
-        assert got == size  # the quote only prices what fills within its limit
+        got, cost, taken = ref_walk(levels, hedged)
+        assert got == hedged  # the quote only prices what fills within its limit
         ledger.cash -= ref_fee(taken, terms.fee_rate, terms.fee_exponent)
         if hedge_side is Side.SELL:
             ledger.cash += cost
-            ledger.if_yes -= size
+            ledger.if_yes -= hedged
         else:
             ledger.cash -= cost
             if leg is Leg.YES:
-                ledger.if_yes += size
+                ledger.if_yes += hedged
             else:
-                ledger.if_no += size
+                ledger.if_no += hedged
+    else:
+        assert hedged == 0
     assert decision.after.exposure == ledger.exposure()
     assert decision.total_after == total - before.exposure() + ledger.exposure()
