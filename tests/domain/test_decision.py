@@ -308,3 +308,44 @@ def test_a_paper_fak_fills_what_it_can_within_its_limit():
 def test_a_paper_fill_with_no_level_within_the_limit_fills_nothing():
     empty = Book("yes", (), ((D("0.49"), D(200)),), T0)
     assert paper_fill(_quote_100(), empty, TERMS, "FAK") == PaperFill(D(0), D(0), D(0))
+
+
+# --- how much of an order is hedged (only what moves the market away from flat)
+
+DEEP_AT_HALF = Book("yes", ((D("0.49"), D(1000)),), ((D("0.50"), D(1000)),), T0)
+DEEP_AT_TENTH = Book("yes", ((D("0.09"), D(1000)),), ((D("0.10"), D(1000)),), T0)
+
+
+def test_a_buy_against_a_long_position_hedges_only_the_part_beyond_flat():
+    # Holds 95 YES and owes nothing (long 95): a user buy of 100 leaves users owed 5 beyond the 95
+    # held; the venue's minimum is 5 shares, and 5 at the limit 0.50 cost 2.50 USDC: hedged.
+    position = Position(hedge_yes=D(95), net_cash=D("-47.50"))
+    a = accepted(run(order(size="100"), book=DEEP_AT_HALF, position=position, mode="live"))
+    assert a.quote.hedge_limit_price == D("0.50")
+    assert a.quote.hedge_size == D(5)
+    assert a.hedge is not None and a.hedge.size == D(5)
+
+
+def test_a_part_below_the_venue_s_dollar_minimum_stays_unhedged():
+    # Long 92: 8 shares beyond flat, at the limit 0.10 (price 0.102 -> 0.11; 0.11 / 1.02 -> 0.10):
+    # 0.80 USDC, below the venue's 1 USDC: the order is booked without a hedge.
+    position = Position(hedge_yes=D(92), net_cash=D("-9.20"))
+    a = accepted(run(order(size="100"), book=DEEP_AT_TENTH, position=position, mode="live"))
+    assert a.quote.hedge_limit_price == D("0.10")
+    assert a.quote.hedge_size == 0 and a.hedge is None
+
+
+def test_a_part_below_the_venue_s_share_minimum_stays_unhedged():
+    # Long 96: 4 shares beyond flat, under the 5-share minimum.
+    position = Position(hedge_yes=D(96), net_cash=D("-48"))
+    a = accepted(run(order(size="100"), book=DEEP_AT_HALF, position=position, mode="live"))
+    assert a.quote.hedge_size == 0 and a.hedge is None
+
+
+def test_a_whole_order_of_one_share_is_hedged_where_the_venue_allows_one():
+    # A market whose minimum is 1 share; the user sells 1 back of 10 held as YES: the hedge sells 1.
+    terms = MarketTerms("yes", "no", D("0.01"), D(1), D(0), D(1))
+    position = Position(user_shares=D(10), hedge_yes=D(10), net_cash=D(-1))
+    a = accepted(run(order(Side.SELL, "1"), terms=terms, book=DEEP_AT_HALF, position=position, mode="live"))
+    assert a.hedge is not None
+    assert (a.hedge.leg, a.hedge.side, a.hedge.size) == (Leg.YES, Side.SELL, D(1))
