@@ -88,13 +88,16 @@ def test_user_buy_without_fees():
     # Price: 0.472 x 1.02 = 0.48144, up to the tick: 0.49.
     # Limit: the spread allows 0.49 / 1.02 = 0.4803.. -> 0.48, the worst level walked is 0.48,
     # slippage allows 0.472 x 1.05 = 0.4956 -> 0.49: so 0.48.
+    # The hedge spends a budget of 100 x 0.48 = 48.00 USDC: 80 at 0.47 (37.60), and the 10.40 left
+    # buys 21.666666 at 0.48: 101.666666 shares for 47.99999968, 0.4721311.. each, which the
+    # price 0.49 still covers.
     q = priced(Side.BUY, "100")
     assert q.price == D("0.49")
     assert q.reference_price == D("0.472")
     assert q.hedge_fee == 0
     assert q.hedge_limit_price == D("0.48")
     assert (q.hedge.leg, q.hedge.side, q.hedge.token_id) == (Leg.YES, Side.BUY, "yes")
-    assert q.spread_bps == D("381.36")  # (0.49 - 0.472) / 0.472 = 381.3559.. bps
+    assert q.spread_bps == D("378.47")  # (0.49 - 0.4721311) / 0.4721311 = 378.47 bps
     assert (q.side, q.size, q.book_time) == (Side.BUY, D(100), T0)
     assert q.notional == D("49.00")
 
@@ -105,11 +108,13 @@ def test_user_buy_with_fees_prices_the_fee_in():
     # Limit: the spread allows a cost of 0.50 / 1.02 = 0.490196; at 0.49 a share costs
     # 0.49 + 0.07 x 0.2499 = 0.507493, at 0.48 0.497472, at 0.47 0.487437 (fits): strict 0.47;
     # the worst level walked, 0.48, is worse, and slippage allows 0.49: so 0.48.
+    # The budget of 48.00 buys 80 at 0.47 and 21.666666 at 0.48 (fee 1.39496 + 0.37856); per share
+    # (47.99999968 + 1.77352) / 101.666666 = 0.4895756, and 0.4895756 x 1.02 -> 0.50 still.
     q = priced(Side.BUY, "100", rate="0.07")
     assert q.price == D("0.50")
     assert q.hedge_fee == D("1.74440")
     assert q.hedge_limit_price == D("0.48")
-    assert q.spread_bps == D("215.67")  # (0.50 - 0.489444) / 0.489444
+    assert q.spread_bps == D("212.93")  # (0.50 - 0.4895756) / 0.4895756
 
 
 def test_user_sell_against_held_yes_takes_the_bids():
@@ -145,7 +150,9 @@ def test_user_sell_without_yes_buys_no_off_the_complement_book():
     assert (q.hedge.leg, q.hedge.side, q.hedge.token_id) == (Leg.NO, Side.BUY, "no")
     assert q.reference_price == D("66.20") / 120
     assert q.hedge_limit_price == D("0.56")
-    assert q.spread_bps == D("332.33")  # (0.57 - 0.551666) / 0.551666
+    # The budget 120 x 0.56 = 67.20 buys 100 at 0.55 and 21.785714 at 0.56: 0.5517889 per NO
+    # share; 1 - 0.5517889 less 2% still rounds down to 0.43.
+    assert q.spread_bps == D("330.04")  # (0.57 - 0.5517889) / 0.5517889
 
 
 def test_no_hedge_fee_is_charged_at_the_no_price():
