@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal as D
 
-from server.domain.book import Book, Fill, walk
+from server.domain.book import Book, Fill, spend, walk
 from server.domain.types import Side
 
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
@@ -86,3 +86,26 @@ def test_fill_sums():
     assert fill.average_price == D("0.425")
     assert fill.worst_price == D("0.5")
     assert Fill(()).shares == 0 and Fill(()).cost == 0
+
+
+# --- spending a USDC budget (a marketable BUY hedge)
+
+TWO_ASKS = ((D("0.40"), D(10)), (D("0.50"), D(100)))
+
+
+def test_a_budget_takes_whole_levels_then_what_is_left_buys_at_the_next():
+    # 10 at 0.40 cost 4.00; the 0.50 left buys exactly 1 share at 0.50.
+    assert spend(TWO_ASKS, D("4.50"), D("0.50")).levels == ((D("0.40"), D(10)), (D("0.50"), D(1)))
+
+
+def test_a_budget_spent_exactly_on_a_level_takes_nothing_more():
+    assert spend(TWO_ASKS, D("4.00"), D("0.50")).levels == ((D("0.40"), D(10)),)
+
+
+def test_a_budget_stops_at_a_level_above_its_limit():
+    assert spend(TWO_ASKS, D("4.50"), D("0.45")).levels == ((D("0.40"), D(10)),)
+
+
+def test_a_budget_buys_whole_micro_shares_rounded_down():
+    # 1.00 / 0.60 = 1.6666666..: 1.666666 shares, never 1.666667 (that would cost more than 1.00).
+    assert spend(((D("0.60"), D(100)),), D("1.00"), D("0.60")).levels == ((D("0.60"), D("1.666666")),)

@@ -119,3 +119,19 @@ def test_prices_off_the_tick_are_refused(value, tick):
     error = refused(inputs.on_tick, "limitPrice", D(value), D(tick))
     assert error.field == "limitPrice"
     assert f"tick size {tick}" in error.description
+
+
+@pytest.mark.parametrize("value", ["", "a reason", "caf\u00e9 \u2013 ok", "tab\tand\nnewline"])
+def test_text_the_store_can_hold_passes(value):
+    assert inputs.text("reason", value) == value
+
+
+def test_text_with_nul_is_refused():
+    error = refused(inputs.text, "reason", "a\x00b")
+    assert (error.field, error.description) == ("reason", "must not contain NUL (U+0000)")
+
+
+def test_text_with_a_lone_surrogate_is_refused():
+    error = refused(inputs.text, "reason", "a\ud800b")
+    assert error.field == "reason"
+    assert error.description == "must be valid Unicode text (it holds an unpaired surrogate)"
