@@ -109,3 +109,9 @@ def test_a_budget_stops_at_a_level_above_its_limit():
 def test_a_budget_buys_whole_micro_shares_rounded_down():
     # 1.00 / 0.60 = 1.6666666..: 1.666666 shares, never 1.666667 (that would cost more than 1.00).
     assert spend(((D("0.60"), D(100)),), D("1.00"), D("0.60")).levels == ((D("0.60"), D("1.666666")),)
+
+
+def test_a_budget_left_with_less_than_a_micro_share_stops():
+    # 1.666666 at 0.60 cost 0.9999996: the 0.0000004 left buys nothing at 0.61 (no empty level).
+    levels = ((D("0.60"), D(100)), (D("0.61"), D(100)))
+    assert spend(levels, D("1.00"), D("0.61")).levels == ((D("0.60"), D("1.666666")),)
