@@ -10,10 +10,12 @@ import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import psycopg2
+
 from server.events.feed import EventFeed, EventRow
 from server.runtime import DatabaseRunner
 from server.store import events as event_log
-from server.store.events import NewEvent
+from server.store.events import NOTIFY_CHANNEL, NewEvent
 from server.store.models import HedgeEvent
 
 
@@ -27,6 +29,38 @@ def _stored_after(after: int) -> list[int]:
     return [
         e.id for e in HedgeEvent.select(HedgeEvent.id).where(HedgeEvent.id > after).order_by(HedgeEvent.id)
     ]
+
+
+class Witness:
+    """A session LISTENing on the event channel, to show that a feed did nothing with a NOTIFY.
+
+    `settled` has the feed's own listener send a NOTIFY (`announce`) and waits for it here. The
+    listener handles its connection in order, so by then it has had every NOTIFY sent before and,
+    had it listened, woken the reader; a few turns of the loop and one trip through the database
+    runner (one thread: first in, first out) later, a reader it woke has read the log."""
+
+    def __init__(self, pg_url: str) -> None:
+        self._conn = psycopg2.connect(pg_url)
+        self._conn.autocommit = True
+        with self._conn.cursor() as cur:
+            cur.execute(f"LISTEN {NOTIFY_CHANNEL}")
+
+    async def settled(self, feed: EventFeed, runner: DatabaseRunner) -> None:
+        self._conn.poll()
+        self._conn.notifies.clear()
+        feed.announce()
+        async with asyncio.timeout(10):
+            while True:
+                self._conn.poll()
+                if self._conn.notifies:
+                    break
+                await asyncio.sleep(0.01)  # the poll interval of this wait
+        for _ in range(10):
+            await asyncio.sleep(0)  # let a woken reader hand its read to the runner first
+        await runner(lambda: None)
+
+    def close(self) -> None:
+        self._conn.close()
 
 
 class Follower:
@@ -63,15 +97,17 @@ def _in_own_loop(scenario: Any) -> None:
         thread.submit(asyncio.run, scenario()).result(60)
 
 
-def test_the_log_is_read_only_while_followed_and_a_late_subscriber_misses_nothing(pg_db):
+def test_the_log_is_read_only_while_followed_and_a_late_subscriber_misses_nothing(pg_db, pg_url):
     async def scenario() -> None:
-        runner = DatabaseRunner(pg_db, 2)
+        runner = DatabaseRunner(pg_db, 1)
         feed = EventFeed(pg_db, runner, poll_seconds=60)
+        witness = Witness(pg_url)
         await feed.start()
         try:
             start = feed.head
+            await witness.settled(feed, runner)  # the feed's listener is up
             await runner(lambda: _write(pg_db, "a", "b", "c"))
-            await asyncio.sleep(0.3)  # had its NOTIFY woken the feed, it would have read them by now
+            await witness.settled(feed, runner)  # had the NOTIFY woken the feed, it has read them
             assert feed.head == start, "the feed read the log with nobody following it"
 
             # A subscriber from before those events gets all three, then a live one.
@@ -85,7 +121,7 @@ def test_the_log_is_read_only_while_followed_and_a_late_subscriber_misses_nothin
             # Once it has gone, the feed stops reading again; a later subscriber still misses nothing.
             assert feed.head == first.events[-1].id
             await runner(lambda: _write(pg_db, "e", "f"))
-            await asyncio.sleep(0.3)
+            await witness.settled(feed, runner)
             assert feed.head == first.events[-1].id, "the feed read the log after its last subscriber left"
             second = Follower(feed, first.events[1].id)
             assert await second.until(4) == ["c", "d", "e", "f"]
@@ -95,6 +131,7 @@ def test_the_log_is_read_only_while_followed_and_a_late_subscriber_misses_nothin
         finally:
             await feed.stop()
             runner.close()
+            witness.close()
 
     _in_own_loop(scenario)
 
