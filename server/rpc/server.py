@@ -10,6 +10,7 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from hedging.v1 import hedging_service_pb2, hedging_service_pb2_grpc
+from server.preflight import CannotListen
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +48,12 @@ async def start_grpc_server(
         (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
         server,
     )
-    port = server.add_insecure_port(listen)
+    try:
+        port = server.add_insecure_port(listen)
+    except RuntimeError:  # grpcio's way of saying the bind failed
+        port = 0
     if port == 0:
-        raise OSError(f"could not bind the gRPC server to {listen}")
+        raise CannotListen(listen, "HEDGING_GRPC_LISTEN", "address in use or not available")
     await server.start()
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     await health_servicer.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
