@@ -32,11 +32,21 @@ async def start_service(settings: Settings) -> tuple[Runtime, GrpcServer]:
     return runtime, server
 
 
+def metrics_banner(settings: Settings, runtime: Runtime) -> str:
+    """The start banner's line about /metrics: where it is served, or that it is off and why."""
+    port = runtime.services.metrics.port if runtime.services is not None else None
+    if port is None:
+        return f"Prometheus metrics off: cannot listen on {settings.metrics_listen}"
+    host = settings.metrics_listen.rpartition(":")[0]
+    return f"Prometheus metrics on http://{host}:{port}/metrics"
+
+
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     runtime, server = await start_service(settings)
     freeze_startup_heap()
     host = settings.grpc_listen.rpartition(":")[0]
     print(f"gRPC HedgingService listening on {host}:{server.port}", flush=True)
+    print(metrics_banner(settings, runtime), flush=True)
     await stop.wait()
     log.info("stopping: draining in-flight calls")
     await server.stop()
