@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
+from typing import TextIO
 
 from server.log_throttle import RepeatFilter
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+REPEAT_INTERVAL = 10.0  # seconds: a 6 s database outage writes each of its messages about once
 
 
 class JsonFormatter(logging.Formatter):
@@ -28,12 +30,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-def configure_logging(level: str, log_format: str, *, repeat_interval: float = 10.0) -> logging.Handler:
-    """Sends every record at `level` and above to stderr in `log_format` ("text" or "json"), with
-    repeats of one message rate-limited (see `RepeatFilter`); returns the handler."""
-    handler = logging.StreamHandler()
+def configure_logging(
+    level: str, log_format: str, *, stream: TextIO | None = None, repeats: RepeatFilter | None = None
+) -> logging.Handler:
+    """Sends every record at `level` and above to `stream` (stderr) in `log_format` ("text" or
+    "json"), with repeats of one message rate-limited (`RepeatFilter`, 10 s); returns the handler."""
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
-    handler.addFilter(RepeatFilter(repeat_interval))
+    handler.addFilter(repeats or RepeatFilter(REPEAT_INTERVAL))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
