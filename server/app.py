@@ -15,6 +15,9 @@ from server.runtime import Runtime
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
+# On SIGTERM health says NOT_SERVING for at least this long before the port closes, so a load
+# balancer polling it takes the instance out before its connections are refused.
+DRAIN_NOTICE_SECONDS = 1.0
 
 
 async def start_service(settings: Settings) -> tuple[Runtime, GrpcServer]:
@@ -29,6 +32,8 @@ async def start_service(settings: Settings) -> tuple[Runtime, GrpcServer]:
     server = await start_grpc_server(
         settings.grpc_listen, servicer, interceptors=(PlaceOrderMetrics(services.metrics),)
     )
+    database = runtime.db.database
+    server.watch_database(lambda: runtime.db(lambda: database.execute_sql("SELECT 1").fetchone()))
     return runtime, server
 
 
@@ -49,5 +54,5 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     print(metrics_banner(settings, runtime), flush=True)
     await stop.wait()
     log.info("stopping: draining in-flight calls")
-    await server.stop()
+    await server.stop(notice=DRAIN_NOTICE_SECONDS)
     await runtime.stop()

@@ -13,7 +13,7 @@ import logging
 import secrets
 from dataclasses import replace
 
-from server.app import metrics_banner, start_service
+from server.app import DRAIN_NOTICE_SECONDS, metrics_banner, start_service
 from server.heap import freeze_startup_heap
 from server.secret import Secret
 from server.settings import Settings
@@ -100,6 +100,6 @@ async def up(settings: Settings, stop: asyncio.Event) -> None:
             await demo
         if gateway is not None:
             await gateway.stop()
-        await server.stop()
+        await server.stop(notice=DRAIN_NOTICE_SECONDS)
         await runtime.stop()
         await asyncio.to_thread(sim.stop)
