@@ -16,11 +16,12 @@ from wsgiref.simple_server import WSGIServer
 
 import grpc
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Metric, start_http_server
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from hedging.v1 import types_pb2
-from server.domain.types import BreakerLevel, Side
+from server.domain.types import BreakerLevel, Mode, Side
+from server.version import python_version, version
 
 if TYPE_CHECKING:
     from server.store.group_commit import GroupCounts
@@ -98,6 +99,13 @@ class Metrics:
         self.venue_errors = Counter(
             "hedging_venue_errors", "venue requests with no usable answer", ["endpoint", "status"], registry=r
         )
+        self.build_info = Gauge(
+            "hedging_build_info",
+            "always 1: the running version and Python",
+            ["version", "python"],
+            registry=r,
+        )
+        self.build_info.labels(version(), python_version()).set(1)
         self._server: WSGIServer | None = None
         self.port: int | None = None
         self._children: dict[tuple[object, ...], Any] = {}
@@ -138,6 +146,11 @@ class Metrics:
         scrape. Writes running alone or stale hints rising against grouped writes mean another
         process is writing the same markets: each such write costs two round trips under row locks."""
         self.registry.register(_StoreCollector(counts))
+
+    def watch_mode(self, mode: Callable[[], str]) -> None:
+        """Serves `hedging_mode{mode}`: 1 for the hedging mode in force (`mode()`, read at each
+        scrape from the state cache), 0 for the others, so an alert can ask "not live for 15 m"."""
+        self.registry.register(_ModeCollector(mode))
 
     # --- venue HTTP hooks -----------------------------------------------------------------------------
     def venue_answered(self, method: str, path: str, status: int, seconds: float) -> None:
@@ -194,6 +207,25 @@ class _StoreCollector(Collector):
         )
         stale.add_metric([], c.stale_groups)
         yield from (commits, writes, stale)
+
+
+class _ModeCollector(Collector):
+    def __init__(self, mode: Callable[[], str]) -> None:
+        self._mode = mode
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            current = self._mode()
+        except RuntimeError:  # the state cache is not loaded yet
+            current = ""
+        family = GaugeMetricFamily(
+            "hedging_mode",
+            "1 for the hedging mode in force (off, paper or live), 0 for the others",
+            labels=["mode"],
+        )
+        for mode in Mode:
+            family.add_metric([mode.value], 1 if current == mode.value else 0)
+        yield family
 
 
 class PlaceOrderMetrics(grpc.aio.ServerInterceptor):

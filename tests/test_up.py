@@ -69,7 +69,10 @@ def test_up_runs_the_whole_system_on_sqlite_and_answers_health_and_reflection(tm
             message="the banner's metrics address",
         )
         metrics_url = re.search(r"(http://127\.0\.0\.1:\d+/metrics)\s*$", metrics_line).group(1)  # type: ignore[union-attr]
-        assert "hedging_orders" in httpx.get(metrics_url, timeout=10).text
+        served = httpx.get(metrics_url, timeout=10).text
+        assert "hedging_orders" in served
+        assert 'hedging_mode{mode="live"} 1.0' in served  # up switches a fresh store to live
+        assert "hedging_build_info{" in served
         gateway_url = wait_until(
             lambda: next((ln for ln in lines if "GraphQL gateway listening on " in ln), None),
             timeout=10,
