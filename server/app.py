@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from server.heap import freeze_startup_heap
-from server.metrics import PlaceOrderMetrics
+from server.metrics import PlaceOrderMetrics, RpcMetrics
 from server.rpc.exposure import ExposureReader
 from server.rpc.server import GrpcServer, start_grpc_server
 from server.rpc.service import HedgingServicer
@@ -30,7 +30,9 @@ async def start_service(settings: Settings) -> tuple[Runtime, GrpcServer]:
         stream=EventStream(services.feed),
     )
     server = await start_grpc_server(
-        settings.grpc_listen, servicer, interceptors=(PlaceOrderMetrics(services.metrics),)
+        settings.grpc_listen,
+        servicer,
+        interceptors=(RpcMetrics(services.metrics), PlaceOrderMetrics(services.metrics)),
     )
     database = runtime.db.database
     server.watch_database(lambda: runtime.db(lambda: database.execute_sql("SELECT 1").fetchone()))

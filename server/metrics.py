@@ -99,6 +99,19 @@ class Metrics:
         self.venue_errors = Counter(
             "hedging_venue_errors", "venue requests with no usable answer", ["endpoint", "status"], registry=r
         )
+        self.rpcs = Counter(
+            "hedging_grpc_requests",
+            "gRPC calls answered, by method and status code",
+            ["method", "code"],
+            registry=r,
+        )
+        self.rpc_latency = Histogram(
+            "hedging_grpc_request_seconds",
+            "latency of unary gRPC calls, by method",
+            ["method"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
         self.build_info = Gauge(
             "hedging_build_info",
             "always 1: the running version and Python",
@@ -123,6 +136,11 @@ class Metrics:
     def order_answered(self, outcome: str, reason: str, seconds: float) -> None:
         self._labelled(self.orders, outcome, reason).inc()
         self.order_latency.observe(seconds)
+
+    def rpc_answered(self, method: str, code: str, seconds: float | None) -> None:
+        self._labelled(self.rpcs, method, code).inc()
+        if seconds is not None:
+            self._labelled(self.rpc_latency, method).observe(seconds)
 
     def hedge_recorded(
         self, status: str, seconds: float, side: Side, reference: Decimal, fill_price: Decimal | None
@@ -226,6 +244,73 @@ class _ModeCollector(Collector):
         for mode in Mode:
             family.add_metric([mode.value], 1 if current == mode.value else 0)
         yield family
+
+
+class RpcMetrics(grpc.aio.ServerInterceptor):
+    """Counts every HedgingService call by method and status code, and times the unary ones (a
+    stream is counted when it ends; its length says nothing about the service)."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    async def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
+        handler = await continuation(handler_call_details)
+        full = handler_call_details.method or ""
+        if handler is None or not full.startswith("/hedging."):
+            return handler
+        method = full.rpartition("/")[2]
+        metrics = self._metrics
+        if handler.unary_unary is not None:
+            inner = handler.unary_unary
+
+            async def call(request: Any, context: Any) -> Any:
+                started = time.perf_counter()
+                try:
+                    response = await inner(request, context)
+                except BaseException:
+                    metrics.rpc_answered(method, _code_of(context, "UNKNOWN"), time.perf_counter() - started)
+                    raise
+                metrics.rpc_answered(method, _code_of(context, "OK"), time.perf_counter() - started)
+                return response
+
+            return grpc.unary_unary_rpc_method_handler(
+                call,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            stream_inner = handler.unary_stream
+
+            async def stream(request: Any, context: Any) -> Any:
+                code = "OK"
+                try:
+                    async for item in stream_inner(request, context):
+                        yield item
+                except BaseException:
+                    code = _code_of(context, "CANCELLED")
+                    raise
+                finally:
+                    metrics.rpc_answered(method, _code_of(context, code), None)
+
+            return grpc.unary_stream_rpc_method_handler(
+                stream,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler
+
+
+def _code_of(context: Any, default: str) -> str:
+    """The status code a handler set or aborted with, by name; `default` when it set none."""
+    code = context.code()
+    if code is None:
+        return default
+    if isinstance(code, grpc.StatusCode):
+        return code.name
+    for known in grpc.StatusCode:
+        if known.value[0] == code:
+            return known.name
+    return default
 
 
 class PlaceOrderMetrics(grpc.aio.ServerInterceptor):
