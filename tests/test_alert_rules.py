@@ -1,8 +1,10 @@
-"""The Prometheus alert rules in server/ops/alerts.yml parse, have what Prometheus requires of each
-rule, and name only metrics the service serves. Also: build_info and the mode gauge are served."""
+"""The Prometheus alert rules in server/ops/alerts.yml and the Grafana dashboard in
+server/ops/dashboard.json parse, have what Prometheus and Grafana require, and name only metrics the
+service serves. Also: build_info and the mode gauge are served."""
 
 from __future__ import annotations
 
+import json
 import re
 from importlib.metadata import version
 from pathlib import Path
@@ -13,7 +15,9 @@ from prometheus_client import generate_latest
 from server.metrics import Metrics
 from server.store.group_commit import GroupCounts
 
-RULES = Path(__file__).resolve().parents[1] / "server" / "ops" / "alerts.yml"
+OPS = Path(__file__).resolve().parents[1] / "server" / "ops"
+RULES = OPS / "alerts.yml"
+DASHBOARD = OPS / "dashboard.json"
 _DURATION = re.compile(r"^\d+[smhdwy]$")
 _METRIC = re.compile(r"\bhedging_[a-z0-9_]+\b")
 _SUFFIXES = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_sum", "_count", "_created")}
@@ -48,6 +52,28 @@ def test_the_alert_rules_parse_and_name_only_served_metrics():
             assert not unknown, f"{rule['alert']} names metrics the service does not serve: {unknown}"
     assert len(alerts) == len(set(alerts))
     assert {"HedgingHedgeFailureRate", "HedgingBreakerHalted", "HedgingNotLive"} <= set(alerts)
+
+
+def test_the_dashboard_parses_and_names_only_served_metrics():
+    dashboard = json.loads(DASHBOARD.read_text())
+    served = _served_names()
+    panels = dashboard["panels"]
+    assert len({p["id"] for p in panels}) == len(panels)
+    cells = set()
+    for panel in panels:
+        assert panel["title"] and panel["targets"]
+        grid = panel["gridPos"]
+        covered = {
+            (x, y)
+            for x in range(grid["x"], grid["x"] + grid["w"])
+            for y in range(grid["y"], grid["y"] + grid["h"])
+        }
+        assert not covered & cells, f"{panel['title']} overlaps another panel"
+        cells |= covered
+        for target in panel["targets"]:
+            names = set(_METRIC.findall(target["expr"]))
+            assert names, target["expr"]
+            assert not names - served, f"{panel['title']} names metrics the service does not serve"
 
 
 def test_a_misspelt_metric_would_be_caught():
