@@ -55,9 +55,11 @@ def check_listen(address: str, variable: str) -> None:
     host, _, port = address.rpartition(":")
     if int(port) == 0:
         return
+    host = host.strip("[]")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
         # The servers set SO_REUSEADDR as create_server does, so a port only held in TIME_WAIT passes.
-        with socket.create_server((host.strip("[]"), int(port))):
+        with socket.create_server((host, int(port)), family=family):
             pass
     except OSError as exc:
         reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))

@@ -198,3 +198,16 @@ def test_each_commands_help_lists_its_options_and_variables_with_defaults_never_
             assert option in text
     if command == "migrate":
         assert "HEDGING_GRPC_LISTEN" not in text
+
+
+def test_a_busy_ipv6_address_is_reported_as_in_use():
+    from server.preflight import check_listen
+
+    try:
+        holder = socket.create_server(("::1", 0), family=socket.AF_INET6)
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    with holder:
+        port = holder.getsockname()[1]
+        with pytest.raises(CannotListen, match="address already in use"):
+            check_listen(f"[::1]:{port}", "HEDGING_GRPC_LISTEN")
