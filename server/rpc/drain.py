@@ -96,14 +96,12 @@ class DrainInterceptor(grpc.aio.ServerInterceptor):
             with drain.track():
                 items = inner(request, context)
                 stop = asyncio.ensure_future(drain.draining.wait())
+                following: asyncio.Future[Any] | None = None
                 try:
                     while True:
                         following = asyncio.ensure_future(anext(items))
                         await asyncio.wait({following, stop}, return_when=asyncio.FIRST_COMPLETED)
                         if not following.done():
-                            following.cancel()
-                            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                                await following
                             return  # draining: the stream ends with OK
                         try:
                             item = following.result()
@@ -111,7 +109,13 @@ class DrainInterceptor(grpc.aio.ServerInterceptor):
                             return
                         yield item
                 finally:
+                    # Also when the client went away (this task is cancelled): the generator cannot be
+                    # closed while the step taken in `following` is still running it.
                     stop.cancel()
+                    if following is not None and not following.done():
+                        following.cancel()
+                        with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration, Exception):
+                            await following
                     await items.aclose()  # type: ignore[attr-defined]
 
         return stream

@@ -198,3 +198,19 @@ def test_sigterm_drains_refuses_new_calls_finishes_the_one_in_flight_and_ends_st
     finally:
         server.stop()
     assert "Traceback" not in "".join(server.output)
+
+
+def test_a_client_leaving_a_stream_ends_it_on_the_server_without_an_error(pg_db, pg_url, sim, capfd):
+    with running_service(service_settings(pg_url, sim.url)) as service:
+        drain = service.server.drain
+        for _ in range(5):
+            stream = service.stub.StreamHedgeEvents(
+                pb.StreamHedgeEventsRequest(from_now=True, heartbeat_seconds=1)
+            )
+            first = next(iter(stream))  # a heartbeat: the server side is parked waiting for events
+            assert first.WhichOneof("item") == "heartbeat"
+            stream.cancel()
+            wait_until(lambda: drain.in_flight == 0, message="the server to end the stream")
+    err = capfd.readouterr().err
+    assert "already running" not in err
+    assert "ExecuteBatchError" not in err
