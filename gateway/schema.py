@@ -55,6 +55,7 @@ from gateway.types import (
     RiskSnapshot,
     TimeRangeInput,
 )
+from server.domain import event_types
 from server.domain.config_schema import KEYS, key
 from server.errors import HedgingError, InvalidArgument, NotFound
 from server.risk.exposure import read_exposure, read_headline
@@ -502,6 +503,7 @@ class Subscription:
                 raise InvalidArgument("after", "give after or fromNow, not both")
             if len(f.markets or ()) > MAX_FILTER_ITEMS or len(f.types or ()) > MAX_FILTER_ITEMS:
                 raise InvalidArgument("filter", "too many values")
+            types = tuple(event_types.event_type("filter.types", t) for t in f.types or ())
             after: int | None = 0
             if f.after is not None:
                 if not _EVENT_ID.fullmatch(str(f.after)):
@@ -511,9 +513,7 @@ class Subscription:
                 after = None
         except HedgingError as exc:
             raise query_error(exc) from None
-        which = feed.EventFilter(
-            markets=tuple((m.event_id, m.outcome) for m in f.markets or ()), types=tuple(f.types or ())
-        )
+        which = feed.EventFilter(markets=tuple((m.event_id, m.outcome) for m in f.markets or ()), types=types)
         ctx = info.context
         async for row in feed.follow(ctx.resources.db, ctx.resources.database, after, which):
             yield HedgeEvent.of(row)

@@ -16,11 +16,12 @@ from wsgiref.simple_server import WSGIServer
 
 import grpc
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Metric, start_http_server
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from hedging.v1 import types_pb2
-from server.domain.types import BreakerLevel, Side
+from server.domain.types import BreakerLevel, Mode, Side
+from server.version import python_version, version
 
 if TYPE_CHECKING:
     from server.store.group_commit import GroupCounts
@@ -98,6 +99,26 @@ class Metrics:
         self.venue_errors = Counter(
             "hedging_venue_errors", "venue requests with no usable answer", ["endpoint", "status"], registry=r
         )
+        self.rpcs = Counter(
+            "hedging_grpc_requests",
+            "gRPC calls answered, by method and status code",
+            ["method", "code"],
+            registry=r,
+        )
+        self.rpc_latency = Histogram(
+            "hedging_grpc_request_seconds",
+            "latency of unary gRPC calls, by method",
+            ["method"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.build_info = Gauge(
+            "hedging_build_info",
+            "always 1: the running version and Python",
+            ["version", "python"],
+            registry=r,
+        )
+        self.build_info.labels(version(), python_version()).set(1)
         self._server: WSGIServer | None = None
         self.port: int | None = None
         self._children: dict[tuple[object, ...], Any] = {}
@@ -115,6 +136,11 @@ class Metrics:
     def order_answered(self, outcome: str, reason: str, seconds: float) -> None:
         self._labelled(self.orders, outcome, reason).inc()
         self.order_latency.observe(seconds)
+
+    def rpc_answered(self, method: str, code: str, seconds: float | None) -> None:
+        self._labelled(self.rpcs, method, code).inc()
+        if seconds is not None:
+            self._labelled(self.rpc_latency, method).observe(seconds)
 
     def hedge_recorded(
         self, status: str, seconds: float, side: Side, reference: Decimal, fill_price: Decimal | None
@@ -138,6 +164,11 @@ class Metrics:
         scrape. Writes running alone or stale hints rising against grouped writes mean another
         process is writing the same markets: each such write costs two round trips under row locks."""
         self.registry.register(_StoreCollector(counts))
+
+    def watch_mode(self, mode: Callable[[], str]) -> None:
+        """Serves `hedging_mode{mode}`: 1 for the hedging mode in force (`mode()`, read at each
+        scrape from the state cache), 0 for the others, so an alert can ask "not live for 15 m"."""
+        self.registry.register(_ModeCollector(mode))
 
     # --- venue HTTP hooks -----------------------------------------------------------------------------
     def venue_answered(self, method: str, path: str, status: int, seconds: float) -> None:
@@ -194,6 +225,92 @@ class _StoreCollector(Collector):
         )
         stale.add_metric([], c.stale_groups)
         yield from (commits, writes, stale)
+
+
+class _ModeCollector(Collector):
+    def __init__(self, mode: Callable[[], str]) -> None:
+        self._mode = mode
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            current = self._mode()
+        except RuntimeError:  # the state cache is not loaded yet
+            current = ""
+        family = GaugeMetricFamily(
+            "hedging_mode",
+            "1 for the hedging mode in force (off, paper or live), 0 for the others",
+            labels=["mode"],
+        )
+        for mode in Mode:
+            family.add_metric([mode.value], 1 if current == mode.value else 0)
+        yield family
+
+
+class RpcMetrics(grpc.aio.ServerInterceptor):
+    """Counts every HedgingService call by method and status code, and times the unary ones (a
+    stream is counted when it ends; its length says nothing about the service)."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    async def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
+        handler = await continuation(handler_call_details)
+        full = handler_call_details.method or ""
+        if handler is None or not full.startswith("/hedging."):
+            return handler
+        method = full.rpartition("/")[2]
+        metrics = self._metrics
+        if handler.unary_unary is not None:
+            inner = handler.unary_unary
+
+            async def call(request: Any, context: Any) -> Any:
+                started = time.perf_counter()
+                try:
+                    response = await inner(request, context)
+                except BaseException:
+                    metrics.rpc_answered(method, _code_of(context, "UNKNOWN"), time.perf_counter() - started)
+                    raise
+                metrics.rpc_answered(method, _code_of(context, "OK"), time.perf_counter() - started)
+                return response
+
+            return grpc.unary_unary_rpc_method_handler(
+                call,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            stream_inner = handler.unary_stream
+
+            async def stream(request: Any, context: Any) -> Any:
+                code = "OK"
+                try:
+                    async for item in stream_inner(request, context):
+                        yield item
+                except BaseException:
+                    code = _code_of(context, "CANCELLED")
+                    raise
+                finally:
+                    metrics.rpc_answered(method, _code_of(context, code), None)
+
+            return grpc.unary_stream_rpc_method_handler(
+                stream,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler
+
+
+def _code_of(context: Any, default: str) -> str:
+    """The status code a handler set or aborted with, by name; `default` when it set none."""
+    code = context.code()
+    if code is None:
+        return default
+    if isinstance(code, grpc.StatusCode):
+        return code.name
+    for known in grpc.StatusCode:
+        if known.value[0] == code:
+            return known.name
+    return default
 
 
 class PlaceOrderMetrics(grpc.aio.ServerInterceptor):

@@ -229,6 +229,7 @@ class Runtime:
         services = RiskServices(settings, database, db, venue, DatabaseRunner(database, 4))
         store = OrderStore(database, announce=services.feed.announce)
         services.metrics.watch_store(store.group_counts)
+        services.metrics.watch_mode(lambda: state.current.settings.mode)
         hedger = Hedger(
             store,
             venue,

@@ -61,6 +61,7 @@ class Settings:
     venue_timeout: Decimal = Decimal("5")
     db_threads: int = 8
     log_level: str = "INFO"
+    log_format: str = "text"
 
     @property
     def is_sqlite(self) -> bool:
@@ -86,6 +87,7 @@ class Settings:
             venue_timeout=_positive_decimal(env, "HEDGING_VENUE_TIMEOUT_SECONDS", "5"),
             db_threads=_choice_int(env, "HEDGING_DB_THREADS", "8", tuple(range(1, 65))),
             log_level=_log_level(env.get("HEDGING_LOG_LEVEL", "INFO")),
+            log_format=_log_format(env.get("HEDGING_LOG_FORMAT") or "text"),
         )
 
 
@@ -224,3 +226,90 @@ def _log_level(value: str) -> str:
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise _fail("HEDGING_LOG_LEVEL", f"must be DEBUG, INFO, WARNING or ERROR, got {value!r}")
     return level
+
+
+def _log_format(value: str) -> str:
+    if value.lower() not in LOG_FORMATS:
+        raise _fail("HEDGING_LOG_FORMAT", f"must be text or json, got {value!r}")
+    return value.lower()
+
+
+LOG_FORMATS = ("text", "json")
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable: what it means, its default and the commands that read it."""
+
+    name: str
+    default: str
+    meaning: str
+    commands: tuple[str, ...]
+    secret: bool = False
+
+
+_SERVICE = ("serve", "up")
+_ALL = ("serve", "gateway", "migrate", "sim", "up")
+
+# Shown by each command's --help (defaults only: a help text never shows a configured value).
+VARIABLES = (
+    Variable(
+        "DATABASE_URL",
+        Settings.database_url,
+        "sqlite:///FILE or postgresql://user@host:5432/db",
+        ("serve", "gateway", "migrate", "up"),
+    ),
+    Variable(
+        "HEDGING_GRPC_LISTEN", Settings.grpc_listen, "gRPC listen address (port 0: any free port)", _SERVICE
+    ),
+    Variable(
+        "HEDGING_GATEWAY_LISTEN", Settings.gateway_listen, "GraphQL gateway listen address", ("gateway", "up")
+    ),
+    Variable("HEDGING_SIM_LISTEN", Settings.sim_listen, "simulator listen address", ("sim", "up")),
+    Variable(
+        "HEDGING_METRICS_LISTEN", Settings.metrics_listen, "Prometheus /metrics listen address", _SERVICE
+    ),
+    Variable("POLYMARKET_CLOB_URL", "none (up: the simulator)", "CLOB base URL", ("serve", "gateway")),
+    Variable("POLYMARKET_CHAIN_ID", str(Settings.chain_id), "137 (Polygon) or 80002 (Amoy)", _SERVICE),
+    Variable(
+        "POLYMARKET_PRIVATE_KEY", "none (up: a throwaway key)", "signs hedge orders", _SERVICE, secret=True
+    ),
+    Variable(
+        "POLYMARKET_API_KEY",
+        "derived from the key",
+        "L2 API key (with SECRET and PASSPHRASE)",
+        ("serve",),
+        secret=True,
+    ),
+    Variable("POLYMARKET_API_SECRET", "derived from the key", "L2 API secret", ("serve",), secret=True),
+    Variable(
+        "POLYMARKET_API_PASSPHRASE", "derived from the key", "L2 API passphrase", ("serve",), secret=True
+    ),
+    Variable(
+        "POLYMARKET_SIGNATURE_TYPE", str(Settings.signature_type), "0 EOA, 1 proxy, 2 Gnosis safe", _SERVICE
+    ),
+    Variable("POLYMARKET_FUNDER", "the key's address", "the wallet that holds the funds", _SERVICE),
+    Variable(
+        "HEDGING_ADMIN_TOKENS", "none", "gateway tokens NAME:ROLE:TOKEN,...", ("gateway", "up"), secret=True
+    ),
+    Variable("HEDGING_DEV_MODE", "0", "1: anonymous gateway access and GraphiQL", ("gateway", "up")),
+    Variable(
+        "HEDGING_VENUE_TIMEOUT_SECONDS",
+        str(Settings.venue_timeout),
+        "timeout of each venue request",
+        ("serve", "gateway", "up"),
+    ),
+    Variable(
+        "HEDGING_DB_THREADS",
+        str(Settings.db_threads),
+        "database threads (and connections)",
+        ("serve", "gateway", "up"),
+    ),
+    Variable("HEDGING_LOG_LEVEL", Settings.log_level, "DEBUG, INFO, WARNING or ERROR", _ALL),
+    Variable("HEDGING_LOG_FORMAT", Settings.log_format, "text, or json: one JSON object per line", _ALL),
+)
+
+
+def variables_of(command: str) -> tuple[Variable, ...]:
+    """The environment variables `command` reads, in the order of `VARIABLES`."""
+    return tuple(v for v in VARIABLES if command in v.commands)

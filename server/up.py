@@ -13,7 +13,7 @@ import logging
 import secrets
 from dataclasses import replace
 
-from server.app import start_service
+from server.app import DRAIN_NOTICE_SECONDS, metrics_banner, start_service
 from server.heap import freeze_startup_heap
 from server.secret import Secret
 from server.settings import Settings
@@ -88,6 +88,7 @@ async def up(settings: Settings, stop: asyncio.Event) -> None:
     freeze_startup_heap()
     print(f"CLOB V2 simulator listening on {sim.url}", flush=True)
     print(f"gRPC HedgingService listening on {grpc_host}:{server.port}", flush=True)
+    print(metrics_banner(settings, runtime), flush=True)
     if gateway is not None:
         print(f"GraphQL gateway listening on {gateway.url}", flush=True)
     print(f"store: {settings.database_url}; demo orders on {len(pairs)} markets; Ctrl-C to stop", flush=True)
@@ -99,6 +100,6 @@ async def up(settings: Settings, stop: asyncio.Event) -> None:
             await demo
         if gateway is not None:
             await gateway.stop()
-        await server.stop()
+        await server.stop(notice=DRAIN_NOTICE_SECONDS)
         await runtime.stop()
         await asyncio.to_thread(sim.stop)

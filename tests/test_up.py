@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import grpc
+import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
@@ -26,6 +27,7 @@ def _start_up(workdir: Path) -> tuple[subprocess.Popen[str], list[str]]:
         "HEDGING_GRPC_LISTEN": "127.0.0.1:0",
         "HEDGING_SIM_LISTEN": "127.0.0.1:0",
         "HEDGING_GATEWAY_LISTEN": "127.0.0.1:0",
+        "HEDGING_METRICS_LISTEN": "127.0.0.1:0",
         "POLYMARKET_PRIVATE_KEY": CANARY_KEY,
         "PYTHONUNBUFFERED": "1",
     }
@@ -60,6 +62,23 @@ def test_up_runs_the_whole_system_on_sqlite_and_answers_health_and_reflection(tm
             message="hedging up to print where gRPC listens",
         )
         assert any("CLOB V2 simulator listening on http://127.0.0.1:" in ln for ln in lines)
+        # The banner names every address, the metrics one included, and each answers.
+        metrics_line = wait_until(
+            lambda: next((ln for ln in lines if "Prometheus metrics on " in ln), None),
+            timeout=10,
+            message="the banner's metrics address",
+        )
+        metrics_url = re.search(r"(http://127\.0\.0\.1:\d+/metrics)\s*$", metrics_line).group(1)  # type: ignore[union-attr]
+        served = httpx.get(metrics_url, timeout=10).text
+        assert "hedging_orders" in served
+        assert 'hedging_mode{mode="live"} 1.0' in served  # up switches a fresh store to live
+        assert "hedging_build_info{" in served
+        gateway_url = wait_until(
+            lambda: next((ln for ln in lines if "GraphQL gateway listening on " in ln), None),
+            timeout=10,
+            message="the banner's gateway address",
+        ).split()[-1]
+        assert httpx.post(gateway_url, json={"query": "{ __typename }"}, timeout=10).status_code == 200
         port = int(re.search(r":(\d+)\s*$", grpc_line).group(1))  # type: ignore[union-attr]
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             health = health_pb2_grpc.HealthStub(channel)

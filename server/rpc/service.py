@@ -9,7 +9,7 @@ import grpc
 
 from hedging.v1 import hedging_service_pb2 as pb
 from hedging.v1 import hedging_service_pb2_grpc
-from server.domain import inputs
+from server.domain import inputs, order_ids
 from server.domain.decision import Rejected
 from server.errors import InvalidArgument, NotFound
 from server.rpc import convert
@@ -56,7 +56,7 @@ class HedgingServicer(hedging_service_pb2_grpc.HedgingServiceServicer):
     ) -> pb.GetOrderResponse:
         lookup = request.WhichOneof("lookup")
         if lookup == "order_id":
-            stored = await self._desk.get(inputs.identifier("order_id", request.order_id))
+            stored = await self._desk.get(order_ids.order_id("order_id", request.order_id))
         elif lookup == "request":
             account_id = inputs.identifier("request.account_id", request.request.account_id)
             request_id = inputs.identifier("request.request_id", request.request.request_id)

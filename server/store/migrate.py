@@ -1,5 +1,6 @@
 """Applies the numbered SQL files in migrations/ in order, each in its own transaction, and records
-each in `schema_migrations`. Re-running applies nothing."""
+each in `schema_migrations`. Re-running applies nothing; on PostgreSQL concurrent runs take turns
+under an advisory lock, so each file is applied once."""
 
 from __future__ import annotations
 
@@ -37,6 +38,9 @@ _DIALECTS = {
     },
 }
 _NUM = re.compile(r"num\((\w+)\)")
+# The key of the session-level advisory lock that serialises `migrate` runs on one PostgreSQL
+# database (any constant works as long as every run uses the same one: "hedging" in ASCII).
+MIGRATION_LOCK_KEY = 0x68656467696E67
 
 
 @dataclass(frozen=True)
@@ -75,36 +79,45 @@ def render(sql: str, dialect: str) -> list[str]:
 def migrate(database: peewee.Database) -> list[str]:
     """Applies pending migrations; returns the names applied (empty when up to date)."""
     dialect = "sqlite" if is_sqlite(database) else "postgres"
-    applied: list[str] = []
     with database.connection_context():
-        database.execute_sql(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            "version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TEXT NOT NULL)"
-        )
-        for migration in discover():
-            with database.atomic():
-                if dialect == "postgres":
-                    # Two servers starting at once must not both apply the same file.
-                    database.execute_sql("LOCK TABLE schema_migrations IN EXCLUSIVE MODE")
-                row = database.execute_sql(
-                    f"SELECT checksum FROM schema_migrations WHERE version = {_param(dialect)}",
-                    (migration.version,),
-                ).fetchone()
-                if row is not None:
-                    if row[0] != migration.checksum:
-                        raise FailedPrecondition(
-                            f"migration {migration.name} was changed after it was applied; add a new one instead"
-                        )
-                    continue
-                for statement in render(migration.sql, dialect):
-                    database.execute_sql(statement)
-                database.execute_sql(
-                    "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES "
-                    f"({', '.join([_param(dialect)] * 4)})",
-                    (migration.version, migration.name, migration.checksum, utcnow().isoformat()),
-                )
-                applied.append(migration.name)
-                log.info("applied migration %s", migration.name)
+        if dialect == "sqlite":
+            return _apply_pending(database, dialect)
+        # Held for the whole run, the table's creation included: `CREATE TABLE IF NOT EXISTS` is not
+        # safe against a concurrent one (both pass the check, one fails on pg_type's unique index).
+        database.execute_sql("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
+        try:
+            return _apply_pending(database, dialect)
+        finally:
+            database.execute_sql("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
+
+
+def _apply_pending(database: peewee.Database, dialect: str) -> list[str]:
+    applied: list[str] = []
+    database.execute_sql(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        "version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    for migration in discover():
+        with database.atomic():
+            row = database.execute_sql(
+                f"SELECT checksum FROM schema_migrations WHERE version = {_param(dialect)}",
+                (migration.version,),
+            ).fetchone()
+            if row is not None:
+                if row[0] != migration.checksum:
+                    raise FailedPrecondition(
+                        f"migration {migration.name} was changed after it was applied; add a new one instead"
+                    )
+                continue
+            for statement in render(migration.sql, dialect):
+                database.execute_sql(statement)
+            database.execute_sql(
+                "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES "
+                f"({', '.join([_param(dialect)] * 4)})",
+                (migration.version, migration.name, migration.checksum, utcnow().isoformat()),
+            )
+            applied.append(migration.name)
+            log.info("applied migration %s", migration.name)
     return applied
 
 

@@ -98,7 +98,7 @@ class Hedger:
         status = status_for_fill(hedge.size, filled)
         reason = None if status is HedgeStatus.HEDGED else f"venue order {found.status.lower()}"
         result = HedgeResult(status, filled, cost, fee, reason)
-        self._on_result(hedge, result)
+        self._announce(hedge, result)
         await self._run(lambda: self._store.record_result(hedge, result, resolved=True))
 
     async def _post(self, hedge: HedgePosition) -> PostOutcome:
@@ -124,7 +124,13 @@ class Hedger:
         placed: OrderWithHedges | None = None,
     ) -> OrderWithHedges | None:
         if outcome.kind is PostKind.UNKNOWN:
-            log.warning("hedge %s outcome unknown: %s", hedge.id, outcome.message)
+            log.warning(
+                "hedge %s of order %s is UNKNOWN (venue order %s): %s; it will be looked up by its hash",
+                hedge.id,
+                hedge.order_id,
+                hedge.venue_order_id,
+                outcome.message,
+            )
             await self._run(lambda: self._store.mark_unknown(hedge.id, outcome.message, UNKNOWN_RETRY))
             return None
         if outcome.kind is PostKind.REJECTED:
@@ -138,7 +144,7 @@ class Hedger:
             status = status_for_fill(hedge.size, filled)
             reason = None if status is HedgeStatus.HEDGED else outcome.message or "not fully filled"
             result = HedgeResult(status, filled, cost, fee, reason)
-        self._on_result(hedge, result)
+        self._announce(hedge, result)
         with recorder.phase("db_record"):
             queued = self._store.record_queued(hedge, result, resolved=resolved, placed=placed)
             if queued is not None:
@@ -147,6 +153,19 @@ class Hedger:
             return await self._run(
                 lambda: self._store.record_result(hedge, result, resolved=resolved, placed=placed)
             )
+
+    def _announce(self, hedge: HedgePosition, result: HedgeResult) -> None:
+        """Hands a settled outcome to the listeners; a failed hedge leaves its order unhedged, so an
+        operator must see it in the log with the ids to look it up by."""
+        if result.status is HedgeStatus.FAILED:
+            log.warning(
+                "hedge %s of order %s FAILED (venue order %s): %s",
+                hedge.id,
+                hedge.order_id,
+                hedge.venue_order_id,
+                result.failure_reason,
+            )
+        self._on_result(hedge, result)
 
     async def _cost_and_fee(
         self,

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import threading
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -161,3 +165,83 @@ def test_a_changed_migration_is_refused(empty_sqlite, tmp_path, monkeypatch):
     monkeypatch.setattr(migrate_module.discover, "__defaults__", (fake_dir,))
     with pytest.raises(FailedPrecondition, match="changed after it was applied"):
         migrate(empty_sqlite)
+
+
+def _fresh_pg(admin_url: str) -> str:
+    name = f"hedging_race_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(admin_url)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    return name
+
+
+def _drop_pg(admin_url: str, name: str) -> None:
+    admin = psycopg2.connect(admin_url)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_three_concurrent_migrate_runs_all_succeed_and_apply_each_file_once(pg_admin_url, attempt):
+    every = [p.stem for p in sorted(MIGRATIONS_DIR.glob("*.sql"))]
+    name = _fresh_pg(pg_admin_url)
+    url = database_url(pg_admin_url, name)
+    # Each thread holds its own connection: a peewee database keeps one per thread.
+    database = open_database(url)
+    start = threading.Barrier(3)
+    answers: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        start.wait()
+        try:
+            answers.append(migrate(database))
+        except BaseException as exc:
+            errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=run) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert errors == []
+        assert sorted(answers, key=len) == [[], [], every]
+        with database.connection_context():
+            rows = database.execute_sql("SELECT name FROM schema_migrations ORDER BY version").fetchall()
+        assert [r[0] for r in rows] == every
+    finally:
+        database.close()
+        _drop_pg(pg_admin_url, name)
+
+
+def test_three_concurrent_hedging_migrate_commands_all_exit_0(pg_admin_url):
+    every = [p.stem for p in sorted(MIGRATIONS_DIR.glob("*.sql"))]
+    name = _fresh_pg(pg_admin_url)
+    env = {**os.environ, "DATABASE_URL": database_url(pg_admin_url, name)}
+    try:
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "server.cli", "migrate"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(3)
+        ]
+        outputs = [run.communicate(timeout=60) for run in runs]
+        assert [run.returncode for run in runs] == [0, 0, 0], outputs
+        said = sorted(out for out, _ in outputs)
+        assert said == ["applied: " + ", ".join(every) + "\n"] + ["database is up to date\n"] * 2
+        check = psycopg2.connect(database_url(pg_admin_url, name))
+        with check.cursor() as cur:
+            cur.execute("SELECT name FROM schema_migrations ORDER BY version")
+            assert [r[0] for r in cur.fetchall()] == every
+        check.close()
+    finally:
+        _drop_pg(pg_admin_url, name)
