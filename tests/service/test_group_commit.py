@@ -15,11 +15,11 @@ import grpc
 import pytest
 
 from hedging.v1 import types_pb2
-from server.domain.exposure import Position
 from server.domain.types import HedgeStatus
 from server.store.models import HedgePosition, PolymarketMarketMapping, RiskTotals, UserOrder
 from server.store.orders import position_of
 from tests.harness import ServiceThread, order_request, set_config, wait_until
+from tests.reference import Market, stored_fields
 from tests.service.conftest import VENUE_DELAY
 from tests.service.test_position_hints import MARKET, _another_process_books, _exposure, _from_the_rows
 
@@ -79,8 +79,8 @@ def test_orders_waiting_for_a_market_are_committed_in_one_transaction(paper):
     assert len(_transactions(UserOrder, [a.order_id for a in answers])) == 1
     hedges = HedgePosition.select().where(HedgePosition.order.in_([a.order_id for a in answers]))
     assert sorted(h.status for h in hedges) == [HedgeStatus.PAPER.value] * 5
-    expected = _from_the_rows(Position())
-    assert position_of(_exposure()) == expected
+    expected = _from_the_rows(Market())
+    assert stored_fields(position_of(_exposure())) == expected.fields()
     assert RiskTotals.get().unhedged_exposure == expected.exposure
 
 
@@ -97,7 +97,7 @@ def test_a_group_planned_on_a_stale_position_is_booked_again_one_by_one(paper, p
     counts = paper.runtime.store.group_counts()
     assert (counts.stale_groups, counts.alone_writes) == (1, 5)  # the first order went alone too
     expected = _from_the_rows(other)
-    assert position_of(_exposure()) == expected
+    assert stored_fields(position_of(_exposure())) == expected.fields()
     assert RiskTotals.get().unhedged_exposure == expected.exposure
 
 
@@ -121,8 +121,8 @@ def test_a_replay_in_a_group_gets_the_stored_order_and_the_others_are_booked_onc
     assert UserOrder.select().count() == 4
     # A replay does not make the market's next orders back off to the locked way.
     assert paper.runtime.store._hints.position(_mapping_id()) is not None
-    expected = _from_the_rows(Position())
-    assert position_of(_exposure()) == expected
+    expected = _from_the_rows(Market())
+    assert stored_fields(position_of(_exposure())) == expected.fields()
     assert RiskTotals.get().unhedged_exposure == expected.exposure
 
 
@@ -170,6 +170,6 @@ def test_hedge_results_waiting_for_a_market_are_committed_in_one_transaction(pat
         h.id for h in HedgePosition.select().where(HedgePosition.order.in_([a.order_id for a in answers]))
     ]
     assert len(_transactions(HedgePosition, hedges)) == 1
-    expected = _from_the_rows(Position())
-    assert position_of(_exposure()) == expected
+    expected = _from_the_rows(Market())
+    assert stored_fields(position_of(_exposure())) == expected.fields()
     assert RiskTotals.get().unhedged_exposure == expected.exposure
