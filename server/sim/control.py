@@ -22,6 +22,7 @@ Writes (JSON bodies; Decimal values as strings or numbers):
     POST   /_sim/fail-next     {"count"}
     POST   /_sim/trades/{trade_id}/fail | /confirm
     POST   /_sim/tick-size     {"condition_id", "tick_size"}
+    POST   /_sim/auto-tick     {"enabled": bool}
     POST   /_sim/time          {"advance": seconds}
     POST   /_sim/config        {"default_collateral"?, "page_size"?, "heartbeat_timeout"?}
     POST   /_sim/mover         {"enabled": bool, "interval"?}
@@ -188,6 +189,10 @@ def control_routes(exchange: Exchange, mover: BookMover | None) -> list[BaseRout
         exchange.set_tick_size(str(body["condition_id"]), str(body["tick_size"]))
         return {"ok": True}
 
+    async def auto_tick(request: Request, body: dict[str, Any]) -> object:
+        exchange.set_auto_tick(bool(body["enabled"]))
+        return {"enabled": exchange.auto_tick}
+
     async def advance_time(request: Request, body: dict[str, Any]) -> object:
         exchange.advance_time(float(body["advance"]))
         return {"now": exchange.now()}
@@ -236,6 +241,7 @@ def control_routes(exchange: Exchange, mover: BookMover | None) -> list[BaseRout
         route("/trades/{trade_id}/mine", mine_trade, "POST"),
         route("/trades/{trade_id}/confirm", confirm_trade, "POST"),
         route("/tick-size", tick_size, "POST"),
+        route("/auto-tick", auto_tick, "POST"),
         route("/time", advance_time, "POST"),
         route("/config", config, "POST"),
         route("/mover", set_mover, "POST"),

@@ -21,7 +21,9 @@ Control (also reachable over HTTP under ``/_sim/``, see ``control.py``):
     ``set_settlement(delay_seconds | None)`` (trades go MATCHED -> MINED at half the delay ->
     CONFIRMED; None: they stay MATCHED until ``mine_trade`` / ``confirm_trade`` / ``fail_trade``),
     ``mine_trade(trade_id)``, ``fail_trade(trade_id)``, ``confirm_trade(trade_id)``, ``fail_next_trades(n)``;
-    ``set_tick_size(condition_id, tick)``, ``set_page_size(n)``, ``set_heartbeat_timeout(seconds)``,
+    ``set_tick_size(condition_id, tick)`` (the listed tick), ``set_auto_tick(enabled)`` (ticks refine
+    0.01 -> 0.001 while the YES midpoint is above 0.96 or below 0.04, and come back, on by default),
+    ``set_page_size(n)``, ``set_heartbeat_timeout(seconds)``,
     ``set_order_budget(tier | None, mode)`` (the per-signer order token bucket, ``order_budget.py``),
     ``advance_time(seconds)`` (the venue clock used for GTD expiry, heartbeats and settlement),
     ``sweep()`` (run expiries, heartbeat timeouts and settlement now);
@@ -108,6 +110,13 @@ GTD_MIN_LEAD_SECONDS = 180
 _MAX_BATCH = 15
 # Trade statuses before settlement; then CONFIRMED or FAILED (the venue's RETRYING is not modelled).
 UNSETTLED_TRADE_STATUSES = ("MATCHED", "MINED")
+# The venue refines a market's tick while its price is above 0.96 or below 0.04 and announces it with
+# ``tick_size_change`` (docs orders/overview and the market channel page; venue-facts-2026-12.md). It
+# coarsens back once the price returns inside (third-party adapters' reading of the feed; undocumented
+# by Polymarket). The price is the YES midpoint; a one-sided or empty book keeps its tick.
+TICK_REFINE_ABOVE = Decimal("0.96")
+TICK_REFINE_BELOW = Decimal("0.04")
+REFINED_TICK = {Decimal("0.01"): Decimal("0.001")}
 
 Listener = Callable[[list[dict[str, object]]], None]
 
@@ -177,6 +186,11 @@ class Exchange:
         self._listeners: list[Listener] = []
         self._level_cache: dict[str, dict[tuple[BookSide, Decimal], Decimal]] = {}
         self._touched: set[str] = set()
+        # Markets whose book changed since the last flush (tick thresholds are checked there).
+        self._moved: set[str] = set()
+        # The tick each market is listed with; the live tick differs while it is refined.
+        self._listed_tick: dict[str, Decimal] = {m.condition_id: m.tick_size for m in self._markets.values()}
+        self.auto_tick = True
         self._pending_events: list[dict[str, object]] = []
         self._lp_seq = 0
         self._fail_next = 0
@@ -194,6 +208,7 @@ class Exchange:
                 book = market.seed_book
                 if book.bids or book.asks:
                     self._set_book(market.yes_token_id, list(book.bids), list(book.asks), None)
+            self._follow_ticks()
             self._touched.clear()
             self._pending_events.clear()
 
@@ -619,27 +634,64 @@ class Exchange:
             self._settle(trade, fail=False)
 
     def set_tick_size(self, condition_id: str, tick: Decimal | str) -> None:
-        """Change a market's tick (the venue does this near 0/1) and announce ``tick_size_change``."""
+        """List a market at another tick and announce ``tick_size_change`` (the automatic refinement
+        near 0 and 1 then works from this tick)."""
         new_tick = Decimal(str(tick))
         if new_tick not in VALID_TICK_SIZES:
             raise ValueError(f"unsupported tick size {tick}")
         with self._lock:
-            market = self._markets[condition_id]
-            old = market.tick_size
-            self._markets[condition_id] = replace(market, tick_size=new_tick)
-            ts = str(int(self.now() * 1000))
-            for token_id in market.token_ids:
-                self._pending_events.append(
-                    {
-                        "event_type": "tick_size_change",
-                        "asset_id": token_id,
-                        "market": condition_id,
-                        "old_tick_size": fmt(old),
-                        "new_tick_size": fmt(new_tick),
-                        "timestamp": ts,
-                    }
-                )
+            self._listed_tick[condition_id] = new_tick
+            self._change_tick(condition_id, new_tick)
+            self._moved.add(condition_id)
             self._flush()
+
+    def set_auto_tick(self, enabled: bool) -> None:
+        """Whether ticks refine near 0 and 1 by themselves (on by default, as on the venue)."""
+        with self._lock:
+            self.auto_tick = enabled
+
+    def _follow_ticks(self) -> None:
+        """Refine (or restore) the tick of each market whose book moved past (or back inside) the
+        venue's thresholds."""
+        moved, self._moved = self._moved, set()
+        if not self.auto_tick:
+            return
+        for cond in sorted(moved):
+            market = self._markets[cond]
+            listed = self._listed_tick[cond]
+            refined = REFINED_TICK.get(listed)
+            if refined is None:
+                continue
+            book = self._books[cond]
+            bid, ask = book.best("bid"), book.best("ask")
+            if bid is None or ask is None:
+                continue
+            mid = (bid + ask) / 2
+            wanted = refined if (mid > TICK_REFINE_ABOVE or mid < TICK_REFINE_BELOW) else listed
+            if wanted != market.tick_size:
+                self._change_tick(cond, wanted)
+
+    def _change_tick(self, condition_id: str, new_tick: Decimal) -> None:
+        market = self._markets[condition_id]
+        old = market.tick_size
+        if new_tick == old:
+            return
+        self._markets[condition_id] = replace(market, tick_size=new_tick)
+        log.info("market %s tick %s -> %s", condition_id[:10], old, new_tick)
+        if not self._listeners:
+            return
+        ts = str(int(self.now() * 1000))
+        for token_id in market.token_ids:
+            self._pending_events.append(
+                {
+                    "event_type": "tick_size_change",
+                    "asset_id": token_id,
+                    "market": condition_id,
+                    "old_tick_size": fmt(old),
+                    "new_tick_size": fmt(new_tick),
+                    "timestamp": ts,
+                }
+            )
 
     def add_listener(self, listener: Listener) -> None:
         with self._lock:
@@ -1382,6 +1434,7 @@ class Exchange:
 
     def _touch(self, condition_id: str) -> None:
         self._book_ts[condition_id] = int(self.now() * 1000)
+        self._moved.add(condition_id)
         if self._listeners:
             self._touched.add(condition_id)
 
@@ -1396,6 +1449,7 @@ class Exchange:
 
     def _flush(self) -> None:
         """Turn the book changes of the last operation into market-channel messages."""
+        self._follow_ticks()
         if not self._listeners:
             self._touched.clear()
             self._pending_events.clear()
