@@ -18,6 +18,7 @@ Writes (JSON bodies; Decimal values as strings or numbers):
     POST   /_sim/faults        {"path", "count", "mode": "before"|"after", "status"? | "delay"?, "method"?}
     DELETE /_sim/faults        (also clears latency)
     POST   /_sim/trading-mode  {"mode": "normal"|"cancel-only"|"post-only"|"disabled"}
+    POST   /_sim/restart       {"too_early"?: seconds, "post_only"?: seconds}  (defaults 90 and 120)
     POST   /_sim/settlement    {"delay": seconds | null}
     POST   /_sim/fail-next     {"count"}
     POST   /_sim/trades/{trade_id}/fail | /confirm
@@ -88,6 +89,7 @@ def control_routes(exchange: Exchange, mover: BookMover | None) -> list[BaseRout
         addresses = sorted({str(o["maker_address"]) for o in exchange.orders()})
         return {
             "trading_mode": exchange.trading_mode,
+            "restart_phase": exchange.restart_phase,
             "orders": exchange.orders(),
             "trades": exchange.trades(),
             "balances": {a: exchange.balances(a) for a in addresses},
@@ -164,6 +166,10 @@ def control_routes(exchange: Exchange, mover: BookMover | None) -> list[BaseRout
         exchange.set_trading_mode(str(body["mode"]))
         return {"mode": exchange.trading_mode}
 
+    async def restart(request: Request, body: dict[str, Any]) -> object:
+        exchange.start_restart(float(body.get("too_early", 90)), float(body.get("post_only", 120)))
+        return {"phase": exchange.restart_phase}
+
     async def settlement(request: Request, body: dict[str, Any]) -> object:
         delay = body.get("delay")
         exchange.set_settlement(float(delay) if delay is not None else None)
@@ -235,6 +241,7 @@ def control_routes(exchange: Exchange, mover: BookMover | None) -> list[BaseRout
         route("/faults", add_fault, "POST"),
         route("/faults", clear_faults, "DELETE"),
         route("/trading-mode", trading_mode, "POST"),
+        route("/restart", restart, "POST"),
         route("/settlement", settlement, "POST"),
         route("/fail-next", fail_next, "POST"),
         route("/trades/{trade_id}/fail", fail_trade, "POST"),

@@ -18,6 +18,8 @@ Control (also reachable over HTTP under ``/_sim/``, see ``control.py``):
     ``inject_fault(path, count, mode, *, status=None, delay=None, method=None)``, ``reset_faults()``,
     ``set_latency(seconds)``;
     ``set_trading_mode("normal" | "cancel-only" | "post-only" | "disabled")``;
+    ``start_restart(too_early=90, post_only=120)`` (a matching-engine restart: 425 on order endpoints,
+    then post-only orders and cancels only; seconds of the venue clock), ``restart_phase``;
     ``set_settlement(delay_seconds | None)`` (trades go MATCHED -> MINED at half the delay ->
     CONFIRMED; None: they stay MATCHED until ``mine_trade`` / ``confirm_trade`` / ``fail_trade``),
     ``mine_trade(trade_id)``, ``fail_trade(trade_id)``, ``confirm_trade(trade_id)``, ``fail_next_trades(n)``;
@@ -47,6 +49,7 @@ import hashlib
 import heapq
 import json
 import logging
+import math
 import random
 import threading
 import time
@@ -61,6 +64,7 @@ from server.sim.auth import ApiKey, ApiKeyStore, verify_l1, verify_l2
 from server.sim.book import BookSide, OrderBook
 from server.sim.errors import (
     CANCEL_ONLY,
+    ENGINE_RESTARTING,
     FAK_NO_MATCH,
     FOK_NOT_FILLED,
     INVALID_EXPIRATION,
@@ -196,6 +200,8 @@ class Exchange:
         self._fail_next = 0
         self._clock_offset = 0.0
         self._mode = "normal"
+        # A matching-engine restart: venue-clock times at which its 425 and post-only phases end.
+        self._restart: tuple[float, float] | None = None
         self.default_collateral = default_collateral
         self.page_size = page_size
         self.heartbeat_timeout = heartbeat_timeout
@@ -868,7 +874,41 @@ class Exchange:
         with self._lock:
             return dict(self._post_counts)
 
+    def start_restart(self, too_early: float = 90.0, post_only: float = 120.0) -> None:
+        """Restart the matching engine: order endpoints answer 425 for ``too_early`` seconds, then only
+        post-only orders and cancels are taken for ``post_only`` seconds (docs trading/matching-engine:
+        about 90 s and 2 minutes)."""
+        if too_early < 0 or post_only < 0:
+            raise ValueError("restart phases cannot be negative")
+        with self._lock:
+            now = self.now()
+            self._restart = (now + too_early, now + too_early + post_only)
+        log.info("matching engine restarting: 425 for %ss, then post-only for %ss", too_early, post_only)
+
+    @property
+    def restart_phase(self) -> str | None:
+        """``"too-early"``, ``"post-only"`` or None (no restart under way)."""
+        with self._lock:
+            if self._restart is None:
+                return None
+            now = self.now()
+            if now < self._restart[0]:
+                return "too-early"
+            if now < self._restart[1]:
+                return "post-only"
+            self._restart = None
+            return None
+
+    def check_engine(self) -> None:
+        """425 while the matching engine restarts (every order-related endpoint calls this first)."""
+        if self.restart_phase == "too-early":
+            raise SimError(425, ENGINE_RESTARTING)
+
     def check_order_mode(self, post_only: bool) -> None:
+        if self.restart_phase == "post-only" and not post_only:
+            assert self._restart is not None
+            left = math.ceil(self._restart[1] - self.now())
+            raise SimError(503, POST_ONLY_MODE, {"code": "post_only_mode", "retry_after_seconds": left})
         if self._mode == "cancel-only":
             raise SimError(503, CANCEL_ONLY)
         if self._mode == "disabled":
