@@ -39,6 +39,8 @@ Semantics worth knowing:
     * A YES bid meeting a NO bid mints a pair; a YES ask meeting a NO ask merges one: collateral
       locked in pairs is tracked per market (``totals()["locked"]``).
     * A failed trade reverts its balance moves (fee included); orders keep their matched size.
+    * FOK/FAK answers list ``tradeIDs`` and no ``transactionsHashes``; their trades show a
+      ``transaction_hash`` from the next sweep on (every request sweeps first; so does a 50 ms ticker).
 """
 
 from __future__ import annotations
@@ -184,6 +186,8 @@ class Exchange:
         self._expiries: list[tuple[float, str]] = []
         self._settlements: deque[tuple[float, str]] = deque()
         self._confirmations: deque[tuple[float, str]] = deque()
+        # FOK/FAK trades whose transaction is sent on the next sweep (their answer carries only ids).
+        self._unsent: list[Trade] = []
         self._heartbeats: dict[str, tuple[str, float]] = {}
         self._funded: set[str] = set()
         self._funder_of: dict[str, str] = {}
@@ -238,6 +242,9 @@ class Exchange:
 
     def _sweep(self) -> None:
         now = self.now()
+        for trade in self._unsent:
+            trade.broadcast = True
+        self._unsent.clear()
         while self._expiries and self._expiries[0][0] <= now:
             _, order_id = heapq.heappop(self._expiries)
             order = self._orders.get(order_id)
@@ -995,6 +1002,15 @@ class Exchange:
             raise rejected(FAK_NO_MATCH)
         trades = self._execute(market, order, fills)
         making, taking = self._amounts(order, trades)
+        if order.order_type in ("FOK", "FAK"):
+            # Since 2026-07-24 FOK/FAK answers carry trade ids, not transaction hashes: the client
+            # polls each trade until it shows a hash or FAILED (venue-facts-2026-12.md, Settlement).
+            for trade in trades:
+                trade.broadcast = False
+            self._unsent.extend(trades)
+            hashes: list[str] = []
+        else:
+            hashes = [t.transaction_hash for t in trades]
         return {
             "success": True,
             "errorMsg": "",
@@ -1002,7 +1018,7 @@ class Exchange:
             "status": "matched" if trades else "live",
             "makingAmount": making,
             "takingAmount": taking,
-            "transactionsHashes": [t.transaction_hash for t in trades],
+            "transactionsHashes": hashes,
             "tradeIDs": [t.id for t in trades],
         }
 
