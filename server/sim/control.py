@@ -18,6 +18,7 @@ Writes (JSON bodies; Decimal values as strings or numbers):
     POST   /_sim/faults        {"path", "count", "mode": "before"|"after", "status"? | "delay"?, "method"?}
     DELETE /_sim/faults        (also clears latency)
     POST   /_sim/trading-mode  {"mode": "normal"|"cancel-only"|"post-only"|"disabled"}
+    POST   /_sim/taker-delay   {"condition_id", "seconds": seconds | null}
     POST   /_sim/restart       {"too_early"?: seconds, "post_only"?: seconds}  (defaults 90 and 120)
     POST   /_sim/settlement    {"delay": seconds | null}
     POST   /_sim/fail-next     {"count"}
@@ -166,6 +167,11 @@ def control_routes(exchange: Exchange, mover: BookMover | None) -> list[BaseRout
         exchange.set_trading_mode(str(body["mode"]))
         return {"mode": exchange.trading_mode}
 
+    async def taker_delay(request: Request, body: dict[str, Any]) -> object:
+        seconds = body.get("seconds")
+        exchange.set_taker_delay(str(body["condition_id"]), float(seconds) if seconds is not None else None)
+        return {"seconds": seconds}
+
     async def restart(request: Request, body: dict[str, Any]) -> object:
         exchange.start_restart(float(body.get("too_early", 90)), float(body.get("post_only", 120)))
         return {"phase": exchange.restart_phase}
@@ -241,6 +247,7 @@ def control_routes(exchange: Exchange, mover: BookMover | None) -> list[BaseRout
         route("/faults", add_fault, "POST"),
         route("/faults", clear_faults, "DELETE"),
         route("/trading-mode", trading_mode, "POST"),
+        route("/taker-delay", taker_delay, "POST"),
         route("/restart", restart, "POST"),
         route("/settlement", settlement, "POST"),
         route("/fail-next", fail_next, "POST"),

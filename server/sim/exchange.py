@@ -18,6 +18,8 @@ Control (also reachable over HTTP under ``/_sim/``, see ``control.py``):
     ``inject_fault(path, count, mode, *, status=None, delay=None, method=None)``, ``reset_faults()``,
     ``set_latency(seconds)``;
     ``set_trading_mode("normal" | "cancel-only" | "post-only" | "disabled")``;
+    ``set_taker_delay(condition_id, seconds | None)`` (marketable orders answer ``delayed`` and are
+    matched ``seconds`` later; their /data/order status is DELAYED meanwhile);
     ``start_restart(too_early=90, post_only=120)`` (a matching-engine restart: 425 on order endpoints,
     then post-only orders and cancels only; seconds of the venue clock), ``restart_phase``;
     ``set_settlement(delay_seconds | None)`` (trades go MATCHED -> MINED at half the delay ->
@@ -204,6 +206,9 @@ class Exchange:
         self._fail_next = 0
         self._clock_offset = 0.0
         self._mode = "normal"
+        # Taker delay per market (seconds), and the delayed orders due for matching: (due, order id).
+        self._taker_delay: dict[str, float] = {}
+        self._delayed: list[tuple[float, str]] = []
         # A matching-engine restart: venue-clock times at which its 425 and post-only phases end.
         self._restart: tuple[float, float] | None = None
         self.default_collateral = default_collateral
@@ -245,6 +250,9 @@ class Exchange:
         for trade in self._unsent:
             trade.broadcast = True
         self._unsent.clear()
+        while self._delayed and self._delayed[0][0] <= now:
+            _, order_id = heapq.heappop(self._delayed)
+            self._match_delayed(self._orders[order_id])
         while self._expiries and self._expiries[0][0] <= now:
             _, order_id = heapq.heappop(self._expiries)
             order = self._orders.get(order_id)
@@ -423,7 +431,7 @@ class Exchange:
             "market_slug": market.slug,
             "end_date_iso": market.end_date_iso,
             "game_start_time": None,
-            "seconds_delay": 0,
+            "seconds_delay": int(self._taker_delay.get(market.condition_id, 0)),
             "fpmm": "",
             "maker_base_fee": 0,
             "taker_base_fee": fee_rate_bps(market),
@@ -995,6 +1003,9 @@ class Exchange:
         if order.post_only and crosses:
             raise rejected(POST_ONLY_CROSSES)
         self._check_balance(market, order, crosses)
+        delay = self._taker_delay.get(market.condition_id, 0.0)
+        if crosses and delay > 0:
+            return self._delay(order, delay)
         fills, complete = self._plan(market, order)
         if order.order_type == "FOK" and not complete:
             raise rejected(FOK_NOT_FILLED)
@@ -1021,6 +1032,53 @@ class Exchange:
             "transactionsHashes": hashes,
             "tradeIDs": [t.id for t in trades],
         }
+
+    def _delay(self, order: SimOrder, delay: float) -> dict[str, object]:
+        """Accept a marketable order on a delayed market: it is matched ``delay`` seconds from now."""
+        order.status = "DELAYED"
+        self._register(order)
+        heapq.heappush(self._delayed, (self.now() + delay, order.id))
+        return {
+            "success": True,
+            "errorMsg": "",
+            "orderID": order.id,
+            "status": "delayed",
+            "makingAmount": "",
+            "takingAmount": "",
+            "transactionsHashes": [],
+            "tradeIDs": [],
+        }
+
+    def _match_delayed(self, order: SimOrder) -> None:
+        """Match a delayed order once its delay is over, by the rules it would have met on arrival;
+        one that can no longer be taken (funds, FOK not fillable, FAK unmatched) is cancelled."""
+        market = self._markets[order.condition_id]
+        order.status = "LIVE"
+        try:
+            book = self._books[market.condition_id]
+            crosses = book.would_cross("ask" if order.is_bid else "bid", order.yes_price)
+            self._check_balance(market, order, crosses)
+            fills, complete = self._plan(market, order)
+            if order.order_type == "FOK" and not complete:
+                raise rejected(FOK_NOT_FILLED)
+            if order.order_type == "FAK" and not fills:
+                raise rejected(FAK_NO_MATCH)
+        except SimError as err:
+            order.status = "CANCELED"
+            log.info("delayed order %s killed: %s", order.id, err.message)
+            return
+        self._execute(market, order, fills)
+
+    def set_taker_delay(self, condition_id: str, seconds: float | None) -> None:
+        """Delay marketable orders in a market by ``seconds`` (answer ``delayed``, matched later, as on
+        sports markets); None or 0 turns it off."""
+        with self._lock:
+            if condition_id not in self._markets:
+                raise KeyError(f"unknown market {condition_id}")
+            if seconds:
+                self._taker_delay[condition_id] = float(seconds)
+            else:
+                self._taker_delay.pop(condition_id, None)
 
     def place_unsigned(
         self,
@@ -1135,8 +1193,7 @@ class Exchange:
     def _execute(
         self, market: SimMarket, order: SimOrder, fills: list[tuple[SimOrder, Decimal, Decimal]]
     ) -> list[Trade]:
-        self._orders[order.id] = order
-        self._orders_by_owner.setdefault(order.owner_address, []).append(order.id)
+        self._register(order)
         trades = [self._fill(market, order, maker, shares, price) for maker, shares, price in fills]
         if order.order_type in ("GTC", "GTD") and order.remaining > 0:
             self._books[market.condition_id].add(order, "bid" if order.is_bid else "ask", order.yes_price)
@@ -1148,6 +1205,11 @@ class Exchange:
             # Fully filled, or a FOK/FAK whose unfilled remainder is dropped.
             order.status = "MATCHED"
         return trades
+
+    def _register(self, order: SimOrder) -> None:
+        if order.id not in self._orders:
+            self._orders[order.id] = order
+            self._orders_by_owner.setdefault(order.owner_address, []).append(order.id)
 
     def _hold(self, order: SimOrder) -> None:
         """Re-compute what a resting order holds back from its funder."""
