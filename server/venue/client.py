@@ -268,6 +268,8 @@ def _tick(raw: Any) -> Decimal | None:
         tick = Decimal(str(raw))
     except InvalidOperation:
         return None
+    if not tick.is_finite():  # a signalling NaN cannot even be looked up in a set
+        return None
     return tick if tick in TICK_SIZES else None
 
 
