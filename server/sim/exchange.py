@@ -1052,6 +1052,8 @@ class Exchange:
     def _match_delayed(self, order: SimOrder) -> None:
         """Match a delayed order once its delay is over, by the rules it would have met on arrival;
         one that can no longer be taken (funds, FOK not fillable, FAK unmatched) is cancelled."""
+        if order.status != "DELAYED":  # cancelled while it waited
+            return
         market = self._markets[order.condition_id]
         order.status = "LIVE"
         try:
@@ -1386,6 +1388,11 @@ class Exchange:
                     not_canceled[order_id] = "order not found"
                 elif order.status == "CANCELED":
                     not_canceled[order_id] = "the order is already canceled"
+                elif order.status == "DELAYED":
+                    # Not matched yet: it is dropped before its delay ends (the venue's answer here is
+                    # undocumented).
+                    order.status = "CANCELED"
+                    canceled.append(order_id)
                 elif order.status != "LIVE":
                     not_canceled[order_id] = "the order is already matched"
                 else:

@@ -68,3 +68,41 @@ def test_a_delayed_fok_that_can_no_longer_fill_is_killed(
     assert (order["status"], order["size_matched"], order["associate_trades"]) == ("CANCELED", "0", [])
     assert sim.exchange.balances(alice.address)["usdc"] == MILLION
     assert sim.exchange.trades(alice.address) == []
+
+
+def test_a_delayed_gtc_matches_what_it_can_then_rests(
+    sim: RunningSimulator, trader: Callable[..., Trader]
+) -> None:
+    alice = trader("alice")
+    market = market_by_slug(sim, "fed-cut")
+    sim.exchange.set_book(market.yes_token_id, bids=[("0.60", "100")], asks=[("0.63", "30")])
+    sim.exchange.set_taker_delay(market.condition_id, 60)
+    resp = alice.client.create_and_post_order(
+        OrderArgsV2(token_id=market.yes_token_id, price=0.63, size=50, side="BUY")
+    )
+    assert resp["status"] == "delayed"
+    assert alice.client.get_order(resp["orderID"])["status"] == "DELAYED"
+    sim.exchange.advance_time(60)
+    order = alice.client.get_order(resp["orderID"])
+    # 30 shares from the ask at 0.63, the other 20 rest as the best bid.
+    assert (order["status"], order["size_matched"]) == ("LIVE", "30")
+    assert sim.exchange.book(market.yes_token_id)["bids"][0] == (D("0.63"), D("20"))
+    assert sim.exchange.book(market.yes_token_id)["asks"] == []
+
+
+def test_a_delayed_order_cancelled_while_it_waits_never_matches(
+    sim: RunningSimulator, trader: Callable[..., Trader]
+) -> None:
+    alice = trader("alice")
+    market = market_by_slug(sim, "fed-cut")
+    sim.exchange.set_taker_delay(market.condition_id, 60)
+    resp = alice.client.create_and_post_market_order(
+        MarketOrderArgsV2(token_id=market.yes_token_id, amount=63, side="BUY"), order_type=OrderType.FOK
+    )
+    assert alice.client.cancel_orders([resp["orderID"]]) == {
+        "canceled": [resp["orderID"]],
+        "not_canceled": {},
+    }
+    sim.exchange.advance_time(60)
+    assert alice.client.get_order(resp["orderID"])["status"] == "CANCELED"
+    assert sim.exchange.trades(alice.address) == []
