@@ -22,7 +22,7 @@ Writes (JSON bodies; Decimal values as strings or numbers):
     POST   /_sim/restart       {"too_early"?: seconds, "post_only"?: seconds}  (defaults 90 and 120)
     POST   /_sim/settlement    {"delay": seconds | null}
     POST   /_sim/fail-next     {"count"}
-    POST   /_sim/trades/{trade_id}/fail | /confirm
+    POST   /_sim/trades/{trade_id}/fail | /mine | /retry | /confirm
     POST   /_sim/tick-size     {"condition_id", "tick_size"}
     POST   /_sim/auto-tick     {"enabled": bool}
     POST   /_sim/time          {"advance": seconds}
@@ -193,6 +193,10 @@ def control_routes(exchange: Exchange, mover: BookMover | None) -> list[BaseRout
         exchange.mine_trade(request.path_params["trade_id"])
         return exchange.trade(request.path_params["trade_id"])
 
+    async def retry_trade(request: Request, body: dict[str, Any]) -> object:
+        exchange.retry_trade(request.path_params["trade_id"])
+        return exchange.trade(request.path_params["trade_id"])
+
     async def confirm_trade(request: Request, body: dict[str, Any]) -> object:
         exchange.confirm_trade(request.path_params["trade_id"])
         return exchange.trade(request.path_params["trade_id"])
@@ -253,6 +257,7 @@ def control_routes(exchange: Exchange, mover: BookMover | None) -> list[BaseRout
         route("/fail-next", fail_next, "POST"),
         route("/trades/{trade_id}/fail", fail_trade, "POST"),
         route("/trades/{trade_id}/mine", mine_trade, "POST"),
+        route("/trades/{trade_id}/retry", retry_trade, "POST"),
         route("/trades/{trade_id}/confirm", confirm_trade, "POST"),
         route("/tick-size", tick_size, "POST"),
         route("/auto-tick", auto_tick, "POST"),

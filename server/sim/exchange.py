@@ -24,7 +24,8 @@ Control (also reachable over HTTP under ``/_sim/``, see ``control.py``):
     then post-only orders and cancels only; seconds of the venue clock), ``restart_phase``;
     ``set_settlement(delay_seconds | None)`` (trades go MATCHED -> MINED at half the delay ->
     CONFIRMED; None: they stay MATCHED until ``mine_trade`` / ``confirm_trade`` / ``fail_trade``),
-    ``mine_trade(trade_id)``, ``fail_trade(trade_id)``, ``confirm_trade(trade_id)``, ``fail_next_trades(n)``;
+    ``mine_trade(trade_id)``, ``retry_trade(trade_id)``, ``fail_trade(trade_id)``,
+    ``confirm_trade(trade_id)``, ``fail_next_trades(n)``;
     ``set_tick_size(condition_id, tick)`` (the listed tick), ``set_auto_tick(enabled)`` (ticks refine
     0.01 -> 0.001 while the YES midpoint is above 0.96 or below 0.04, and come back, on by default),
     ``set_page_size(n)``, ``set_heartbeat_timeout(seconds)``,
@@ -116,8 +117,9 @@ GTD_THRESHOLD_SECONDS = 60
 # Other sources say 10 s, 60 s or 90 s; we take the strictest documented rule.
 GTD_MIN_LEAD_SECONDS = 180
 _MAX_BATCH = 15
-# Trade statuses before settlement; then CONFIRMED or FAILED (the venue's RETRYING is not modelled).
-UNSETTLED_TRADE_STATUSES = ("MATCHED", "MINED")
+# Trade statuses before settlement; then CONFIRMED or FAILED. RETRYING: the trade's transaction failed
+# and is being sent again (user-channel docs); it is mined, confirmed or failed like a MATCHED one.
+UNSETTLED_TRADE_STATUSES = ("MATCHED", "MINED", "RETRYING")
 # The venue refines a market's tick while its price is above 0.96 or below 0.04 and announces it with
 # ``tick_size_change`` (docs orders/overview and the market channel page; venue-facts-2026-12.md). It
 # coarsens back once the price returns inside (third-party adapters' reading of the feed; undocumented
@@ -273,7 +275,7 @@ class Exchange:
             while self._settlements and self._settlements[0][0] + half <= now:
                 matched_at, trade_id = self._settlements.popleft()
                 trade = self._trades[trade_id]
-                if trade.status == "MATCHED" and not trade.fail_at_settlement:
+                if trade.status in ("MATCHED", "RETRYING") and not trade.fail_at_settlement:
                     self._mine(trade)
                 self._confirmations.append((matched_at, trade_id))
             while self._confirmations and self._confirmations[0][0] + self.settlement_delay <= now:
@@ -628,23 +630,33 @@ class Exchange:
             self._fail_next = count
 
     def fail_trade(self, trade_id: str) -> None:
-        """Settle a MATCHED or MINED trade as FAILED: its balance moves (and fee) are reverted."""
+        """Settle an unsettled trade as FAILED: its balance moves (and fee) are reverted."""
         with self._lock:
             trade = self._trades.get(trade_id)
             if trade is None:
                 raise KeyError(trade_id)
             if trade.status not in UNSETTLED_TRADE_STATUSES:
-                raise ValueError(f"trade {trade_id} is {trade.status}, only MATCHED or MINED trades can fail")
+                raise ValueError(f"trade {trade_id} is {trade.status}, only unsettled trades can fail")
             self._settle(trade, fail=True)
             self._flush()
 
     def mine_trade(self, trade_id: str) -> None:
-        """Move a MATCHED trade to MINED (its transaction is in a block, not yet final)."""
+        """Move a MATCHED or RETRYING trade to MINED (its transaction is in a block, not yet final)."""
         with self._lock:
             trade = self._trades[trade_id]
-            if trade.status != "MATCHED":
+            if trade.status not in ("MATCHED", "RETRYING"):
                 raise ValueError(f"trade {trade_id} is {trade.status}")
             self._mine(trade)
+
+    def retry_trade(self, trade_id: str) -> None:
+        """Move an unsettled trade to RETRYING: its transaction failed and is sent again; it then
+        goes on to MINED and CONFIRMED (or FAILED) as any unsettled trade does."""
+        with self._lock:
+            trade = self._trades[trade_id]
+            if trade.status not in UNSETTLED_TRADE_STATUSES:
+                raise ValueError(f"trade {trade_id} is {trade.status}")
+            trade.last_update = int(self.now())
+            trade.status = "RETRYING"
 
     def confirm_trade(self, trade_id: str) -> None:
         """Settle a MATCHED or MINED trade as CONFIRMED."""
