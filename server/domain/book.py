@@ -18,6 +18,8 @@ class Book:
     bids: tuple[Level, ...]  # best (highest) first
     asks: tuple[Level, ...]  # best (lowest) first
     updated_at: datetime
+    # The market's tick as the venue reported it with this book (it moves near 0 and 1); None: unsaid.
+    tick_size: Decimal | None = None
 
     def side_taken_by(self, side: Side) -> tuple[Level, ...]:
         """The levels a taker of `side` consumes: asks for a BUY, bids for a SELL."""
@@ -30,6 +32,7 @@ class Book:
             bids=tuple((ONE - p, s) for p, s in self.asks),
             asks=tuple((ONE - p, s) for p, s in self.bids),
             updated_at=self.updated_at,
+            tick_size=self.tick_size,
         )
 
     def mid(self) -> Decimal | None:

@@ -18,10 +18,13 @@ Writes (JSON bodies; Decimal values as strings or numbers):
     POST   /_sim/faults        {"path", "count", "mode": "before"|"after", "status"? | "delay"?, "method"?}
     DELETE /_sim/faults        (also clears latency)
     POST   /_sim/trading-mode  {"mode": "normal"|"cancel-only"|"post-only"|"disabled"}
+    POST   /_sim/taker-delay   {"condition_id", "seconds": seconds | null}
+    POST   /_sim/restart       {"too_early"?: seconds, "post_only"?: seconds}  (defaults 90 and 120)
     POST   /_sim/settlement    {"delay": seconds | null}
     POST   /_sim/fail-next     {"count"}
-    POST   /_sim/trades/{trade_id}/fail | /confirm
+    POST   /_sim/trades/{trade_id}/fail | /mine | /retry | /confirm
     POST   /_sim/tick-size     {"condition_id", "tick_size"}
+    POST   /_sim/auto-tick     {"enabled": bool}
     POST   /_sim/time          {"advance": seconds}
     POST   /_sim/config        {"default_collateral"?, "page_size"?, "heartbeat_timeout"?}
     POST   /_sim/mover         {"enabled": bool, "interval"?}
@@ -87,6 +90,7 @@ def control_routes(exchange: Exchange, mover: BookMover | None) -> list[BaseRout
         addresses = sorted({str(o["maker_address"]) for o in exchange.orders()})
         return {
             "trading_mode": exchange.trading_mode,
+            "restart_phase": exchange.restart_phase,
             "orders": exchange.orders(),
             "trades": exchange.trades(),
             "balances": {a: exchange.balances(a) for a in addresses},
@@ -163,6 +167,15 @@ def control_routes(exchange: Exchange, mover: BookMover | None) -> list[BaseRout
         exchange.set_trading_mode(str(body["mode"]))
         return {"mode": exchange.trading_mode}
 
+    async def taker_delay(request: Request, body: dict[str, Any]) -> object:
+        seconds = body.get("seconds")
+        exchange.set_taker_delay(str(body["condition_id"]), float(seconds) if seconds is not None else None)
+        return {"seconds": seconds}
+
+    async def restart(request: Request, body: dict[str, Any]) -> object:
+        exchange.start_restart(float(body.get("too_early", 90)), float(body.get("post_only", 120)))
+        return {"phase": exchange.restart_phase}
+
     async def settlement(request: Request, body: dict[str, Any]) -> object:
         delay = body.get("delay")
         exchange.set_settlement(float(delay) if delay is not None else None)
@@ -180,6 +193,10 @@ def control_routes(exchange: Exchange, mover: BookMover | None) -> list[BaseRout
         exchange.mine_trade(request.path_params["trade_id"])
         return exchange.trade(request.path_params["trade_id"])
 
+    async def retry_trade(request: Request, body: dict[str, Any]) -> object:
+        exchange.retry_trade(request.path_params["trade_id"])
+        return exchange.trade(request.path_params["trade_id"])
+
     async def confirm_trade(request: Request, body: dict[str, Any]) -> object:
         exchange.confirm_trade(request.path_params["trade_id"])
         return exchange.trade(request.path_params["trade_id"])
@@ -187,6 +204,10 @@ def control_routes(exchange: Exchange, mover: BookMover | None) -> list[BaseRout
     async def tick_size(request: Request, body: dict[str, Any]) -> object:
         exchange.set_tick_size(str(body["condition_id"]), str(body["tick_size"]))
         return {"ok": True}
+
+    async def auto_tick(request: Request, body: dict[str, Any]) -> object:
+        exchange.set_auto_tick(bool(body["enabled"]))
+        return {"enabled": exchange.auto_tick}
 
     async def advance_time(request: Request, body: dict[str, Any]) -> object:
         exchange.advance_time(float(body["advance"]))
@@ -230,12 +251,16 @@ def control_routes(exchange: Exchange, mover: BookMover | None) -> list[BaseRout
         route("/faults", add_fault, "POST"),
         route("/faults", clear_faults, "DELETE"),
         route("/trading-mode", trading_mode, "POST"),
+        route("/taker-delay", taker_delay, "POST"),
+        route("/restart", restart, "POST"),
         route("/settlement", settlement, "POST"),
         route("/fail-next", fail_next, "POST"),
         route("/trades/{trade_id}/fail", fail_trade, "POST"),
         route("/trades/{trade_id}/mine", mine_trade, "POST"),
+        route("/trades/{trade_id}/retry", retry_trade, "POST"),
         route("/trades/{trade_id}/confirm", confirm_trade, "POST"),
         route("/tick-size", tick_size, "POST"),
+        route("/auto-tick", auto_tick, "POST"),
         route("/time", advance_time, "POST"),
         route("/config", config, "POST"),
         route("/mover", set_mover, "POST"),

@@ -42,6 +42,9 @@ INVALID_SIGNATURE = "invalid signature"
 CANCEL_ONLY = "Trading is currently cancel-only. New orders are not accepted, but cancels are allowed."
 TRADING_DISABLED = "Trading is currently disabled. Check polymarket.com for updates"
 POST_ONLY_MODE = "post-only mode: only post-only orders and cancels are allowed"
+# HTTP 425 on every order-related endpoint while the matching engine restarts (docs
+# trading/matching-engine). The docs give the status only; the body text is the status's reason phrase.
+ENGINE_RESTARTING = "Too Early"
 MARKET_NOT_READY = "the market is not yet ready to process new orders"
 INVALID_TOKEN = "Invalid token id"  # noqa: S105 - an error message, not a secret
 NO_ORDERBOOK = "No orderbook exists for the requested token id"

@@ -18,10 +18,17 @@ Control (also reachable over HTTP under ``/_sim/``, see ``control.py``):
     ``inject_fault(path, count, mode, *, status=None, delay=None, method=None)``, ``reset_faults()``,
     ``set_latency(seconds)``;
     ``set_trading_mode("normal" | "cancel-only" | "post-only" | "disabled")``;
+    ``set_taker_delay(condition_id, seconds | None)`` (marketable orders answer ``delayed`` and are
+    matched ``seconds`` later; their /data/order status is DELAYED meanwhile);
+    ``start_restart(too_early=90, post_only=120)`` (a matching-engine restart: 425 on order endpoints,
+    then post-only orders and cancels only; seconds of the venue clock), ``restart_phase``;
     ``set_settlement(delay_seconds | None)`` (trades go MATCHED -> MINED at half the delay ->
     CONFIRMED; None: they stay MATCHED until ``mine_trade`` / ``confirm_trade`` / ``fail_trade``),
-    ``mine_trade(trade_id)``, ``fail_trade(trade_id)``, ``confirm_trade(trade_id)``, ``fail_next_trades(n)``;
-    ``set_tick_size(condition_id, tick)``, ``set_page_size(n)``, ``set_heartbeat_timeout(seconds)``,
+    ``mine_trade(trade_id)``, ``retry_trade(trade_id)``, ``fail_trade(trade_id)``,
+    ``confirm_trade(trade_id)``, ``fail_next_trades(n)``;
+    ``set_tick_size(condition_id, tick)`` (the listed tick), ``set_auto_tick(enabled)`` (ticks refine
+    0.01 -> 0.001 while the YES midpoint is above 0.96 or below 0.04, and come back, on by default),
+    ``set_page_size(n)``, ``set_heartbeat_timeout(seconds)``,
     ``set_order_budget(tier | None, mode)`` (the per-signer order token bucket, ``order_budget.py``),
     ``advance_time(seconds)`` (the venue clock used for GTD expiry, heartbeats and settlement),
     ``sweep()`` (run expiries, heartbeat timeouts and settlement now);
@@ -35,6 +42,8 @@ Semantics worth knowing:
     * A YES bid meeting a NO bid mints a pair; a YES ask meeting a NO ask merges one: collateral
       locked in pairs is tracked per market (``totals()["locked"]``).
     * A failed trade reverts its balance moves (fee included); orders keep their matched size.
+    * FOK/FAK answers list ``tradeIDs`` and no ``transactionsHashes``; their trades show a
+      ``transaction_hash`` from the next sweep on (every request sweeps first; so does a 50 ms ticker).
 """
 
 from __future__ import annotations
@@ -45,6 +54,7 @@ import hashlib
 import heapq
 import json
 import logging
+import math
 import random
 import threading
 import time
@@ -59,6 +69,7 @@ from server.sim.auth import ApiKey, ApiKeyStore, verify_l1, verify_l2
 from server.sim.book import BookSide, OrderBook
 from server.sim.errors import (
     CANCEL_ONLY,
+    ENGINE_RESTARTING,
     FAK_NO_MATCH,
     FOK_NOT_FILLED,
     INVALID_EXPIRATION,
@@ -106,8 +117,16 @@ GTD_THRESHOLD_SECONDS = 60
 # Other sources say 10 s, 60 s or 90 s; we take the strictest documented rule.
 GTD_MIN_LEAD_SECONDS = 180
 _MAX_BATCH = 15
-# Trade statuses before settlement; then CONFIRMED or FAILED (the venue's RETRYING is not modelled).
-UNSETTLED_TRADE_STATUSES = ("MATCHED", "MINED")
+# Trade statuses before settlement; then CONFIRMED or FAILED. RETRYING: the trade's transaction failed
+# and is being sent again (user-channel docs); it is mined, confirmed or failed like a MATCHED one.
+UNSETTLED_TRADE_STATUSES = ("MATCHED", "MINED", "RETRYING")
+# The venue refines a market's tick while its price is above 0.96 or below 0.04 and announces it with
+# ``tick_size_change`` (docs orders/overview and the market channel page; venue-facts-2026-12.md). It
+# coarsens back once the price returns inside (third-party adapters' reading of the feed; undocumented
+# by Polymarket). The price is the YES midpoint; a one-sided or empty book keeps its tick.
+TICK_REFINE_ABOVE = Decimal("0.96")
+TICK_REFINE_BELOW = Decimal("0.04")
+REFINED_TICK = {Decimal("0.01"): Decimal("0.001")}
 
 Listener = Callable[[list[dict[str, object]]], None]
 
@@ -171,17 +190,29 @@ class Exchange:
         self._expiries: list[tuple[float, str]] = []
         self._settlements: deque[tuple[float, str]] = deque()
         self._confirmations: deque[tuple[float, str]] = deque()
+        # FOK/FAK trades whose transaction is sent on the next sweep (their answer carries only ids).
+        self._unsent: list[Trade] = []
         self._heartbeats: dict[str, tuple[str, float]] = {}
         self._funded: set[str] = set()
         self._funder_of: dict[str, str] = {}
         self._listeners: list[Listener] = []
         self._level_cache: dict[str, dict[tuple[BookSide, Decimal], Decimal]] = {}
         self._touched: set[str] = set()
+        # Markets whose book changed since the last flush (tick thresholds are checked there).
+        self._moved: set[str] = set()
+        # The tick each market is listed with; the live tick differs while it is refined.
+        self._listed_tick: dict[str, Decimal] = {m.condition_id: m.tick_size for m in self._markets.values()}
+        self.auto_tick = True
         self._pending_events: list[dict[str, object]] = []
         self._lp_seq = 0
         self._fail_next = 0
         self._clock_offset = 0.0
         self._mode = "normal"
+        # Taker delay per market (seconds), and the delayed orders due for matching: (due, order id).
+        self._taker_delay: dict[str, float] = {}
+        self._delayed: list[tuple[float, str]] = []
+        # A matching-engine restart: venue-clock times at which its 425 and post-only phases end.
+        self._restart: tuple[float, float] | None = None
         self.default_collateral = default_collateral
         self.page_size = page_size
         self.heartbeat_timeout = heartbeat_timeout
@@ -194,6 +225,7 @@ class Exchange:
                 book = market.seed_book
                 if book.bids or book.asks:
                     self._set_book(market.yes_token_id, list(book.bids), list(book.asks), None)
+            self._follow_ticks()
             self._touched.clear()
             self._pending_events.clear()
 
@@ -217,6 +249,12 @@ class Exchange:
 
     def _sweep(self) -> None:
         now = self.now()
+        for trade in self._unsent:
+            trade.broadcast = True
+        self._unsent.clear()
+        while self._delayed and self._delayed[0][0] <= now:
+            _, order_id = heapq.heappop(self._delayed)
+            self._match_delayed(self._orders[order_id])
         while self._expiries and self._expiries[0][0] <= now:
             _, order_id = heapq.heappop(self._expiries)
             order = self._orders.get(order_id)
@@ -237,7 +275,7 @@ class Exchange:
             while self._settlements and self._settlements[0][0] + half <= now:
                 matched_at, trade_id = self._settlements.popleft()
                 trade = self._trades[trade_id]
-                if trade.status == "MATCHED" and not trade.fail_at_settlement:
+                if trade.status in ("MATCHED", "RETRYING") and not trade.fail_at_settlement:
                     self._mine(trade)
                 self._confirmations.append((matched_at, trade_id))
             while self._confirmations and self._confirmations[0][0] + self.settlement_delay <= now:
@@ -395,7 +433,7 @@ class Exchange:
             "market_slug": market.slug,
             "end_date_iso": market.end_date_iso,
             "game_start_time": None,
-            "seconds_delay": 0,
+            "seconds_delay": int(self._taker_delay.get(market.condition_id, 0)),
             "fpmm": "",
             "maker_base_fee": 0,
             "taker_base_fee": fee_rate_bps(market),
@@ -592,23 +630,33 @@ class Exchange:
             self._fail_next = count
 
     def fail_trade(self, trade_id: str) -> None:
-        """Settle a MATCHED or MINED trade as FAILED: its balance moves (and fee) are reverted."""
+        """Settle an unsettled trade as FAILED: its balance moves (and fee) are reverted."""
         with self._lock:
             trade = self._trades.get(trade_id)
             if trade is None:
                 raise KeyError(trade_id)
             if trade.status not in UNSETTLED_TRADE_STATUSES:
-                raise ValueError(f"trade {trade_id} is {trade.status}, only MATCHED or MINED trades can fail")
+                raise ValueError(f"trade {trade_id} is {trade.status}, only unsettled trades can fail")
             self._settle(trade, fail=True)
             self._flush()
 
     def mine_trade(self, trade_id: str) -> None:
-        """Move a MATCHED trade to MINED (its transaction is in a block, not yet final)."""
+        """Move a MATCHED or RETRYING trade to MINED (its transaction is in a block, not yet final)."""
         with self._lock:
             trade = self._trades[trade_id]
-            if trade.status != "MATCHED":
+            if trade.status not in ("MATCHED", "RETRYING"):
                 raise ValueError(f"trade {trade_id} is {trade.status}")
             self._mine(trade)
+
+    def retry_trade(self, trade_id: str) -> None:
+        """Move an unsettled trade to RETRYING: its transaction failed and is sent again; it then
+        goes on to MINED and CONFIRMED (or FAILED) as any unsettled trade does."""
+        with self._lock:
+            trade = self._trades[trade_id]
+            if trade.status not in UNSETTLED_TRADE_STATUSES:
+                raise ValueError(f"trade {trade_id} is {trade.status}")
+            trade.last_update = int(self.now())
+            trade.status = "RETRYING"
 
     def confirm_trade(self, trade_id: str) -> None:
         """Settle a MATCHED or MINED trade as CONFIRMED."""
@@ -619,27 +667,64 @@ class Exchange:
             self._settle(trade, fail=False)
 
     def set_tick_size(self, condition_id: str, tick: Decimal | str) -> None:
-        """Change a market's tick (the venue does this near 0/1) and announce ``tick_size_change``."""
+        """List a market at another tick and announce ``tick_size_change`` (the automatic refinement
+        near 0 and 1 then works from this tick)."""
         new_tick = Decimal(str(tick))
         if new_tick not in VALID_TICK_SIZES:
             raise ValueError(f"unsupported tick size {tick}")
         with self._lock:
-            market = self._markets[condition_id]
-            old = market.tick_size
-            self._markets[condition_id] = replace(market, tick_size=new_tick)
-            ts = str(int(self.now() * 1000))
-            for token_id in market.token_ids:
-                self._pending_events.append(
-                    {
-                        "event_type": "tick_size_change",
-                        "asset_id": token_id,
-                        "market": condition_id,
-                        "old_tick_size": fmt(old),
-                        "new_tick_size": fmt(new_tick),
-                        "timestamp": ts,
-                    }
-                )
+            self._listed_tick[condition_id] = new_tick
+            self._change_tick(condition_id, new_tick)
+            self._moved.add(condition_id)
             self._flush()
+
+    def set_auto_tick(self, enabled: bool) -> None:
+        """Whether ticks refine near 0 and 1 by themselves (on by default, as on the venue)."""
+        with self._lock:
+            self.auto_tick = enabled
+
+    def _follow_ticks(self) -> None:
+        """Refine (or restore) the tick of each market whose book moved past (or back inside) the
+        venue's thresholds."""
+        moved, self._moved = self._moved, set()
+        if not self.auto_tick:
+            return
+        for cond in sorted(moved):
+            market = self._markets[cond]
+            listed = self._listed_tick[cond]
+            refined = REFINED_TICK.get(listed)
+            if refined is None:
+                continue
+            book = self._books[cond]
+            bid, ask = book.best("bid"), book.best("ask")
+            if bid is None or ask is None:
+                continue
+            mid = (bid + ask) / 2
+            wanted = refined if (mid > TICK_REFINE_ABOVE or mid < TICK_REFINE_BELOW) else listed
+            if wanted != market.tick_size:
+                self._change_tick(cond, wanted)
+
+    def _change_tick(self, condition_id: str, new_tick: Decimal) -> None:
+        market = self._markets[condition_id]
+        old = market.tick_size
+        if new_tick == old:
+            return
+        self._markets[condition_id] = replace(market, tick_size=new_tick)
+        log.info("market %s tick %s -> %s", condition_id[:10], old, new_tick)
+        if not self._listeners:
+            return
+        ts = str(int(self.now() * 1000))
+        for token_id in market.token_ids:
+            self._pending_events.append(
+                {
+                    "event_type": "tick_size_change",
+                    "asset_id": token_id,
+                    "market": condition_id,
+                    "old_tick_size": fmt(old),
+                    "new_tick_size": fmt(new_tick),
+                    "timestamp": ts,
+                }
+            )
 
     def add_listener(self, listener: Listener) -> None:
         with self._lock:
@@ -816,7 +901,41 @@ class Exchange:
         with self._lock:
             return dict(self._post_counts)
 
+    def start_restart(self, too_early: float = 90.0, post_only: float = 120.0) -> None:
+        """Restart the matching engine: order endpoints answer 425 for ``too_early`` seconds, then only
+        post-only orders and cancels are taken for ``post_only`` seconds (docs trading/matching-engine:
+        about 90 s and 2 minutes)."""
+        if too_early < 0 or post_only < 0:
+            raise ValueError("restart phases cannot be negative")
+        with self._lock:
+            now = self.now()
+            self._restart = (now + too_early, now + too_early + post_only)
+        log.info("matching engine restarting: 425 for %ss, then post-only for %ss", too_early, post_only)
+
+    @property
+    def restart_phase(self) -> str | None:
+        """``"too-early"``, ``"post-only"`` or None (no restart under way)."""
+        with self._lock:
+            if self._restart is None:
+                return None
+            now = self.now()
+            if now < self._restart[0]:
+                return "too-early"
+            if now < self._restart[1]:
+                return "post-only"
+            self._restart = None
+            return None
+
+    def check_engine(self) -> None:
+        """425 while the matching engine restarts (every order-related endpoint calls this first)."""
+        if self.restart_phase == "too-early":
+            raise SimError(425, ENGINE_RESTARTING)
+
     def check_order_mode(self, post_only: bool) -> None:
+        if self.restart_phase == "post-only" and not post_only:
+            assert self._restart is not None
+            left = math.ceil(self._restart[1] - self.now())
+            raise SimError(503, POST_ONLY_MODE, {"code": "post_only_mode", "retry_after_seconds": left})
         if self._mode == "cancel-only":
             raise SimError(503, CANCEL_ONLY)
         if self._mode == "disabled":
@@ -896,6 +1015,9 @@ class Exchange:
         if order.post_only and crosses:
             raise rejected(POST_ONLY_CROSSES)
         self._check_balance(market, order, crosses)
+        delay = self._taker_delay.get(market.condition_id, 0.0)
+        if crosses and delay > 0:
+            return self._delay(order, delay)
         fills, complete = self._plan(market, order)
         if order.order_type == "FOK" and not complete:
             raise rejected(FOK_NOT_FILLED)
@@ -903,6 +1025,15 @@ class Exchange:
             raise rejected(FAK_NO_MATCH)
         trades = self._execute(market, order, fills)
         making, taking = self._amounts(order, trades)
+        if order.order_type in ("FOK", "FAK"):
+            # Since 2026-07-24 FOK/FAK answers carry trade ids, not transaction hashes: the client
+            # polls each trade until it shows a hash or FAILED (venue-facts-2026-12.md, Settlement).
+            for trade in trades:
+                trade.broadcast = False
+            self._unsent.extend(trades)
+            hashes: list[str] = []
+        else:
+            hashes = [t.transaction_hash for t in trades]
         return {
             "success": True,
             "errorMsg": "",
@@ -910,9 +1041,58 @@ class Exchange:
             "status": "matched" if trades else "live",
             "makingAmount": making,
             "takingAmount": taking,
-            "transactionsHashes": [t.transaction_hash for t in trades],
+            "transactionsHashes": hashes,
             "tradeIDs": [t.id for t in trades],
         }
+
+    def _delay(self, order: SimOrder, delay: float) -> dict[str, object]:
+        """Accept a marketable order on a delayed market: it is matched ``delay`` seconds from now."""
+        order.status = "DELAYED"
+        self._register(order)
+        heapq.heappush(self._delayed, (self.now() + delay, order.id))
+        return {
+            "success": True,
+            "errorMsg": "",
+            "orderID": order.id,
+            "status": "delayed",
+            "makingAmount": "",
+            "takingAmount": "",
+            "transactionsHashes": [],
+            "tradeIDs": [],
+        }
+
+    def _match_delayed(self, order: SimOrder) -> None:
+        """Match a delayed order once its delay is over, by the rules it would have met on arrival;
+        one that can no longer be taken (funds, FOK not fillable, FAK unmatched) is cancelled."""
+        if order.status != "DELAYED":  # cancelled while it waited
+            return
+        market = self._markets[order.condition_id]
+        order.status = "LIVE"
+        try:
+            book = self._books[market.condition_id]
+            crosses = book.would_cross("ask" if order.is_bid else "bid", order.yes_price)
+            self._check_balance(market, order, crosses)
+            fills, complete = self._plan(market, order)
+            if order.order_type == "FOK" and not complete:
+                raise rejected(FOK_NOT_FILLED)
+            if order.order_type == "FAK" and not fills:
+                raise rejected(FAK_NO_MATCH)
+        except SimError as err:
+            order.status = "CANCELED"
+            log.info("delayed order %s killed: %s", order.id, err.message)
+            return
+        self._execute(market, order, fills)
+
+    def set_taker_delay(self, condition_id: str, seconds: float | None) -> None:
+        """Delay marketable orders in a market by ``seconds`` (answer ``delayed``, matched later, as on
+        sports markets); None or 0 turns it off."""
+        with self._lock:
+            if condition_id not in self._markets:
+                raise KeyError(f"unknown market {condition_id}")
+            if seconds:
+                self._taker_delay[condition_id] = float(seconds)
+            else:
+                self._taker_delay.pop(condition_id, None)
 
     def place_unsigned(
         self,
@@ -1027,8 +1207,7 @@ class Exchange:
     def _execute(
         self, market: SimMarket, order: SimOrder, fills: list[tuple[SimOrder, Decimal, Decimal]]
     ) -> list[Trade]:
-        self._orders[order.id] = order
-        self._orders_by_owner.setdefault(order.owner_address, []).append(order.id)
+        self._register(order)
         trades = [self._fill(market, order, maker, shares, price) for maker, shares, price in fills]
         if order.order_type in ("GTC", "GTD") and order.remaining > 0:
             self._books[market.condition_id].add(order, "bid" if order.is_bid else "ask", order.yes_price)
@@ -1040,6 +1219,11 @@ class Exchange:
             # Fully filled, or a FOK/FAK whose unfilled remainder is dropped.
             order.status = "MATCHED"
         return trades
+
+    def _register(self, order: SimOrder) -> None:
+        if order.id not in self._orders:
+            self._orders[order.id] = order
+            self._orders_by_owner.setdefault(order.owner_address, []).append(order.id)
 
     def _hold(self, order: SimOrder) -> None:
         """Re-compute what a resting order holds back from its funder."""
@@ -1216,6 +1400,11 @@ class Exchange:
                     not_canceled[order_id] = "order not found"
                 elif order.status == "CANCELED":
                     not_canceled[order_id] = "the order is already canceled"
+                elif order.status == "DELAYED":
+                    # Not matched yet: it is dropped before its delay ends (the venue's answer here is
+                    # undocumented).
+                    order.status = "CANCELED"
+                    canceled.append(order_id)
                 elif order.status != "LIVE":
                     not_canceled[order_id] = "the order is already matched"
                 else:
@@ -1382,6 +1571,7 @@ class Exchange:
 
     def _touch(self, condition_id: str) -> None:
         self._book_ts[condition_id] = int(self.now() * 1000)
+        self._moved.add(condition_id)
         if self._listeners:
             self._touched.add(condition_id)
 
@@ -1396,6 +1586,7 @@ class Exchange:
 
     def _flush(self) -> None:
         """Turn the book changes of the last operation into market-channel messages."""
+        self._follow_ticks()
         if not self._listeners:
             self._touched.clear()
             self._pending_events.clear()

@@ -66,7 +66,11 @@ def build_app(exchange: Exchange, *, mover: BookMover | None = None) -> Starlett
     """The ASGI app for ``exchange``; ``mover`` (if given) is started/stopped with the app."""
     channel = MarketChannel(exchange)
 
-    def venue(path: str, handler: Handler, methods: list[str], *, l2: bool = False) -> Route:
+    def venue(
+        path: str, handler: Handler, methods: list[str], *, l2: bool = False, engine: bool = False
+    ) -> Route:
+        """A venue route; ``engine`` routes are order-related: 425 while the matching engine restarts."""
+
         async def endpoint(request: Request) -> Response:
             latency = exchange.faults.latency
             if latency:
@@ -85,6 +89,8 @@ def build_app(exchange: Exchange, *, mover: BookMover | None = None) -> Starlett
                     return json_response({"error": FAULT_BODIES[504]}, 504)
                 return json_response(action.body, action.status or 500)
             try:
+                if engine:
+                    exchange.check_engine()
                 if l2:
                     request.state.api_key = exchange.authenticate(
                         method, request.url.path, body, request.headers
@@ -321,12 +327,12 @@ def build_app(exchange: Exchange, *, mover: BookMover | None = None) -> Starlett
     routes: list[BaseRoute] = [
         # Hot paths first: the router tries routes in order.
         venue("/book", book, ["GET"]),
-        venue("/order", post_order, ["POST"], l2=True),
-        venue("/orders", post_orders, ["POST"], l2=True),
-        venue("/order", cancel_order, ["DELETE"], l2=True),
-        venue("/orders", cancel_orders, ["DELETE"], l2=True),
-        venue("/data/order/{order_id}", get_order, ["GET"], l2=True),
-        venue("/data/orders", open_orders, ["GET"], l2=True),
+        venue("/order", post_order, ["POST"], l2=True, engine=True),
+        venue("/orders", post_orders, ["POST"], l2=True, engine=True),
+        venue("/order", cancel_order, ["DELETE"], l2=True, engine=True),
+        venue("/orders", cancel_orders, ["DELETE"], l2=True, engine=True),
+        venue("/data/order/{order_id}", get_order, ["GET"], l2=True, engine=True),
+        venue("/data/orders", open_orders, ["GET"], l2=True, engine=True),
         venue("/data/trades", trades, ["GET"], l2=True),
         venue("/", ok, ["GET"]),
         venue("/ok", ok, ["GET"]),
@@ -354,8 +360,8 @@ def build_app(exchange: Exchange, *, mover: BookMover | None = None) -> Starlett
         venue("/auth/api-keys", get_api_keys, ["GET"], l2=True),
         venue("/auth/api-key", delete_api_key, ["DELETE"], l2=True),
         venue("/auth/ban-status/closed-only", closed_only, ["GET"], l2=True),
-        venue("/cancel-all", cancel_all, ["DELETE"], l2=True),
-        venue("/cancel-market-orders", cancel_market_orders, ["DELETE"], l2=True),
+        venue("/cancel-all", cancel_all, ["DELETE"], l2=True, engine=True),
+        venue("/cancel-market-orders", cancel_market_orders, ["DELETE"], l2=True, engine=True),
         venue("/balance-allowance", balance_allowance, ["GET"], l2=True),
         venue("/balance-allowance/update", balance_allowance, ["GET"], l2=True),
         venue("/v1/heartbeats", heartbeat, ["POST"], l2=True),

@@ -55,6 +55,8 @@ class Trade:
     status: str = "MATCHED"
     last_update: int = 0
     fail_at_settlement: bool = False
+    # Whether its transaction was sent: the trade shows ``transaction_hash`` only from then on.
+    broadcast: bool = True
     # (address, asset, delta): asset "" is USDC, otherwise a token id. Undone if the trade fails.
     moves: list[tuple[str, str, Decimal]] = field(default_factory=list)
     locked_delta: Decimal = ZERO
@@ -81,7 +83,7 @@ class Trade:
             "bucket_index": 0,
             "owner": self.owner,
             "maker_address": self.maker_address,
-            "transaction_hash": self.transaction_hash,
+            "transaction_hash": self.transaction_hash if self.broadcast else "",
             "trader_side": "TAKER" if taker_view else "MAKER",
             "maker_orders": [self.maker.to_json(maker_price_text)],
             "fee": fmt(self.fee),

@@ -99,6 +99,17 @@ def update(
     return mapping
 
 
+def follow_venue_tick(database: peewee.Database, mapping_id: int, tick: Decimal) -> PolymarketMarketMapping:
+    """Stores the tick the venue now quotes the market on (it refines near 0 and 1 and back), with an
+    audit event; a mapping already on that tick is returned as it is."""
+    current = PolymarketMarketMapping.get_or_none(PolymarketMarketMapping.id == mapping_id)
+    if current is None:
+        raise NotFound(f"no mapping {mapping_id}")
+    if current.tick_size == tick:
+        return current
+    return update(database, mapping_id, author="venue", tick_size=tick)
+
+
 def _refuse_shared_token(token_id: str, mapping_id: int | None) -> None:
     """One venue token stands for at most one active market (migration 0003 enforces it as well):
     otherwise each mapping would get its own exposure limit on one venue position."""

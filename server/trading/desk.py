@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,7 @@ from server.domain.exposure import Position
 from server.domain.pricing import MarketTerms, Quote, Unpriceable, quote
 from server.domain.types import BreakerLevel, RejectReason
 from server.errors import InvalidArgument
+from server.store import mappings as mapping_store
 from server.store.fields import utcnow
 from server.store.models import MarketExposure, PolymarketMarketMapping
 from server.store.orders import OrderStore, OrderWithHedges, SignedIntent, position_of
@@ -23,6 +25,8 @@ from server.trading.hedger import Hedger, RunInDb
 from server.trading.state import StateCache
 from server.trading.timing import recorder
 from server.venue.order_signing import OrderSigner
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,7 @@ class OrderDesk:
             return Rejected(
                 RejectReason.BOOK_STALE, "the Polymarket book is missing or older than maxBookAgeMs"
             )
+        mapping = await self._follow_tick(mapping, book)
         row = await self._run(lambda: MarketExposure.get_or_none(MarketExposure.mapping == mapping.id))
         position = position_of(row) if row is not None else Position()
         priced = quote(
@@ -151,6 +156,7 @@ class OrderDesk:
                 return Placed(replay, None, False)
             with recorder.phase("book"):
                 book = await self._books.get(mapping.yes_token_id, max_age)
+        mapping = await self._follow_tick(mapping, book)
         terms = terms_of(mapping)
         market_limit = (
             mapping.exposure_limit
@@ -211,6 +217,21 @@ class OrderDesk:
                 settled = await self._run(lambda: self._store.get(stored.order.id))
             stored = settled
         return Placed(stored, quoted, created)
+
+    async def _follow_tick(
+        self, mapping: PolymarketMarketMapping, book: Book | None
+    ) -> PolymarketMarketMapping:
+        """The mapping on the tick the venue sent with `book`: the venue refines a market's tick near
+        0 and 1 (and coarsens it back), and a hedge priced on the old one may be refused."""
+        tick = book.tick_size if book is not None else None
+        if tick is None or tick == mapping.tick_size:
+            return mapping
+        log.info("market %s/%s: the venue's tick moved %s -> %s", mapping.event_id, mapping.outcome,
+                 mapping.tick_size, tick)  # fmt: skip
+        mapping_id = mapping.id
+        followed = await self._run(lambda: mapping_store.follow_venue_tick(self._store.db, mapping_id, tick))
+        self._state.remember(followed)
+        return followed
 
     async def get(self, order_id: str) -> OrderWithHedges:
         return await self._run(lambda: self._store.get(order_id))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from server.domain.config_schema import HedgeSettings
@@ -57,6 +57,12 @@ class StateCache:
         if self._snapshot is None:
             raise RuntimeError("state cache not loaded")
         return self._snapshot
+
+    def remember(self, mapping: PolymarketMarketMapping) -> None:
+        """Shows a mapping just changed here without waiting for the next refresh to read it back."""
+        snapshot = self.current
+        key = (mapping.event_id, mapping.outcome)
+        self._snapshot = replace(snapshot, mappings={**snapshot.mappings, key: mapping})
 
     async def refresh(self) -> Snapshot:
         self._snapshot = await self._run(read_snapshot)

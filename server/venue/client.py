@@ -22,9 +22,11 @@ from server.errors import Unavailable
 from server.secret import Secret
 from server.venue import answers
 from server.venue.http import HttpClient, HttpError, HttpResponse, Observer
+from server.venue.order_amounts import ROUNDING_CONFIG
 from server.venue.wire import l2_headers
 
 log = logging.getLogger(__name__)
+TICK_SIZES = frozenset(ROUNDING_CONFIG)
 
 
 # The `status` of a 200 whose order the venue took: an `errorMsg` beside it is no refusal.
@@ -110,6 +112,7 @@ class VenueClient:
             bids=tuple(reversed(_levels(data.get("bids", [])))),
             asks=tuple(reversed(_levels(data.get("asks", [])))),
             updated_at=datetime.now(UTC),
+            tick_size=_tick(data.get("tick_size")),
         )
 
     async def ok(self) -> bool:
@@ -254,6 +257,20 @@ def _decimal(value: Any) -> Decimal:
     if not number.is_finite():
         raise Unavailable("the venue sent a non-finite number")
     return number
+
+
+def _tick(raw: Any) -> Decimal | None:
+    """The book's `tick_size` when it is one the signer supports; None otherwise (the caller keeps the
+    tick it has rather than price on a value it cannot sign)."""
+    if raw is None:
+        return None
+    try:
+        tick = Decimal(str(raw))
+    except InvalidOperation:
+        return None
+    if not tick.is_finite():  # a signalling NaN cannot even be looked up in a set
+        return None
+    return tick if tick in TICK_SIZES else None
 
 
 def _levels(raw: Any) -> tuple[Level, ...]:
