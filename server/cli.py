@@ -22,6 +22,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("serve", help="run the gRPC HedgingService")
     commands.add_parser("gateway", help="run the GraphQL admin gateway")
     commands.add_parser("migrate", help="apply pending database migrations")
+    check = commands.add_parser(
+        "check-totals", help="recount the running totals from the order and hedge rows and compare"
+    )
+    check.add_argument("--repair", action="store_true", help="write the recounted totals where they differ")
     commands.add_parser("sim", help="run the local Polymarket CLOB V2 simulator")
     commands.add_parser(
         "up", help="run the simulator, the gRPC server and the gateway on the embedded default"
@@ -47,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "migrate":
             return _migrate(settings)
+        if args.command == "check-totals":
+            return _check_totals(settings, repair=args.repair)
         if args.command == "serve":
             from server.app import serve
 
@@ -70,6 +76,23 @@ def _migrate(settings: Settings) -> int:
     applied = migrate(bind(open_database(settings.database_url)))
     print("applied: " + ", ".join(applied) if applied else "database is up to date")
     return 0
+
+
+def _check_totals(settings: Settings, *, repair: bool) -> int:
+    from server.store import market_totals, outcome_seconds
+    from server.store.db import bind, open_database
+
+    database = bind(open_database(settings.database_url))
+    found = [
+        line for m in (market_totals, outcome_seconds) for line in (m.repair if repair else m.check)(database)
+    ]
+    for line in found:
+        print(line)
+    if repair:
+        print(f"repaired {len(found)} difference(s)" if found else "totals agree with the rows")
+        return 0
+    print(f"{len(found)} difference(s)" if found else "totals agree with the rows")
+    return 1 if found else 0
 
 
 def _run(body: Callable[[asyncio.Event], Awaitable[None]]) -> int:
