@@ -272,4 +272,21 @@ def test_totals_equal_the_rows_on_sqlite(tmp_path, sim):
             service.stub.PlaceOrder(order_request(MARKETS[1], types_pb2.SIDE_BUY, size), timeout=20)
     assert {h.status for h in HedgePosition.select()} >= {"paper", "hedged", "failed"}
     assert_totals_match(database)
+
+    # Migration 0006 on an existing SQLite database: the counts and the seconds come out exact, the
+    # money through REAL, and `repair` makes that exact.
+    seconds = outcome_seconds.read(database)
+    (migration,) = [m for m in discover() if m.version == 6]
+    with database.atomic():
+        database.execute_sql("DELETE FROM hedge_outcome_second")
+        for statement in render(migration.sql, "sqlite"):
+            if statement.startswith(("UPDATE", "INSERT")):
+                database.execute_sql(statement)
+    assert outcome_seconds.read(database) == seconds
+    counts = [n for n in NAMES if n.endswith("_hedges")]
+    assert {m: {n: t[n] for n in counts} for m, t in stored(database).items()} == {
+        m: {n: t[n] for n in counts} for m, t in from_rows().items()
+    }
+    market_totals.repair(database)
+    assert_totals_match(database)
     database.close()
