@@ -23,6 +23,7 @@ from gateway.schema import build_schema
 from gateway.venue import VenueReader
 from gateway.view import GraphQLView
 from server.errors import ConfigurationError
+from server.events.feed import EventFeed
 from server.heap import freeze_startup_heap
 from server.listening import ListeningServer
 from server.runtime import DatabaseRunner
@@ -50,10 +51,15 @@ def build_app(settings: Settings, database: peewee.Database) -> Starlette:
             if settings.polymarket_url
             else None
         )
-        app.state.resources = Resources(settings=settings, database=database, db=db, venue=venue)
+        events = EventFeed(database, db)
+        await events.start()
+        app.state.resources = Resources(
+            settings=settings, database=database, db=db, venue=venue, events=events
+        )
         try:
             yield
         finally:
+            await events.stop()
             if venue is not None:
                 await venue.aclose()
             await asyncio.to_thread(db.close)

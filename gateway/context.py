@@ -11,6 +11,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from gateway.auth import Principal
 from gateway.venue import VenueReader
+from server.events.feed import EventFeed
 from server.runtime import DatabaseRunner
 from server.settings import Settings
 
@@ -25,6 +26,7 @@ class Resources:
     database: peewee.Database
     db: DatabaseRunner
     venue: VenueReader | None
+    events: EventFeed  # the process's one follower of the event log, for every subscription
 
     @property
     def sqlite(self) -> bool:

@@ -7,6 +7,7 @@ of its success type and typed errors."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import AsyncGenerator
 from decimal import Decimal
@@ -18,7 +19,7 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.schema.config import StrawberryConfig
 
 from gateway import dashboard as figures
-from gateway import feed, manual, markets, pages
+from gateway import manual, markets, pages
 from gateway.arguments import check_strings
 from gateway.auth import IsAdmin, IsViewer
 from gateway.context import Info
@@ -58,6 +59,7 @@ from gateway.types import (
 from server.domain import event_types
 from server.domain.config_schema import KEYS, key
 from server.errors import HedgingError, InvalidArgument, NotFound
+from server.events.feed import Heartbeat
 from server.risk.exposure import read_exposure, read_headline
 from server.store import config as config_store
 from server.store import mappings as mapping_store
@@ -513,10 +515,15 @@ class Subscription:
                 after = None
         except HedgingError as exc:
             raise query_error(exc) from None
-        which = feed.EventFilter(markets=tuple((m.event_id, m.outcome) for m in f.markets or ()), types=types)
-        ctx = info.context
-        async for row in feed.follow(ctx.resources.db, ctx.resources.database, after, which):
-            yield HedgeEvent.of(row)
+        events = info.context.resources.events
+        start = after if after is not None else await events.latest_id()
+        wanted = frozenset((m.event_id, m.outcome) for m in f.markets or ())
+        # The process's shared feed: one reader of the log, woken by NOTIFY, for every subscriber.
+        # Closed with the subscription, so the feed stops counting it as a follower at once.
+        async with contextlib.aclosing(events.follow(start, wanted, frozenset(types))) as rows:
+            async for row in rows:
+                if not isinstance(row, Heartbeat):
+                    yield HedgeEvent.of_feed(row)
 
 
 def build_schema(*, dev_mode: bool) -> strawberry.Schema:

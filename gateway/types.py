@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections.abc
 import json
 from datetime import datetime
 from decimal import Decimal
@@ -14,6 +15,7 @@ from strawberry import relay
 from gateway import dashboard as figures
 from server.domain.config_schema import ConfigKey
 from server.domain.hedge_result import shown_fill_price
+from server.events.feed import EventRow
 from server.risk import exposure as risk
 from server.store.models import (
     CircuitBreaker,
@@ -430,6 +432,15 @@ class HedgeEvent:
             raw = json.loads(row.data)
         except ValueError:
             raw = {}
+        return cls._made(row, raw)
+
+    @classmethod
+    def of_feed(cls, row: EventRow) -> HedgeEvent:
+        """An event as the process's `EventFeed` read it (its data already decoded)."""
+        return cls._made(row, row.data)
+
+    @classmethod
+    def _made(cls, row: HedgeEventRow | EventRow, raw: collections.abc.Mapping[str, object]) -> HedgeEvent:
         return cls(
             id=strawberry.ID(str(row.id)),
             type=row.event_type,

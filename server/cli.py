@@ -24,6 +24,7 @@ COMMANDS = {
     "serve": "run the gRPC HedgingService (applies pending migrations first)",
     "gateway": "run the GraphQL admin gateway (the database must be migrated)",
     "migrate": "apply pending database migrations; re-running does nothing",
+    "check-totals": "recount the running totals from the order and hedge rows and compare (exit 1 on a difference)",
     "sim": "run the local Polymarket CLOB V2 simulator",
     "up": "run the simulator, the gRPC server and the gateway on the embedded default",
 }
@@ -57,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
         )
         if name == "sim":
             _sim_options(sub)
+        if name == "check-totals":
+            sub.add_argument(
+                "--repair", action="store_true", help="write the recounted totals where they differ"
+            )
     return parser
 
 
@@ -126,6 +131,8 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
         return sim_main(_sim_argv(args, settings))
     if args.command == "migrate":
         return _migrate(settings)
+    if args.command == "check-totals":
+        return _check_totals(settings, repair=args.repair)
     if args.command == "serve":
         from server.app import serve
 
@@ -178,6 +185,23 @@ def _migrate(settings: Settings) -> int:
     applied = migrate(bind(open_database(settings.database_url)))
     print("applied: " + ", ".join(applied) if applied else "database is up to date")
     return preflight.EXIT_OK
+
+
+def _check_totals(settings: Settings, *, repair: bool) -> int:
+    from server.store import market_totals, outcome_seconds
+    from server.store.db import bind, open_database
+
+    database = bind(open_database(settings.database_url))
+    found = [
+        line for m in (market_totals, outcome_seconds) for line in (m.repair if repair else m.check)(database)
+    ]
+    for line in found:
+        print(line)
+    if repair:
+        print(f"repaired {len(found)} difference(s)" if found else "totals agree with the rows")
+        return 0
+    print(f"{len(found)} difference(s)" if found else "totals agree with the rows")
+    return 1 if found else 0
 
 
 def _run(body: Callable[[asyncio.Event], Awaitable[None]]) -> int:

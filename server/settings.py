@@ -249,7 +249,7 @@ class Variable:
 
 
 _SERVICE = ("serve", "up")
-_ALL = ("serve", "gateway", "migrate", "sim", "up")
+_ALL = ("serve", "gateway", "migrate", "check-totals", "sim", "up")
 
 # Shown by each command's --help (defaults only: a help text never shows a configured value).
 VARIABLES = (
@@ -257,7 +257,7 @@ VARIABLES = (
         "DATABASE_URL",
         Settings.database_url,
         "sqlite:///FILE or postgresql://user@host:5432/db",
-        ("serve", "gateway", "migrate", "up"),
+        ("serve", "gateway", "migrate", "check-totals", "up"),
     ),
     Variable(
         "HEDGING_GRPC_LISTEN", Settings.grpc_listen, "gRPC listen address (port 0: any free port)", _SERVICE

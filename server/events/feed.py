@@ -31,7 +31,7 @@ import os
 import select
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from collections.abc import AsyncGenerator, Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -205,7 +205,7 @@ class EventFeed:
         types: Collection[str] = (),
         *,
         heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS,
-    ) -> AsyncIterator[EventRow | Heartbeat]:
+    ) -> AsyncGenerator[EventRow | Heartbeat, None]:
         """Every stored event with an id above `after_id` that passes the filters, in id order, each
         once, then live ones as they are written; a `Heartbeat` after `heartbeat_seconds` without
         anything to send. Runs until the caller stops iterating."""

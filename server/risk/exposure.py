@@ -18,7 +18,9 @@ from server.domain.exposure import Position
 from server.domain.types import BreakerLevel
 from server.errors import InvalidArgument
 from server.risk.breakers import AUTO_RESET, overall
-from server.risk.notional import order_notional, utilisation
+from server.risk.market_totals import MarketTotals, total
+from server.risk.notional import utilisation
+from server.store import market_totals
 from server.store.db import is_sqlite
 from server.store.fields import utcnow
 from server.store.models import (
@@ -103,8 +105,8 @@ class ExposureView:
 
 @dataclass(frozen=True)
 class Headline:
-    """Total exposure against its limit and the open hedge counts: the cheap part of `Totals`, for
-    views polled often (the dashboard). Notional and P&L need a pass over every order and hedge."""
+    """Total exposure against its limit and the open hedge counts: the part of `Totals` the
+    dashboard shows."""
 
     unhedged_exposure: Decimal
     limit: Decimal
@@ -125,12 +127,12 @@ def read_headline(database: peewee.Database) -> Headline:
         settings = HedgeSettings.from_values(
             {row.key: row.value for row in HedgeConfig.select(HedgeConfig.key, HedgeConfig.value)}
         )
-        counts = _open_hedges(database).values()
+        all_markets = total(list(market_totals.read(database).values()))
         return Headline(
             RiskTotals.get_by_id(1).unhedged_exposure,
             settings.max_unhedged_exposure,
-            sum(pending for pending, _ in counts),
-            sum(unknown for _, unknown in counts),
+            all_markets.pending_hedges,
+            all_markets.unknown_hedges,
         )
 
 
@@ -150,26 +152,23 @@ def read_in_transaction(
     database: peewee.Database, markets: Collection[tuple[str, str]] | None = None
 ) -> ExposureView:
     """`read_exposure` inside the caller's transaction (a breaker trip snapshots what it writes)."""
-    sqlite = is_sqlite(database)
     as_of_event_id = int(database.execute_sql("SELECT COALESCE(MAX(id), 0) FROM hedge_event").fetchone()[0])
     as_of = utcnow()
     settings = HedgeSettings.from_values(
         {row.key: row.value for row in HedgeConfig.select(HedgeConfig.key, HedgeConfig.value)}
     )
     mappings = {m.id: m for m in PolymarketMarketMapping.select()}
-    positions = {int(row.__data__["mapping"]): position_of(row) for row in MarketExposure.select()}
-    total = RiskTotals.get_by_id(1).unhedged_exposure
-    open_counts = _open_hedges(database)
-    notional = _notional(database, sqlite)
-    pnl = _pnl(database, sqlite)
+    rows = list(MarketExposure.select())
+    positions = {int(row.__data__["mapping"]): position_of(row) for row in rows}
+    sums = {int(row.__data__["mapping"]): market_totals.of_row(row) for row in rows}
+    exposure = RiskTotals.get_by_id(1).unhedged_exposure
     breakers = tuple(
         BreakerView(b.name, BreakerLevel(b.state), b.reason, b.tripped_at, b.updated_by, b.updated_at)
         for b in CircuitBreaker.select().order_by(CircuitBreaker.name)
     )
     views = []
     for mapping_id, mapping in sorted(mappings.items()):
-        hedged, unhedged = notional.get(mapping_id, (ZERO, ZERO))
-        pending, unknown = open_counts.get(mapping_id, (0, 0))
+        sum_ = sums.get(mapping_id, MarketTotals())
         limit = mapping.exposure_limit if mapping.exposure_limit is not None else settings.max_market_exposure
         views.append(
             MarketView(
@@ -180,10 +179,10 @@ def read_in_transaction(
                 mapping.active,
                 positions.get(mapping_id, Position()),
                 limit,
-                hedged,
-                unhedged,
-                pending,
-                unknown,
+                sum_.hedged_notional,
+                sum_.unhedged_notional,
+                sum_.pending_hedges,
+                sum_.unknown_hedges,
             )
         )
     if markets:
@@ -196,16 +195,17 @@ def read_in_transaction(
         selected = tuple(v for v in views if (v.event_id, v.outcome) in markets)
     else:
         selected = tuple(v for v in views if v.has_position)
+    everything = total(list(sums.values()))
     totals = Totals(
-        unhedged_exposure=total,
+        unhedged_exposure=exposure,
         limit=settings.max_unhedged_exposure,
-        hedged_notional=sum((v.hedged_notional for v in views), ZERO),
-        unhedged_notional=sum((v.unhedged_notional for v in views), ZERO),
-        pending_hedges=sum(v.pending_hedges for v in views),
-        unknown_hedges=sum(v.unknown_hedges for v in views),
-        spread_captured=pnl[0],
-        fees=pnl[1],
-        net_profit=pnl[2],
+        hedged_notional=everything.hedged_notional,
+        unhedged_notional=everything.unhedged_notional,
+        pending_hedges=everything.pending_hedges,
+        unknown_hedges=everything.unknown_hedges,
+        spread_captured=everything.spread_captured,
+        fees=everything.fees,
+        net_profit=everything.net_profit,
     )
     return ExposureView(
         totals,
@@ -216,56 +216,3 @@ def read_in_transaction(
         as_of,
         as_of_event_id,
     )
-
-
-def _open_hedges(database: peewee.Database) -> dict[int, tuple[int, int]]:
-    rows = database.execute_sql(
-        "SELECT mapping_id, status, COUNT(*) FROM hedge_position "
-        "WHERE status IN ('pending', 'unknown') GROUP BY mapping_id, status"
-    ).fetchall()
-    counts: dict[int, tuple[int, int]] = {}
-    for mapping_id, status, count in rows:
-        pending, unknown = counts.get(mapping_id, (0, 0))
-        if status == "pending":
-            pending += int(count)
-        else:
-            unknown += int(count)
-        counts[mapping_id] = (pending, unknown)
-    return counts
-
-
-def _notional(database: peewee.Database, sqlite: bool) -> dict[int, tuple[Decimal, Decimal]]:
-    if not sqlite:
-        # NUMERIC arithmetic is exact; the fold below is the same rule as `order_notional`.
-        rows = database.execute_sql(
-            "SELECT mapping_id, SUM(LEAST(hedged_size, size) * price), SUM((size - LEAST(hedged_size, size)) * price) "
-            "FROM user_order WHERE status = 'accepted' GROUP BY mapping_id"
-        ).fetchall()
-        return {int(m): (Decimal(h), Decimal(u)) for m, h, u in rows}
-    # SQLite has no exact decimal arithmetic: fold in Python.
-    result: dict[int, tuple[Decimal, Decimal]] = {}
-    cursor = database.execute_sql(
-        "SELECT mapping_id, size, price, hedged_size FROM user_order WHERE status = 'accepted'"
-    )
-    for mapping_id, size, price, hedged_size in cursor.fetchall():
-        h, u = order_notional(Decimal(size), Decimal(price), Decimal(hedged_size))
-        old_h, old_u = result.get(int(mapping_id), (ZERO, ZERO))
-        result[int(mapping_id)] = (old_h + h, old_u + u)
-    return result
-
-
-def _pnl(database: peewee.Database, sqlite: bool) -> tuple[Decimal, Decimal, Decimal]:
-    if not sqlite:
-        row = database.execute_sql(
-            "SELECT COALESCE(SUM(spread_captured), 0), COALESCE(SUM(fee), 0), COALESCE(SUM(net_profit), 0) "
-            "FROM hedge_position"
-        ).fetchone()
-        return Decimal(row[0]), Decimal(row[1]), Decimal(row[2])
-    spread = fees = net = ZERO
-    for s, f, n in database.execute_sql(
-        "SELECT spread_captured, fee, net_profit FROM hedge_position"
-    ).fetchall():
-        spread += Decimal(s)
-        fees += Decimal(f)
-        net += Decimal(n)
-    return spread, fees, net

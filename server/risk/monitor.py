@@ -6,7 +6,6 @@ Any number of processes may run it against one database: trips and resets are co
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -23,6 +22,8 @@ from server.metrics import Metrics
 from server.periodic import Periodic
 from server.risk import breaker_store, breakers
 from server.risk.breakers import BreakerName, Trip, VenueHealth
+from server.risk.market_totals import total
+from server.store import market_totals, outcome_seconds
 from server.store.fields import utcnow
 from server.store.models import CircuitBreaker, HedgeConfig, HedgePosition, RiskTotals
 from server.venue.client import PostOutcome, VenueClient
@@ -32,9 +33,6 @@ RunInDb = Callable[[Callable[[], Any]], Awaitable[Any]]
 AUTHOR = "risk-monitor"
 _OPEN = ("pending", "unknown")
 _FINAL = ("hedged", "partial", "failed", "paper")
-# How often the monitor counts every hedge by status (for the `hedging_hedges` gauge): a scan of the
-# whole table, 26 ms at 100k hedges, so not on every pass. Open hedges are counted on every pass.
-STATUS_TOTALS_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -50,10 +48,11 @@ class Inputs:
     market_losses: dict[str, Decimal]
 
 
-def read_inputs(database: peewee.Database, now: datetime, *, all_statuses: bool = True) -> Inputs:
-    """What the rules need, read from the store (call from a database thread). `hedges_by_status`
-    counts every status when `all_statuses`, a scan of the whole hedge table; else only the open
-    ones (pending, unknown), which the status index finds at once."""
+def read_inputs(database: peewee.Database, now: datetime) -> Inputs:
+    """What the rules need, read from the store (call from a database thread). Its cost does not
+    grow with the history: the failure-rate window is counted per second (`outcome_seconds`), hedges
+    by status from the markets' totals (`market_totals`), the oldest unknown hedge through the status
+    index."""
     settings = HedgeSettings.from_values(
         {row.key: row.value for row in HedgeConfig.select(HedgeConfig.key, HedgeConfig.value)}
     )
@@ -64,26 +63,12 @@ def read_inputs(database: peewee.Database, now: datetime, *, all_statuses: bool 
         settings.failure_rate_window_seconds,
         failure_row.updated_at if failure_row is not None and failure_row.state == "active" else None,
     )
-    p = database.param
-    counts: dict[str, int] = {
-        str(status): int(n)
-        for status, n in database.execute_sql(
-            f"SELECT status, COUNT(*) FROM hedge_position WHERE created_at >= {p} "
-            "AND status IN ('hedged', 'partial', 'failed', 'paper') GROUP BY status",
-            (HedgePosition.created_at.db_value(start),),
-        ).fetchall()
-    }
-    first, unknown_count = database.execute_sql(
-        "SELECT MIN(created_at), COUNT(*) FROM hedge_position WHERE status = 'unknown'"
+    failed, final = outcome_seconds.window(database, start)
+    first = database.execute_sql(
+        "SELECT created_at FROM hedge_position WHERE status = 'unknown' ORDER BY created_at LIMIT 1"
     ).fetchone()
-    oldest = HedgePosition.created_at.python_value(first) if first is not None else None
-    which = "" if all_statuses else f" WHERE status IN ({', '.join(repr(s) for s in _OPEN)})"
-    by_status: dict[str, int] = dict.fromkeys(_OPEN, 0) | {
-        str(status): int(n)
-        for status, n in database.execute_sql(
-            f"SELECT status, COUNT(*) FROM hedge_position{which} GROUP BY status"
-        ).fetchall()
-    }
+    oldest = HedgePosition.created_at.python_value(first[0]) if first is not None else None
+    by_status = total(list(market_totals.read(database).values())).by_status
     losses = {
         f"{event_id}/{outcome}": Decimal(loss)
         for event_id, outcome, loss in database.execute_sql(
@@ -94,10 +79,10 @@ def read_inputs(database: peewee.Database, now: datetime, *, all_statuses: bool 
     return Inputs(
         settings,
         rows,
-        int(counts.get("failed", 0)),
-        int(sum(counts.values())),
+        failed,
+        final,
         oldest,
-        int(unknown_count or 0),
+        by_status["unknown"],
         RiskTotals.get_by_id(1).unhedged_exposure,
         {str(k): int(v) for k, v in by_status.items()},
         losses,
@@ -113,16 +98,12 @@ class RiskMonitor:
         metrics: Metrics,
         *,
         interval: float = 0.5,
-        status_totals_seconds: float = STATUS_TOTALS_SECONDS,
     ) -> None:
         self._database = database
         self._run = run_in_db
         self._venue = venue
         self._metrics = metrics
         self.health = VenueHealth()
-        self._status_totals_seconds = status_totals_seconds
-        self._status_totals: dict[str, int] = {}
-        self._status_totals_at: datetime | None = None
         self._periodic = Periodic(
             "risk-monitor", self.evaluate_once, interval, failure="risk evaluation failed; retrying",
             logger=log, run_first=True,
@@ -151,17 +132,7 @@ class RiskMonitor:
         "reset:<name>"."""
         await self.probe()
         now = utcnow()
-        count_all = (
-            self._status_totals_at is None
-            or (now - self._status_totals_at).total_seconds() >= self._status_totals_seconds
-        )
-        inputs: Inputs = await self._run(lambda: read_inputs(self._database, now, all_statuses=count_all))
-        if count_all:
-            self._status_totals, self._status_totals_at = inputs.hedges_by_status, now
-        else:
-            inputs = dataclasses.replace(
-                inputs, hedges_by_status=self._status_totals | inputs.hedges_by_status
-            )
+        inputs: Inputs = await self._run(lambda: read_inputs(self._database, now))
         s = inputs.settings
         trips: list[Trip] = []
         for found in (

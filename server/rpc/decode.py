@@ -55,9 +55,20 @@ def decoder(message: type[Message]) -> Callable[[bytes], Message | Undecodable]:
     return decode
 
 
+def encoder(message: type[Message]) -> Callable[[Message | bytes], bytes]:
+    """A response serializer for `message` that sends bytes as they are: a response built once for
+    many callers (`server.rpc.stream.EventStream`) is serialized once, not once per caller."""
+    serialize = message.SerializeToString
+
+    def encode(item: Message | bytes) -> bytes:
+        return item if isinstance(item, bytes) else serialize(item)
+
+    return encode
+
+
 def add_hedging_service(servicer: hedging_service_pb2_grpc.HedgingServiceServicer, server: Any) -> None:
     """Registers `servicer` as the generated `add_HedgingServiceServicer_to_server` does, but with
-    `decoder` deserializers."""
+    `decoder` deserializers and `encoder` serializers."""
     handlers = {}
     for method in _SERVICE.methods:
         request = GetMessageClass(method.input_type)
@@ -66,7 +77,7 @@ def add_hedging_service(servicer: hedging_service_pb2_grpc.HedgingServiceService
         handlers[method.name] = make(
             getattr(servicer, method.name),
             request_deserializer=decoder(request),
-            response_serializer=response.SerializeToString,
+            response_serializer=encoder(response),
         )
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(_SERVICE.full_name, handlers),))
     server.add_registered_method_handlers(_SERVICE.full_name, handlers)

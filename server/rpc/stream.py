@@ -61,24 +61,26 @@ class EventStream:
 
     def __init__(self, feed: EventFeed, cache_size: int = 4096) -> None:
         self._feed = feed
-        # Every subscriber sends the same recent events: build each response once and send that one
-        # message to all (its sent_at is when it was first sent, within milliseconds of the others).
-        self._built: OrderedDict[int, pb.StreamHedgeEventsResponse] = OrderedDict()
+        # Every subscriber sends the same recent events: build and serialize each response once and
+        # send those bytes to all (`server.rpc.decode.encoder` passes them through; its sent_at is when
+        # it was first sent, within milliseconds of the others).
+        self._built: OrderedDict[int, bytes] = OrderedDict()
         self._cache_size = cache_size
 
-    def _response(self, row: EventRow) -> pb.StreamHedgeEventsResponse:
+    def _response(self, row: EventRow) -> bytes:
         response = self._built.get(row.id)
         if response is None:
             sent = Timestamp()
             sent.GetCurrentTime()
-            response = self._built[row.id] = pb.StreamHedgeEventsResponse(event=event_out(row), sent_at=sent)
+            message = pb.StreamHedgeEventsResponse(event=event_out(row), sent_at=sent)
+            response = self._built[row.id] = message.SerializeToString()
             if len(self._built) > self._cache_size:
                 self._built.popitem(last=False)
         return response
 
     async def __call__(
         self, request: pb.StreamHedgeEventsRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[pb.StreamHedgeEventsResponse]:
+    ) -> AsyncIterator[pb.StreamHedgeEventsResponse | bytes]:
         start = request.WhichOneof("start")
         if start == "after_event_id":
             if request.after_event_id < 0:

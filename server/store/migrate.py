@@ -41,6 +41,8 @@ _NUM = re.compile(r"num\((\w+)\)")
 # The key of the session-level advisory lock that serialises `migrate` runs on one PostgreSQL
 # database (any constant works as long as every run uses the same one: "hedging" in ASCII).
 MIGRATION_LOCK_KEY = 0x68656467696E67
+# second_of(column): an instant truncated to its second, as the text SQLite keeps instants in.
+_SECOND_OF = re.compile(r"second_of\((\w+)\)")
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,10 @@ def render(sql: str, dialect: str) -> list[str]:
     for token, replacement in _DIALECTS[dialect].items():
         sql = sql.replace(token, replacement)
     sql = _NUM.sub(r"CAST(\1 AS REAL)" if dialect == "sqlite" else r"\1", sql)
+    sql = _SECOND_OF.sub(
+        r"(substr(\1, 1, 19) || '.000000+00:00')" if dialect == "sqlite" else r"date_trunc('second', \1)",
+        sql,
+    )
     body = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
     return [s.strip() for s in body.split(";") if s.strip()]
 

@@ -134,6 +134,26 @@ class MarketExposure(BaseModel):
     in_flight_delta = MoneyField()
     in_flight_loss_if_yes = MoneyField()
     in_flight_loss_if_no = MoneyField()
+    # The market's running totals (migration 0006; `server.risk.market_totals`).
+    hedged_notional = MoneyField()
+    unhedged_notional = MoneyField()
+    spread_captured = MoneyField()
+    fees = MoneyField()
+    net_profit = MoneyField()
+    pending_hedges = peewee.IntegerField()
+    unknown_hedges = peewee.IntegerField()
+    hedged_hedges = peewee.IntegerField()
+    partial_hedges = peewee.IntegerField()
+    failed_hedges = peewee.IntegerField()
+    paper_hedges = peewee.IntegerField()
+
+
+class HedgeOutcomeSecond(BaseModel):
+    """Hedges that ended, by the second they were created (migration 0006; `server.store.outcome_seconds`)."""
+
+    created_second = InstantField(primary_key=True)
+    final_hedges = peewee.IntegerField()
+    failed_hedges = peewee.IntegerField()
 
 
 class RiskTotals(BaseModel):
@@ -189,4 +209,5 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     HedgeEvent,
     CircuitBreaker,
     RiskSnapshot,
+    HedgeOutcomeSecond,
 )

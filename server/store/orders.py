@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -28,7 +28,8 @@ from server.domain.limits import Limits, check_exposure, check_venue_minimum
 from server.domain.pricing import Quote
 from server.domain.types import HedgeStatus, Leg, Mode, OrderHedgeStatus, RejectReason, Side
 from server.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
-from server.store import events, sql
+from server.risk.market_totals import MarketTotals, of_hedge, of_order
+from server.store import events, market_totals, outcome_seconds, sql
 from server.store.db import is_sqlite, write_transaction
 from server.store.events import NewEvent
 from server.store.fields import utcnow
@@ -286,10 +287,12 @@ class OrderStore:
     def _commit(self, tx: sql.Transaction, *writes: _Writes) -> None:
         """Commits the writes of orders and hedge results as one transaction, then announces their
         events. Their statements go in the lock order: the market's position, then the orders' and
-        hedges' rows, then the total, then the events (under the event lock)."""
+        hedges' rows (and the market's totals), then the total, then the counts of ended hedges (the
+        total's lock orders their writers), then the events (under the event lock)."""
         statements: list[sql.Statement] = [w.position for w in writes if w.position is not None]
         statements += [row for w in writes for row in w.rows]
         statements += [w.total for w in writes if w.total is not None]
+        statements += [outcome for w in writes for outcome in w.outcomes]
         new = [event for w in writes for event in w.events]
         statements += events.statements(self.db, new, notify=self._announce is None)
         tx.commit(statements)
@@ -399,10 +402,14 @@ class OrderStore:
         rows = [sql.insert("user_order", order)]
         new = [_event_for(order, "order_accepted", order["message"], {"price": q.price, "size": q.size})]
         hedges = []
+        change = of_order(order["size"], order["price"], order["hedged_size"])
+        outcomes = []
         if decision.hedge is not None:
             hedge = _hedge_values(order["id"], mapping.id, decision, decision.hedge, sign, now)
             rows.append(sql.insert("hedge_position", hedge))
             hedges.append(hedge)
+            change += of_hedge(hedge["status"], hedge["spread_captured"], hedge["fee"], hedge["net_profit"])
+            outcomes = _listed(outcome_seconds.add(now, "", hedge["status"]))
             if paper is not None:
                 new.append(
                     _event_for(
@@ -415,12 +422,14 @@ class OrderStore:
                         order, "hedge_submitted", "hedge signed and sent to Polymarket", {}, hedge["id"]
                     )
                 )
+        rows += _listed(market_totals.add(self.db, mapping.id, change))
         delta = decision.total_after - decision.total_before
         writes = _Writes(
             rows,
             new,
             self._position_statement(mapping.id, decision.after, now, expected),
             self._total_statement(delta, decision.total_limit if delta > 0 else None, now),
+            outcomes,
         )
         return OrderWithHedges(_model(UserOrder, order), [_model(HedgePosition, h) for h in hedges]), writes
 
@@ -576,6 +585,10 @@ class OrderStore:
         )
         earned = profit(leg, side, hedge.user_price, hedge.size, result.filled, result.cost, result.fee)
         status = result.status if result.filled == 0 else status_for_fill(hedge.size, result.filled)
+        before = of_hedge(hedge.status, hedge.spread_captured, hedge.fee, hedge.net_profit) + of_order(
+            order.size, order.price, order.hedged_size
+        )
+        outcome = outcome_seconds.add(hedge.created_at, hedge.status, status.value)
         changes = {
             "status": status.value,
             "filled_size": result.filled,
@@ -628,11 +641,17 @@ class OrderStore:
             "UPDATE user_order SET hedge_status = %s, hedged_size = %s, updated_at = %s WHERE id = %s",
             (order.hedge_status, filled_total, now, order.id),
         )
+        change = (
+            of_hedge(hedge.status, hedge.spread_captured, hedge.fee, hedge.net_profit)
+            + of_order(order.size, order.price, order.hedged_size)
+            - before
+        )
         writes = _Writes(
-            [hedge_update, order_update],
+            [hedge_update, order_update, *_listed(market_totals.add(self.db, mapping_id, change))],
             new,
             self._position_statement(mapping_id, after, now, expected),
             self._total_statement(after.exposure - position.exposure, None, now),
+            _listed(outcome),
         )
         return OrderWithHedges(order, siblings), writes, after
 
@@ -670,8 +689,16 @@ class OrderStore:
     def mark_unknown(self, hedge_id: str, message: str, retry_in: timedelta) -> None:
         """The venue's answer was lost: keep the exposure reserved and look the order up later."""
         now = utcnow()
+        mapping_id = HedgePosition.select(HedgePosition.mapping).where(HedgePosition.id == hedge_id).scalar()
+        if mapping_id is None:
+            raise NotFound(f"no hedge {hedge_id!r}")
         with self._transaction():
-            hedge = HedgePosition.get_by_id(hedge_id)
+            # The market's exposure row first (the lock order), then the hedge as it is now: every
+            # writer of a hedge's status holds that row, so the status read here stays true to commit
+            # and the market's hedge counts move once.
+            self._lock_position(mapping_id)
+            query = HedgePosition.select().where(HedgePosition.id == hedge_id)
+            hedge = (query if self._sqlite else query.for_update()).get()
             if hedge.status not in (HedgeStatus.PENDING, HedgeStatus.UNKNOWN):
                 return
             first = hedge.status == HedgeStatus.PENDING
@@ -682,7 +709,7 @@ class OrderStore:
                     next_check_at=now + retry_in,
                     updated_at=now,
                 )
-                # Not over an outcome recorded since the read above (the row was not locked).
+                # Never over an outcome (the locks above already keep one from landing meanwhile).
                 .where(
                     (HedgePosition.id == hedge_id)
                     & HedgePosition.status.in_([HedgeStatus.PENDING.value, HedgeStatus.UNKNOWN.value])
@@ -690,6 +717,8 @@ class OrderStore:
                 .execute()
             )
             if first and changed:
+                moved = MarketTotals(pending_hedges=-1, unknown_hedges=1)
+                sql.run(self.db, _listed(market_totals.add(self.db, mapping_id, moved)))
                 order = UserOrder.get_by_id(hedge.order_id)
                 UserOrder.update(hedge_status=OrderHedgeStatus.UNKNOWN.value, updated_at=now).where(
                     UserOrder.id == order.id
@@ -860,6 +889,7 @@ class OrderStore:
                 self.db,
                 [
                     self._position_statement(mapping_id, after, now),
+                    *_listed(market_totals.add(self.db, mapping_id, MarketTotals(pending_hedges=1))),
                     self._total_statement(delta, limits.total_limit if delta > 0 else None, now),
                 ],
             )
@@ -964,6 +994,7 @@ class _Writes:
     events: list[NewEvent]
     position: sql.Statement | None = None
     total: sql.Statement | None = None
+    outcomes: list[sql.Statement] = field(default_factory=list)  # `outcome_seconds.add`
 
 
 @dataclass(frozen=True)
@@ -981,6 +1012,10 @@ class _Booking:
 class _Replay(Exception):
     def __init__(self, order_id: str) -> None:
         self.order_id = order_id
+
+
+def _listed(statement: sql.Statement | None) -> list[sql.Statement]:
+    return [statement] if statement is not None else []
 
 
 def _money(value: object) -> Decimal:

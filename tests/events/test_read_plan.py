@@ -9,9 +9,8 @@ from collections.abc import Iterator
 import psycopg2
 import pytest
 
-from gateway.feed import EventFilter, page_query
 from server.events.feed import _READ_AFTER
-from server.store.db import bind, open_database
+from server.store.db import open_database
 from server.store.migrate import migrate
 from tests.pgserver import scratch_database
 
@@ -50,15 +49,3 @@ def test_the_feeds_read_uses_the_index_without_statistics(unanalyzed: str) -> No
     plan = _plan(unanalyzed, _READ_AFTER, (2990, 500))
     assert "on hedge_event_pkey" in plan, plan
     assert "Seq Scan" not in plan, plan
-
-
-def test_the_gateways_read_uses_the_index_without_statistics(unanalyzed: str) -> None:
-    database = bind(open_database(unanalyzed))
-    try:
-        for which in (EventFilter(), EventFilter(markets=(("e", "YES"),), types=("hedge_filled",))):
-            text, params = page_query(2990, which).sql()
-            plan = _plan(unanalyzed, text, tuple(params))
-            assert "on hedge_event_pkey" in plan, plan
-            assert "Seq Scan" not in plan, plan
-    finally:
-        database.close()

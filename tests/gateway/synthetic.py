@@ -13,6 +13,7 @@ from typing import Any
 import peewee
 
 from server.store import mappings as mapping_store
+from server.store import market_totals, outcome_seconds
 from server.store.migrate import migrate
 from server.store.models import HedgePosition, UserOrder
 
@@ -162,6 +163,9 @@ def insert(database: peewee.Database, pairs: Iterator[tuple[dict, dict | None]],
         if len(orders) >= batch:
             flush()
     flush()
+    # Rows written behind the service's back: its running totals are recounted from them.
+    market_totals.repair(database)
+    outcome_seconds.repair(database)
     return written
 
 

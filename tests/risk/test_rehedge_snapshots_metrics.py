@@ -376,9 +376,9 @@ def test_metrics_are_served_in_prometheus_format(live, sim):
     assert "hedging_store_stale_hints_total 0.0" in text
 
 
-def test_the_monitor_counts_open_hedges_every_pass_and_every_status_only_as_often_as_asked(live, pg_db):
-    """Counting every hedge by status scans the whole table, so the monitor does it at most every
-    `status_totals_seconds`; the open hedges (pending, unknown) are counted on every pass."""
+def test_the_monitor_counts_every_status_on_every_pass(live, pg_db, sim):
+    """Hedges by status come from the markets' running totals, so every pass counts all of them (no
+    scan of the hedge table to ration)."""
 
     def gauge(metrics: Metrics, status: str) -> float | None:
         return metrics.registry.get_sample_value("hedging_hedges", {"status": status})
@@ -388,21 +388,15 @@ def test_the_monitor_counts_open_hedges_every_pass_and_every_status_only_as_ofte
     try:
         live.stub.PlaceOrder(order_request(MARKET, types_pb2.SIDE_BUY, "10"), timeout=15)
         with ThreadPoolExecutor(1) as thread:  # an event loop of its own, made and closed there
-            rarely = RiskMonitor(pg_db, runner, None, metrics, status_totals_seconds=3600)
-            thread.submit(asyncio.run, rarely.evaluate_once()).result(15)
-            assert gauge(metrics, "hedged") == 1 and gauge(metrics, "pending") == 0
-
-            for _ in range(2):
-                live.stub.PlaceOrder(order_request(MARKET, types_pb2.SIDE_BUY, "10"), timeout=15)
-            # One of the three as if its answer were still awaited: 2 hedged, 1 pending.
-            HedgePosition.update(status="pending").where(HedgePosition.id == HedgePosition.get().id).execute()
-            thread.submit(asyncio.run, rarely.evaluate_once()).result(15)
-            # Open hedges are fresh; the final ones are as of the last full count.
-            assert gauge(metrics, "pending") == 1 and gauge(metrics, "hedged") == 1
-
-            often = Metrics()
-            monitor = RiskMonitor(pg_db, runner, None, often, status_totals_seconds=0)
+            monitor = RiskMonitor(pg_db, runner, None, metrics)
             thread.submit(asyncio.run, monitor.evaluate_once()).result(15)
-            assert gauge(often, "pending") == 1 and gauge(often, "hedged") == 2
+            assert gauge(metrics, "hedged") == 1 and gauge(metrics, "failed") == 0
+
+            sim.exchange.inject_fault("/order", 1, "before", status=400, method="POST")
+            for _ in range(3):
+                live.stub.PlaceOrder(order_request(MARKET, types_pb2.SIDE_BUY, "10"), timeout=15)
+            thread.submit(asyncio.run, monitor.evaluate_once()).result(15)
+            assert gauge(metrics, "hedged") == 3 and gauge(metrics, "failed") == 1
+            assert gauge(metrics, "pending") == 0 and gauge(metrics, "unknown") == 0
     finally:
         runner.close()
