@@ -28,12 +28,6 @@ class Resources:
     venue: VenueReader | None
     events: EventFeed  # the process's one follower of the event log, for every subscription
 
-    @property
-    def sqlite(self) -> bool:
-        from server.store.db import is_sqlite
-
-        return is_sqlite(self.database)
-
 
 @dataclass
 class Context:

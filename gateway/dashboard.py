@@ -1,8 +1,6 @@
 """The dashboard: hedge performance over a period, computed exactly.
 
-On PostgreSQL every aggregate is computed in SQL over NUMERIC columns. On SQLite (money stored as
-decimal text) the rows are read and aggregated in Python with `Decimal`; both paths round the same
-way, so they agree figure for figure:
+Every aggregate is computed in SQL over NUMERIC columns, rounded so:
 
 * hedge latency is resolved_at - submitted_at in milliseconds (microsecond precision, 3 places);
 * slippage is the fill price against the hedge's quoted (reference) price in basis points, positive
@@ -13,7 +11,6 @@ way, so they agree figure for figure:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -22,8 +19,7 @@ from typing import Any
 import peewee
 
 from server.domain.types import HedgeStatus
-from server.store.db import is_sqlite
-from server.store.models import HedgePosition, PolymarketMarketMapping, UserOrder
+from server.store.models import HedgePosition, PolymarketMarketMapping
 
 ZERO = Decimal(0)
 BPS = Decimal(10_000)
@@ -113,33 +109,6 @@ class DashboardFigures:
 # --- shared arithmetic --------------------------------------------------------------------------------
 
 
-def latency_ms(submitted: datetime, resolved: datetime) -> Decimal:
-    delta = resolved - submitted
-    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-    return (Decimal(micros) / 1000).quantize(LATENCY_PLACES)
-
-
-def slippage_bps(side: str, fill_price: Decimal, quoted_price: Decimal) -> Decimal:
-    adverse = fill_price - quoted_price if side == "BUY" else quoted_price - fill_price
-    return (adverse / quoted_price * BPS).quantize(SLIPPAGE_PLACES, rounding=ROUND_HALF_UP)
-
-
-def nearest_rank(sorted_values: list[Decimal], fraction: float) -> Decimal:
-    # The rank is computed in binary floating point exactly as PostgreSQL's percentile_disc does
-    # (ceil(fraction * n) in float8), so both paths pick the same row; the values stay Decimal.
-    rank = max(math.ceil(fraction * len(sorted_values)), 1)
-    return sorted_values[rank - 1]
-
-
-def distribution(values: list[Decimal], average_places: Decimal) -> Distribution:
-    if not values:
-        return Distribution(0, None, None, None, None, None, None)
-    ordered = sorted(values)
-    average = (sum(ordered, ZERO) / len(ordered)).quantize(average_places, rounding=ROUND_HALF_UP)
-    p50, p90, p95, p99 = (nearest_rank(ordered, f) for f in PERCENTILES)
-    return Distribution(len(ordered), average, p50, p90, p95, p99, ordered[-1])
-
-
 def success_rate(by_status: dict[str, int]) -> Decimal | None:
     resolved = sum(by_status.get(s, 0) for s in RESOLVED)
     if resolved == 0:
@@ -172,12 +141,8 @@ def compute(
                 PolymarketMarketMapping.id, PolymarketMarketMapping.event_id, PolymarketMarketMapping.outcome
             )
         }
-        if is_sqlite(database):
-            hedges, per_mapping = _hedges_python(start, end, paper)
-            orders, per_market_orders = _orders_python(start, end)
-        else:
-            hedges, per_mapping = _hedges_sql(database, start, end, paper)
-            orders, per_market_orders = _orders_sql(database, start, end)
+        hedges, per_mapping = _hedges_sql(database, start, end, paper)
+        orders, per_market_orders = _orders_sql(database, start, end)
         failures = _recent_failures(start, end, paper)
     per_market_hedges = {names[m]: figures for m, figures in per_mapping.items() if m in names}
     keys = sorted(set(per_market_hedges) | set(per_market_orders))
@@ -193,7 +158,7 @@ def compute(
     return DashboardFigures(start, end, paper, orders, hedges, failures, markets)
 
 
-# --- PostgreSQL: aggregates in SQL -------------------------------------------------------------------
+# --- aggregates in SQL -------------------------------------------------------------------------------
 
 _STATUS_COUNTS = ", ".join(f"count(*) FILTER (WHERE status = '{s}')" for s in STATUSES)
 _PCT = "ARRAY[" + ", ".join(str(p) for p in PERCENTILES) + "]"
@@ -272,102 +237,6 @@ def _orders_sql(
         else:
             per_market[(event_id, outcome)] = figures
     return total, per_market
-
-
-# --- SQLite: rows read, aggregated with Decimal -------------------------------------------------------
-
-
-@dataclass
-class _HedgeAccumulator:
-    by_status: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
-    filled: Decimal = ZERO
-    cost: Decimal = ZERO
-    spread: Decimal = ZERO
-    fee: Decimal = ZERO
-    net: Decimal = ZERO
-    latencies: list[Decimal] = field(default_factory=list)
-    slippages: list[Decimal] = field(default_factory=list)
-
-    def add(self, h: HedgePosition) -> None:
-        self.by_status[h.status] = self.by_status.get(h.status, 0) + 1
-        self.filled += h.filled_size
-        self.cost += h.fill_cost
-        self.spread += h.spread_captured
-        self.fee += h.fee
-        self.net += h.net_profit
-        if h.submitted_at is not None and h.resolved_at is not None:
-            self.latencies.append(latency_ms(h.submitted_at, h.resolved_at))
-        if h.fill_price is not None:
-            self.slippages.append(slippage_bps(h.side, h.fill_price, h.quoted_price))
-
-    def figures(self) -> HedgeFigures:
-        return HedgeFigures(
-            sum(self.by_status.values()),
-            self.by_status,
-            success_rate(self.by_status),
-            self.filled,
-            self.cost,
-            self.spread,
-            self.fee,
-            self.net,
-            distribution(self.latencies, LATENCY_PLACES),
-            distribution(self.slippages, SLIPPAGE_AVERAGE_PLACES),
-        )
-
-
-def _hedges_python(
-    start: datetime, end: datetime, paper: bool
-) -> tuple[HedgeFigures, dict[int, HedgeFigures]]:
-    total = _HedgeAccumulator()
-    per_mapping: dict[int, _HedgeAccumulator] = {}
-    query = HedgePosition.select(
-        HedgePosition.mapping,
-        HedgePosition.status,
-        HedgePosition.side,
-        HedgePosition.filled_size,
-        HedgePosition.fill_cost,
-        HedgePosition.fill_price,
-        HedgePosition.quoted_price,
-        HedgePosition.fee,
-        HedgePosition.spread_captured,
-        HedgePosition.net_profit,
-        HedgePosition.submitted_at,
-        HedgePosition.resolved_at,
-    ).where(
-        (HedgePosition.created_at >= start)
-        & (HedgePosition.created_at < end)
-        & (HedgePosition.is_paper == paper)
-    )
-    for h in query:
-        total.add(h)
-        per_mapping.setdefault(h.mapping_id, _HedgeAccumulator()).add(h)
-    return total.figures(), {m: acc.figures() for m, acc in per_mapping.items()}
-
-
-def _orders_python(
-    start: datetime, end: datetime
-) -> tuple[OrderFigures, dict[tuple[str, str], OrderFigures]]:
-    counts: dict[tuple[str, str] | None, list[Any]] = {}
-    query = UserOrder.select(
-        UserOrder.event_id, UserOrder.outcome, UserOrder.status, UserOrder.size, UserOrder.notional
-    ).where((UserOrder.created_at >= start) & (UserOrder.created_at < end))
-    o: UserOrder
-    for o in query:
-        for key in (None, (o.event_id, o.outcome)):
-            acc = counts.setdefault(key, [0, 0, 0, ZERO, ZERO])
-            acc[0] += 1
-            if o.status == "accepted":
-                acc[1] += 1
-                acc[3] += o.notional or ZERO
-                acc[4] += o.size
-            else:
-                acc[2] += 1
-
-    def figures(acc: list[Any]) -> OrderFigures:
-        return OrderFigures(acc[0], acc[1], acc[2], acc[3], acc[4])
-
-    total = figures(counts.pop(None)) if None in counts else _empty_orders()
-    return total, {k: figures(v) for k, v in counts.items() if k is not None}
 
 
 def _recent_failures(start: datetime, end: datetime, paper: bool) -> list[Failure]:

@@ -1,4 +1,4 @@
-"""The `hedging` command: serve, gateway, migrate, sim and up (everything at once on the embedded default)."""
+"""The `hedging` command: serve, gateway, migrate, sim and up (everything at once, on PostgreSQL of its own)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ COMMANDS = {
     "migrate": "apply pending database migrations; re-running does nothing",
     "check-totals": "recount the running totals from the order and hedge rows and compare (exit 1 on a difference)",
     "sim": "run the local Polymarket CLOB V2 simulator",
-    "up": "run the simulator, the gRPC server and the gateway on the embedded default",
+    "up": "run the simulator, the gRPC server and the gateway (on PostgreSQL of its own without DATABASE_URL)",
 }
 
 EXIT_STATUSES = f"""exit status:
@@ -124,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _command(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "up":
+        return _up(settings)
     _preflight(args.command, settings)
     if args.command == "sim":
         from server.sim.runner import main as sim_main
@@ -141,14 +143,35 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
         from gateway.app import serve_gateway
 
         return _run(lambda stop: serve_gateway(settings, stop))
-    from server.up import up
+    raise AssertionError(f"unknown command {args.command}")
 
-    return _run(lambda stop: up(settings, stop))
+
+def _up(settings: Settings) -> int:
+    """`hedging up`: on DATABASE_URL if set, else on PostgreSQL of its own, stopped on the way out."""
+    from server.up import local_database, up
+
+    _check_listens("up", settings)
+    with local_database(settings) as settings:
+        preflight.check_database(settings.database_url, require_current=False)
+        return _run(lambda stop: up(settings, stop))
 
 
 def _preflight(command: str, settings: Settings) -> None:
     """Fails fast, with one line, on what would otherwise surface as a traceback mid-start.
     The metrics address is not checked: metrics that cannot bind are turned off, trading goes on."""
+    _check_listens(command, settings)
+    if command == "sim":
+        return
+    if not settings.database_url:
+        raise ConfigurationError(
+            "DATABASE_URL is not set: `hedging up` runs PostgreSQL of its own, "
+            f"`hedging {command}` needs postgresql://user@host:5432/dbname"
+        )
+    # serve and migrate migrate the database themselves; the gateway only reads and writes it.
+    preflight.check_database(settings.database_url, require_current=command == "gateway")
+
+
+def _check_listens(command: str, settings: Settings) -> None:
     listens = {
         "serve": [("HEDGING_GRPC_LISTEN", settings.grpc_listen)],
         "gateway": [("HEDGING_GATEWAY_LISTEN", settings.gateway_listen)],
@@ -161,9 +184,6 @@ def _preflight(command: str, settings: Settings) -> None:
     }
     for variable, address in listens.get(command, []):
         preflight.check_listen(address, variable)
-    if command != "sim":
-        # serve, up and migrate migrate the database themselves; the gateway only reads and writes it.
-        preflight.check_database(settings.database_url, require_current=command == "gateway")
 
 
 def _sim_argv(args: argparse.Namespace, settings: Settings) -> list[str]:

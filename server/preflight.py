@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import peewee
 
 from server.errors import HedgingError
-from server.store.db import is_sqlite, open_database
+from server.store.db import open_database
 from server.store.migrate import discover
 
 EXIT_OK = 0
@@ -69,8 +69,6 @@ def check_listen(address: str, variable: str) -> None:
 def describe_database(url: str) -> str:
     """The database URL without its user and password, for messages."""
     parts = urlsplit(url)
-    if parts.scheme == "sqlite":
-        return url
     where = parts.hostname or "(socket)"
     if parts.port:
         where += f":{parts.port}"
@@ -102,7 +100,6 @@ def _check_current(database: peewee.Database) -> None:
         applied = {row[0] for row in database.execute_sql("SELECT version FROM schema_migrations")}
     pending = [m.name for m in discover() if m.version not in applied]
     if pending:
-        where = "the SQLite file" if is_sqlite(database) else "the database"
         raise DatabaseNotMigrated(
-            f"{where} is not migrated ({len(pending)} pending: {', '.join(pending)}); run `hedging migrate`"
+            f"the database is not migrated ({len(pending)} pending: {', '.join(pending)}); run `hedging migrate`"
         )

@@ -49,7 +49,8 @@ class Settings:
     gateway_listen: str = "127.0.0.1:8000"
     sim_listen: str = "127.0.0.1:8081"
     metrics_listen: str = "127.0.0.1:9100"
-    database_url: str = "sqlite:///hedging.db"
+    # Empty: not set; `hedging up` then starts PostgreSQL of its own (server/store/local_postgres.py).
+    database_url: str = ""
     polymarket_url: str | None = None
     chain_id: int = 137
     private_key: Secret | None = field(default=None, repr=False)
@@ -63,10 +64,6 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "text"
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite:")
-
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Builds settings from an environment mapping; raises `ConfigurationError` on a bad value."""
@@ -75,7 +72,7 @@ class Settings:
             gateway_listen=_listen(env, "HEDGING_GATEWAY_LISTEN", cls.gateway_listen),
             sim_listen=_listen(env, "HEDGING_SIM_LISTEN", cls.sim_listen),
             metrics_listen=_listen(env, "HEDGING_METRICS_LISTEN", cls.metrics_listen),
-            database_url=_database_url(env.get("DATABASE_URL") or cls.database_url),
+            database_url=_database_url(env.get("DATABASE_URL", "")),
             polymarket_url=_http_url(env, "POLYMARKET_CLOB_URL"),
             chain_id=_chain_id(env.get("POLYMARKET_CHAIN_ID", "137")),
             private_key=_private_key(env.get("POLYMARKET_PRIVATE_KEY")),
@@ -104,11 +101,9 @@ def _listen(env: Mapping[str, str], variable: str, default: str) -> str:
 
 
 def _database_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme == "sqlite":
-        if not parts.path or parts.path == "/":
-            raise _fail("DATABASE_URL", "must name a file, as sqlite:///hedging.db")
+    if not value:
         return value
+    parts = urlsplit(value)
     if parts.scheme in ("postgres", "postgresql"):
         if not parts.hostname and "host=" not in parts.query:
             raise _fail("DATABASE_URL", "must name a host, as postgresql://user@127.0.0.1:5432/dbname")
@@ -121,7 +116,8 @@ def _database_url(value: str) -> str:
         return value
     # The URL may carry a password: name the scheme only.
     raise _fail(
-        "DATABASE_URL", f"must start with sqlite:/// or postgresql://, not {parts.scheme or '(none)'}:"
+        "DATABASE_URL",
+        f"must be a PostgreSQL URL (postgresql://user@host:5432/dbname), not {parts.scheme or '(none)'}:",
     )
 
 
@@ -255,8 +251,8 @@ _ALL = ("serve", "gateway", "migrate", "check-totals", "sim", "up")
 VARIABLES = (
     Variable(
         "DATABASE_URL",
-        Settings.database_url,
-        "sqlite:///FILE or postgresql://user@host:5432/db",
+        "none (up: its own PostgreSQL in ./hedging-data/postgres)",
+        "postgresql://user@host:5432/db",
         ("serve", "gateway", "migrate", "check-totals", "up"),
     ),
     Variable(

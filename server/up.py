@@ -1,8 +1,9 @@
-"""`hedging up`: the whole system on the embedded default, in one process.
+"""`hedging up`: the whole system in one process.
 
-The local CLOB V2 simulator (with moving books), a SQLite store in the working directory (unless
-DATABASE_URL says otherwise), the gRPC HedgingService, the GraphQL gateway and a trickle of demo orders.
-Without POLYMARKET_PRIVATE_KEY a throwaway key is made for the simulator; it is never printed."""
+The local CLOB V2 simulator (with moving books), the gRPC HedgingService, the GraphQL gateway and a
+trickle of demo orders, on the database DATABASE_URL names or, without it, on PostgreSQL of its own
+in ./hedging-data/postgres (reused across runs, stopped on exit). Without POLYMARKET_PRIVATE_KEY a
+throwaway key is made for the simulator; it is never printed."""
 
 from __future__ import annotations
 
@@ -11,19 +12,53 @@ import contextlib
 import importlib
 import logging
 import secrets
+from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
+
+import psycopg2
 
 from server.app import DRAIN_NOTICE_SECONDS, metrics_banner, start_service
 from server.heap import freeze_startup_heap
+from server.preflight import describe_database
 from server.secret import Secret
 from server.settings import Settings
 from server.store import config as config_store
+from server.store import local_postgres
 from server.store import mappings as mapping_store
 from server.store.db import bind, open_database
 from server.store.migrate import migrate
 from server.store.models import HedgeConfig, PolymarketMarketMapping
 
 log = logging.getLogger(__name__)
+
+DATA_DIR = Path("hedging-data") / "postgres"
+DATABASE = "hedging"
+
+
+@contextlib.contextmanager
+def local_database(settings: Settings) -> Iterator[Settings]:
+    """`settings` as they are when DATABASE_URL is set; otherwise starts PostgreSQL in `DATA_DIR`
+    (under the working directory; created or reused), makes sure its `hedging` database exists and
+    yields the settings pointed at it, stopping the server on leaving."""
+    if settings.database_url:
+        yield settings
+        return
+    binaries = local_postgres.default_binaries()
+    print(f"starting PostgreSQL ({binaries.source}) in {DATA_DIR.absolute()}", flush=True)
+    with local_postgres.running(DATA_DIR, binaries) as server:
+        admin = psycopg2.connect(server.url)
+        admin.autocommit = True
+        try:
+            with admin.cursor() as cur:
+                cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,))
+                if cur.fetchone() is None:
+                    cur.execute(f'CREATE DATABASE "{DATABASE}"')
+        finally:
+            admin.close()
+        url = server.database_url(DATABASE)
+        print(f"PostgreSQL listening on {url} (data in {server.data_dir})", flush=True)
+        yield replace(settings, database_url=url)
 
 
 def _prepare_store(settings: Settings, markets: list[object]) -> list[tuple[str, str]]:
@@ -91,7 +126,10 @@ async def up(settings: Settings, stop: asyncio.Event) -> None:
     print(metrics_banner(settings, runtime), flush=True)
     if gateway is not None:
         print(f"GraphQL gateway listening on {gateway.url}", flush=True)
-    print(f"store: {settings.database_url}; demo orders on {len(pairs)} markets; Ctrl-C to stop", flush=True)
+    print(
+        f"store: {describe_database(settings.database_url)}; demo orders on {len(pairs)} markets; Ctrl-C to stop",
+        flush=True,
+    )
     demo = asyncio.create_task(drive(f"{grpc_host}:{server.port}", pairs, stop))
     try:
         await stop.wait()

@@ -8,8 +8,9 @@ import peewee
 import pytest
 
 from server.store.db import bind, open_database
+from server.store.local_postgres import NoPostgres
 from server.store.migrate import migrate
-from tests.pgserver import NoPostgres, postgres_admin_url, scratch_database
+from tests.pgserver import postgres_admin_url, scratch_database
 
 KEEP_TABLES = {"schema_migrations"}
 

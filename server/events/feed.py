@@ -39,7 +39,6 @@ from typing import Any, TypeVar
 import peewee
 
 from server.store import events, sql
-from server.store.db import is_sqlite
 from server.store.events import NOTIFY_CHANNEL
 from server.store.fields import utcnow
 from server.store.models import HedgeEvent
@@ -137,8 +136,7 @@ class EventFeed:
     ) -> None:
         self._database = database
         self._run = run_in_db
-        self._sqlite = is_sqlite(database)
-        self._poll = poll_seconds if poll_seconds is not None else (0.05 if self._sqlite else 0.5)
+        self._poll = poll_seconds if poll_seconds is not None else 0.5
         self._window = window
         self._ids: list[int] = []
         self._rows: list[EventRow] = []
@@ -161,9 +159,8 @@ class EventFeed:
         self._head = self._floor = await self._run(latest_id)
         loop = asyncio.get_running_loop()
         self._loop = loop
-        if not self._sqlite:
-            self._listener = _Listener(self._database, self._wake_reader, lambda: self._followers > 0)
-            self._listener.start()
+        self._listener = _Listener(self._database, self._wake_reader, lambda: self._followers > 0)
+        self._listener.start()
         self._task = asyncio.create_task(self._read_loop(), name="event-feed")
 
     def announce(self) -> None:

@@ -21,7 +21,6 @@ from server.risk.breakers import AUTO_RESET, overall
 from server.risk.market_totals import MarketTotals, total
 from server.risk.notional import utilisation
 from server.store import market_totals
-from server.store.db import is_sqlite
 from server.store.fields import utcnow
 from server.store.models import (
     CircuitBreaker,
@@ -122,8 +121,7 @@ def read_headline(database: peewee.Database) -> Headline:
     """`Headline` in one transaction (call from a database thread); the same figures `read_exposure`
     puts in its totals."""
     with database.atomic():
-        if not is_sqlite(database):
-            database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         settings = HedgeSettings.from_values(
             {row.key: row.value for row in HedgeConfig.select(HedgeConfig.key, HedgeConfig.value)}
         )
@@ -143,8 +141,7 @@ def read_exposure(
     per-market list (totals always cover every market); an unknown market is `InvalidArgument`.
     Without `markets`, every market with a position or an open hedge is listed."""
     with database.atomic():
-        if not is_sqlite(database):
-            database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         return read_in_transaction(database, markets)
 
 

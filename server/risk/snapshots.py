@@ -13,7 +13,7 @@ import peewee
 
 from server.errors import InvalidArgument
 from server.risk.exposure import ExposureView, read_in_transaction
-from server.store.db import is_sqlite, write_transaction
+from server.store.db import write_transaction
 from server.store.fields import utcnow
 from server.store.models import RiskSnapshot
 
@@ -86,12 +86,9 @@ def take_if_due(database: peewee.Database, interval_seconds: int) -> RiskSnapsho
     """Writes a periodic snapshot unless one was written in the last `interval_seconds`, by any
     process: servers sharing a database take turns instead of each writing its own."""
     with write_transaction(database):
-        if not is_sqlite(database):
-            got = database.execute_sql("SELECT pg_try_advisory_xact_lock(%s)", (_SNAPSHOT_LOCK,)).fetchone()[
-                0
-            ]
-            if not got:
-                return None
+        got = database.execute_sql("SELECT pg_try_advisory_xact_lock(%s)", (_SNAPSHOT_LOCK,)).fetchone()[0]
+        if not got:
+            return None
         last = (
             RiskSnapshot.select(RiskSnapshot.taken_at)
             .where(RiskSnapshot.reason == "periodic")

@@ -8,7 +8,7 @@ import peewee
 from server.domain.config_schema import KEYS, key
 from server.errors import InvalidArgument
 from server.store import events
-from server.store.db import is_sqlite, write_transaction
+from server.store.db import write_transaction
 from server.store.events import NewEvent
 from server.store.fields import utcnow
 from server.store.models import HedgeConfig, HedgeConfigHistory
@@ -35,7 +35,7 @@ def set_value(database: peewee.Database, name: str, text: str, *, author: str, r
     now = utcnow()
     with write_transaction(database):
         query = HedgeConfig.select().where(HedgeConfig.key == name)
-        row = (query if is_sqlite(database) else query.for_update()).get_or_none()
+        row = query.for_update().get_or_none()
         old = row.value if row is not None else None
         if row is not None and old == canonical:
             return row

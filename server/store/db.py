@@ -1,4 +1,4 @@
-"""Opening the database named by DATABASE_URL: PostgreSQL in production and tests, SQLite by default."""
+"""Opening the PostgreSQL database named by DATABASE_URL."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import peewee
 from psycopg2.extensions import TRANSACTION_STATUS_IDLE as _PG_IDLE
 
+from server.errors import ConfigurationError
+
 # Models bind to this proxy; `open_database` points it at the real database once, at start.
 database_proxy = peewee.DatabaseProxy()
 
 _PG_TYPES = {"MONEY": "NUMERIC", "INSTANT": "TIMESTAMPTZ"}
-_SQLITE_TYPES = {"MONEY": "TEXT", "INSTANT": "TEXT"}
 
 
 _opened: dict[str, peewee.Database] = {}
@@ -25,8 +26,7 @@ def open_database(url: str) -> peewee.Database:
     """The process's one database object for the URL, unconnected (each thread opens its own
     connection on use). One object per URL matters: the models reach the database through a shared
     proxy, so a second object bound later (the gateway beside the service in `hedging up`) would send
-    the service's model queries over another connection than its transaction's, outside it (and on
-    SQLite, into a lock the same thread holds)."""
+    the service's model queries over another connection than its transaction's, outside it."""
     with _opened_lock:
         database = _opened.get(url)
         if database is None:
@@ -36,20 +36,10 @@ def open_database(url: str) -> peewee.Database:
 
 def _new_database(url: str) -> peewee.Database:
     parts = urlsplit(url)
-    if parts.scheme == "sqlite":
-        path = unquote(parts.path[1:] if parts.path.startswith("/") else parts.path)
-        if parts.netloc:  # sqlite://relative/path
-            path = parts.netloc + "/" + path
-        return peewee.SqliteDatabase(
-            path,
-            field_types=_SQLITE_TYPES,
-            pragmas={
-                "journal_mode": "wal",
-                "foreign_keys": 1,
-                "busy_timeout": 10_000,
-                "synchronous": "normal",
-            },
-            check_same_thread=False,
+    if parts.scheme not in ("postgres", "postgresql"):
+        # The URL may carry a password: name the scheme only.
+        raise ConfigurationError(
+            f"DATABASE_URL must be a PostgreSQL URL (postgresql://user@host:5432/dbname), not {parts.scheme}:"
         )
     options: dict[str, Any] = dict(parse_qsl(parts.query))
     return peewee.PostgresqlDatabase(
@@ -65,6 +55,7 @@ def _new_database(url: str) -> peewee.Database:
 
 
 def is_sqlite(database: peewee.Database) -> bool:
+    """Always false now; kept until the order store's modules stop asking (issue 17)."""
     target = getattr(database, "obj", database)
     return isinstance(target, peewee.SqliteDatabase)
 
@@ -99,19 +90,14 @@ def open_connection(database: peewee.Database) -> None:
 def _usable(conn: Any) -> bool:
     if getattr(conn, "closed", 0):  # psycopg2: nonzero once it has seen the connection fail
         return False
-    fileno = getattr(conn, "fileno", None)
-    if fileno is None:  # SQLite: no server to go away
-        return True
     # Anything readable on an idle connection is the server's goodbye (nothing here LISTENs on these
     # connections); at worst a healthy one is replaced.
     idle = conn.get_transaction_status() == _PG_IDLE
     poller = select.poll()
-    poller.register(fileno(), select.POLLIN)
+    poller.register(conn.fileno(), select.POLLIN)
     return idle and not poller.poll(0)
 
 
 def write_transaction(database: peewee.Database) -> Any:
-    """A transaction that will write. On SQLite it takes the write lock at BEGIN (IMMEDIATE): a
-    deferred one that reads first cannot upgrade while another connection writes, and fails at once
-    instead of waiting out the busy timeout. Nested, it is a savepoint of the outer transaction."""
-    return database.atomic("IMMEDIATE") if is_sqlite(database) else database.atomic()
+    """A transaction that will write (`database.atomic()`); nested, a savepoint of the outer one."""
+    return database.atomic()

@@ -1,6 +1,6 @@
 """The append-only event log. Ids are handed out in commit order so that a reader who has seen id N
-has seen every event below N: on PostgreSQL writers take one transaction-scoped advisory lock right
-before inserting (and hold it to commit); SQLite has a single writer anyway.
+has seen every event below N: writers take one transaction-scoped advisory lock right
+before inserting (and hold it to commit).
 
 Subscribers in every process are woken by a NOTIFY on `NOTIFY_CHANNEL` (a wake-up only; the table
 is the truth). Occasional writers send it inside their transaction. The order path, which writes
@@ -17,7 +17,6 @@ from typing import Any
 
 import peewee
 
-from server.store.db import is_sqlite
 from server.store.fields import utcnow
 from server.store.sql import Statement, insert, run
 
@@ -66,8 +65,6 @@ def statements(database: peewee.Database, events: list[NewEvent], *, notify: boo
         )
         for e in events
     ]
-    if is_sqlite(database):
-        return rows
     wake: list[Statement] = [("SELECT pg_notify(%s, '')", (NOTIFY_CHANNEL,))] if notify else []
     return [("SELECT pg_advisory_xact_lock(%s)", (_EVENT_LOCK,)), *rows, *wake]
 

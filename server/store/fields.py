@@ -1,8 +1,5 @@
-"""Column types that keep money exact and instants in UTC on both PostgreSQL and SQLite.
-
-PostgreSQL stores money as NUMERIC and instants as timestamptz. SQLite has neither, so there money is
-the decimal's text (never REAL) and instants are ISO-8601 text in UTC.
-"""
+"""Column types that keep money exact (NUMERIC, sent as the decimal's text, never a float) and
+instants in UTC (timestamptz)."""
 
 from __future__ import annotations
 
@@ -14,7 +11,7 @@ import peewee
 
 
 class MoneyField(peewee.Field):
-    """A `Decimal` column: NUMERIC on PostgreSQL, exact decimal text on SQLite."""
+    """A `Decimal` column (NUMERIC)."""
 
     field_type = "MONEY"
 
@@ -38,7 +35,7 @@ class MoneyField(peewee.Field):
 
 
 class InstantField(peewee.Field):
-    """A timezone-aware UTC instant: timestamptz on PostgreSQL, ISO-8601 text on SQLite."""
+    """A timezone-aware UTC instant (timestamptz)."""
 
     field_type = "INSTANT"
 
@@ -47,24 +44,14 @@ class InstantField(peewee.Field):
             return None
         if not isinstance(value, datetime) or value.tzinfo is None:
             raise TypeError(f"{self.name} takes a timezone-aware datetime")
-        if _is_sqlite(self):
-            return value.astimezone(UTC).isoformat(timespec="microseconds")
         return value.astimezone(UTC)
 
     def python_value(self, value: Any) -> datetime | None:
         if value is None:
             return None
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
-
-
-def _is_sqlite(field: peewee.Field) -> bool:
-    database = field.model._meta.database
-    target = getattr(database, "obj", database)
-    return isinstance(target, peewee.SqliteDatabase)
 
 
 def utcnow() -> datetime:

@@ -9,9 +9,9 @@ from typing import Any
 
 import peewee
 
-from server.risk.market_totals import NAMES, MarketTotals, hedges_of, of_order
+from server.risk.market_totals import NAMES, MarketTotals, hedges_of
 from server.store import sql
-from server.store.db import is_sqlite, write_transaction
+from server.store.db import write_transaction
 
 _COLUMNS = ", ".join(NAMES)
 _MONEY = 5  # the first five fields are money, the rest hedge counts
@@ -21,20 +21,11 @@ _SET = f"UPDATE market_exposure SET {', '.join(f'{n} = %s' for n in NAMES)} WHER
 
 def add(database: peewee.Database, mapping_id: int, change: MarketTotals) -> sql.Statement | None:
     """The statement adding `change` to the market's totals, for the transaction that makes the
-    change; None when there is none. On PostgreSQL an increment: increments commute, so it needs no
-    guard and reads nothing (the transaction already holds the market's exposure row: lock order).
-    On SQLite, whose TEXT money must not be added in SQL, the sum is made here, under the write lock
-    its transaction already holds."""
+    change; None when there is none. An increment: increments commute, so it needs no guard and
+    reads nothing (the transaction already holds the market's exposure row: lock order)."""
     if change == MarketTotals():
         return None
-    if not is_sqlite(database):
-        return _ADD, (*change.values(), mapping_id)
-    row = sql.fetch_one(
-        database, f"SELECT {_COLUMNS} FROM market_exposure WHERE mapping_id = %s", (mapping_id,)
-    )
-    if row is None:
-        raise LookupError(f"market mapping {mapping_id} has no exposure row")
-    return _SET, (*(_totals(row) + change).values(), mapping_id)
+    return _ADD, (*change.values(), mapping_id)
 
 
 def read(database: peewee.Database) -> dict[int, MarketTotals]:
@@ -52,39 +43,20 @@ def recount(database: peewee.Database) -> dict[int, MarketTotals]:
     """Every market's totals worked out again from its order and hedge rows (a pass over all of them)."""
     found: dict[int, MarketTotals] = {int(r[0]): MarketTotals() for r in database.execute_sql(
         "SELECT mapping_id FROM market_exposure").fetchall()}  # fmt: skip
-    if is_sqlite(database):  # no exact decimal arithmetic in SQL: fold here
-        orders = database.execute_sql(
-            "SELECT mapping_id, size, price, hedged_size FROM user_order WHERE status = 'accepted'"
-        ).fetchall()
-        for mapping_id, size, price, hedged in orders:
-            m = int(mapping_id)
-            found[m] = found.get(m, MarketTotals()) + of_order(_money(size), _money(price), _money(hedged))
-        hedges = database.execute_sql(
-            "SELECT mapping_id, status, spread_captured, fee, net_profit FROM hedge_position"
-        ).fetchall()
-        sums: dict[tuple[int, str], list[Any]] = {}
-        for mapping_id, status, spread, fee, net in hedges:
-            entry = sums.setdefault((int(mapping_id), str(status)), [0, Decimal(0), Decimal(0), Decimal(0)])
-            entry[0] += 1
-            entry[1] += _money(spread)
-            entry[2] += _money(fee)
-            entry[3] += _money(net)
-        by_status = [(m, s, *v) for (m, s), v in sums.items()]
-    else:
-        orders = database.execute_sql(
-            "SELECT mapping_id, SUM(LEAST(hedged_size, size) * price), "
-            "SUM((size - LEAST(hedged_size, size)) * price) "
-            "FROM user_order WHERE status = 'accepted' GROUP BY mapping_id"
-        ).fetchall()
-        for mapping_id, hedged, unhedged in orders:
-            m = int(mapping_id)
-            found[m] = found.get(m, MarketTotals()) + MarketTotals(
-                hedged_notional=_money(hedged), unhedged_notional=_money(unhedged)
-            )
-        by_status = database.execute_sql(
-            "SELECT mapping_id, status, COUNT(*), SUM(spread_captured), SUM(fee), SUM(net_profit) "
-            "FROM hedge_position GROUP BY mapping_id, status"
-        ).fetchall()
+    orders = database.execute_sql(
+        "SELECT mapping_id, SUM(LEAST(hedged_size, size) * price), "
+        "SUM((size - LEAST(hedged_size, size)) * price) "
+        "FROM user_order WHERE status = 'accepted' GROUP BY mapping_id"
+    ).fetchall()
+    for mapping_id, hedged, unhedged in orders:
+        m = int(mapping_id)
+        found[m] = found.get(m, MarketTotals()) + MarketTotals(
+            hedged_notional=_money(hedged), unhedged_notional=_money(unhedged)
+        )
+    by_status = database.execute_sql(
+        "SELECT mapping_id, status, COUNT(*), SUM(spread_captured), SUM(fee), SUM(net_profit) "
+        "FROM hedge_position GROUP BY mapping_id, status"
+    ).fetchall()
     for mapping_id, status, count, spread, fee, net in by_status:
         m = int(mapping_id)
         share = hedges_of(
@@ -108,8 +80,7 @@ def differences(stored: dict[int, MarketTotals], counted: dict[int, MarketTotals
 def check(database: peewee.Database) -> list[str]:
     """`differences` between the stored totals and the rows, read in one snapshot."""
     with database.atomic():
-        if not is_sqlite(database):
-            database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         return differences(read(database), recount(database))
 
 
@@ -117,8 +88,7 @@ def repair(database: peewee.Database) -> list[str]:
     """Writes the recounted totals over the stored ones, under the lock of every market's exposure row
     (no order or hedge of any market changes meanwhile); returns the differences it fixed."""
     with write_transaction(database):
-        if not is_sqlite(database):
-            database.execute_sql("SELECT 1 FROM market_exposure ORDER BY mapping_id FOR UPDATE")
+        database.execute_sql("SELECT 1 FROM market_exposure ORDER BY mapping_id FOR UPDATE")
         stored, counted = read(database), recount(database)
         fixed = differences(stored, counted)
         statements = [(_SET, (*t.values(), m)) for m, t in counted.items() if t != stored.get(m)]

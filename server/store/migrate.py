@@ -1,6 +1,10 @@
 """Applies the numbered SQL files in migrations/ in order, each in its own transaction, and records
-each in `schema_migrations`. Re-running applies nothing; on PostgreSQL concurrent runs take turns
-under an advisory lock, so each file is applied once."""
+each in `schema_migrations`. Re-running applies nothing; concurrent runs take turns under an
+advisory lock, so each file is applied once.
+
+The files are templates (they once rendered for two databases): `{money}`,
+`{instant}`, `{pk}`, `{bool}`, `{now}`, `num(x)` and `second_of(x)` are rendered to PostgreSQL here.
+They stay as they are because each applied file's checksum is recorded and checked."""
 
 from __future__ import annotations
 
@@ -13,7 +17,6 @@ from pathlib import Path
 import peewee
 
 from server.errors import FailedPrecondition
-from server.store.db import is_sqlite
 from server.store.fields import utcnow
 
 log = logging.getLogger(__name__)
@@ -21,27 +24,18 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
-_DIALECTS = {
-    "postgres": {
-        "{money}": "NUMERIC",
-        "{instant}": "TIMESTAMPTZ",
-        "{pk}": "BIGSERIAL PRIMARY KEY",
-        "{bool}": "BOOLEAN",
-        "{now}": "now()",
-    },
-    "sqlite": {
-        "{money}": "TEXT",
-        "{instant}": "TEXT",
-        "{pk}": "INTEGER PRIMARY KEY AUTOINCREMENT",
-        "{bool}": "INTEGER",
-        "{now}": "strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now')",
-    },
+_TOKENS = {
+    "{money}": "NUMERIC",
+    "{instant}": "TIMESTAMPTZ",
+    "{pk}": "BIGSERIAL PRIMARY KEY",
+    "{bool}": "BOOLEAN",
+    "{now}": "now()",
 }
 _NUM = re.compile(r"num\((\w+)\)")
 # The key of the session-level advisory lock that serialises `migrate` runs on one PostgreSQL
 # database (any constant works as long as every run uses the same one: "hedging" in ASCII).
 MIGRATION_LOCK_KEY = 0x68656467696E67
-# second_of(column): an instant truncated to its second, as the text SQLite keeps instants in.
+# second_of(column): an instant truncated to its second.
 _SECOND_OF = re.compile(r"second_of\((\w+)\)")
 
 
@@ -69,35 +63,29 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return found
 
 
-def render(sql: str, dialect: str) -> list[str]:
-    """Returns the statements of a migration file for one dialect."""
-    for token, replacement in _DIALECTS[dialect].items():
+def render(sql: str) -> list[str]:
+    """Returns the statements of a migration file."""
+    for token, replacement in _TOKENS.items():
         sql = sql.replace(token, replacement)
-    sql = _NUM.sub(r"CAST(\1 AS REAL)" if dialect == "sqlite" else r"\1", sql)
-    sql = _SECOND_OF.sub(
-        r"(substr(\1, 1, 19) || '.000000+00:00')" if dialect == "sqlite" else r"date_trunc('second', \1)",
-        sql,
-    )
+    sql = _NUM.sub(r"\1", sql)
+    sql = _SECOND_OF.sub(r"date_trunc('second', \1)", sql)
     body = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
     return [s.strip() for s in body.split(";") if s.strip()]
 
 
 def migrate(database: peewee.Database) -> list[str]:
     """Applies pending migrations; returns the names applied (empty when up to date)."""
-    dialect = "sqlite" if is_sqlite(database) else "postgres"
     with database.connection_context():
-        if dialect == "sqlite":
-            return _apply_pending(database, dialect)
         # Held for the whole run, the table's creation included: `CREATE TABLE IF NOT EXISTS` is not
         # safe against a concurrent one (both pass the check, one fails on pg_type's unique index).
         database.execute_sql("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
         try:
-            return _apply_pending(database, dialect)
+            return _apply_pending(database)
         finally:
             database.execute_sql("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
 
 
-def _apply_pending(database: peewee.Database, dialect: str) -> list[str]:
+def _apply_pending(database: peewee.Database) -> list[str]:
     applied: list[str] = []
     database.execute_sql(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -106,7 +94,7 @@ def _apply_pending(database: peewee.Database, dialect: str) -> list[str]:
     for migration in discover():
         with database.atomic():
             row = database.execute_sql(
-                f"SELECT checksum FROM schema_migrations WHERE version = {_param(dialect)}",
+                "SELECT checksum FROM schema_migrations WHERE version = %s",
                 (migration.version,),
             ).fetchone()
             if row is not None:
@@ -115,17 +103,12 @@ def _apply_pending(database: peewee.Database, dialect: str) -> list[str]:
                         f"migration {migration.name} was changed after it was applied; add a new one instead"
                     )
                 continue
-            for statement in render(migration.sql, dialect):
+            for statement in render(migration.sql):
                 database.execute_sql(statement)
             database.execute_sql(
-                "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES "
-                f"({', '.join([_param(dialect)] * 4)})",
+                "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (%s, %s, %s, %s)",
                 (migration.version, migration.name, migration.checksum, utcnow().isoformat()),
             )
             applied.append(migration.name)
             log.info("applied migration %s", migration.name)
     return applied
-
-
-def _param(dialect: str) -> str:
-    return "?" if dialect == "sqlite" else "%s"

@@ -9,12 +9,11 @@ a second of hedges, through the `created_at` index), so any window start is coun
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import peewee
 
 from server.store import sql
-from server.store.db import is_sqlite, write_transaction
+from server.store.db import write_transaction
 
 FINAL = ("hedged", "partial", "failed", "paper")
 _ADD = (
@@ -44,21 +43,19 @@ def add(created_at: datetime, before: str, after: str) -> sql.Statement | None:
 
 def window(database: peewee.Database, start: datetime) -> tuple[int, int]:
     """(failed, final) among hedges created at or after `start` that are final."""
-    p = database.param
     boundary = second_of(start)
     if boundary < start:
         boundary += timedelta(seconds=1)
-    field = _instant(database)
     failed, final = database.execute_sql(
         "SELECT COALESCE(SUM(failed_hedges), 0), COALESCE(SUM(final_hedges), 0) FROM hedge_outcome_second "
-        f"WHERE created_second >= {p}",
-        (field(boundary),),
+        "WHERE created_second >= %s",
+        (boundary,),
     ).fetchone()
     if boundary > start:
         edge_failed, edge_final = database.execute_sql(
             "SELECT COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0), COUNT(*) "
-            f"FROM hedge_position WHERE created_at >= {p} AND created_at < {p} AND {_FINAL_IN}",
-            (field(start), field(boundary)),
+            f"FROM hedge_position WHERE created_at >= %s AND created_at < %s AND {_FINAL_IN}",
+            (start, boundary),
         ).fetchone()
         failed, final = int(failed) + int(edge_failed), int(final) + int(edge_final)
     return int(failed), int(final)
@@ -97,8 +94,7 @@ def differences(
 def check(database: peewee.Database) -> list[str]:
     """`differences` between the stored seconds and the rows, read in one snapshot."""
     with database.atomic():
-        if not is_sqlite(database):
-            database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         return differences(read(database), recount(database))
 
 
@@ -106,8 +102,7 @@ def repair(database: peewee.Database) -> list[str]:
     """Rewrites the seconds from the rows, under the lock of the totals row (which every writer of a
     final status takes first); returns the differences it fixed."""
     with write_transaction(database):
-        if not is_sqlite(database):
-            database.execute_sql("SELECT 1 FROM risk_totals WHERE id = 1 FOR UPDATE")
+        database.execute_sql("SELECT 1 FROM risk_totals WHERE id = 1 FOR UPDATE")
         stored, counted = read(database), recount(database)
         fixed = differences(stored, counted)
         if fixed:
@@ -122,13 +117,6 @@ def repair(database: peewee.Database) -> list[str]:
         return fixed
 
 
-def _instant(database: peewee.Database) -> Any:
-    sqlite = is_sqlite(database)
-    return lambda value: sql.adapt(value, sqlite)
-
-
 def _parse(value: object) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
     assert isinstance(value, datetime)
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)

@@ -23,6 +23,7 @@ from gateway.app import RunningGateway, start_gateway
 from hedging.v1 import hedging_service_pb2 as pb
 from hedging.v1 import types_pb2
 from server.store.db import bind, database_proxy, open_database
+from server.store.local_postgres import LocalPostgres, NoPostgres, throwaway
 from server.store.migrate import migrate
 from tests.harness import (
     ServiceThread,
@@ -34,7 +35,7 @@ from tests.harness import (
     set_config,
     wait_until,
 )
-from tests.pgserver import LocalPostgres, NoPostgres, database_url, local_postgres
+from tests.pgserver import database_url
 
 MARKET = "fed-cut-december-2026"
 SENDERS = 4
@@ -46,7 +47,7 @@ BREAKERS = "{ breakers { state } }"
 def own_pg() -> Iterator[LocalPostgres]:
     """A PostgreSQL of this module's own: the suite's shared one must never be restarted."""
     try:
-        with local_postgres() as server:
+        with throwaway() as server:
             yield server
     except NoPostgres as exc:
         pytest.skip(str(exc))
