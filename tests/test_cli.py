@@ -183,7 +183,12 @@ EXPECTED_VARIABLES = {
 @pytest.mark.parametrize("command", sorted(EXPECTED_VARIABLES))
 def test_each_commands_help_lists_its_options_and_variables_with_defaults_never_values(command):
     secret_token = "viewer:admin:" + "s3cr3t" * 4
-    result = _hedging(command, "--help", HEDGING_ADMIN_TOKENS=secret_token, DATABASE_URL="sqlite:///x.db")
+    result = _hedging(
+        command,
+        "--help",
+        HEDGING_ADMIN_TOKENS=secret_token,
+        DATABASE_URL="postgresql://u:configured-pw@db.internal/x",
+    )
     assert result.returncode == 0, result.stderr
     text = result.stdout
     assert "-h, --help" in text
@@ -191,8 +196,11 @@ def test_each_commands_help_lists_its_options_and_variables_with_defaults_never_
         assert variable in text, variable
     assert "exit status:" in text
     # Defaults, not the environment's values: neither the key, the token nor the configured URL shows.
-    assert KEY not in text and "s3cr3t" not in text and "sqlite:///x.db" not in text
-    assert "default: sqlite:///hedging.db" in text or "DATABASE_URL" not in EXPECTED_VARIABLES[command]
+    assert KEY not in text and "s3cr3t" not in text and "configured-pw" not in text
+    assert (
+        "default: none (up: its own PostgreSQL in ./hedging-data/postgres)" in text
+        or "DATABASE_URL" not in EXPECTED_VARIABLES[command]
+    )
     if command == "sim":
         for option in ("--markets", "--default-collateral", "--page-size", "--move-books", "--seed"):
             assert option in text

@@ -10,7 +10,6 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, TypeVar
 
 import peewee
@@ -35,8 +34,8 @@ def run(scenario: Callable[[], Awaitable[T]]) -> T:
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[peewee.Database]:
-    db = open_database(f"sqlite:///{tmp_path / 'runner.db'}")
+def database(pg_url: str) -> Iterator[peewee.Database]:
+    db = open_database(pg_url)
     yield db
     db.close()
 

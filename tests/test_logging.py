@@ -15,6 +15,7 @@ import pytest
 
 from server.log_format import configure_logging
 from server.log_throttle import RepeatFilter
+from tests.pgserver import scratch_database
 
 
 class Clock:
@@ -78,12 +79,17 @@ def test_tracebacks_of_one_error_count_as_one_kind(configured):
     assert stream.getvalue().count("Traceback") == 1
 
 
-def test_json_format_writes_one_object_per_line_from_the_command(tmp_path):
+def test_json_format_writes_one_object_per_line_from_the_command(pg_admin_url):
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEDGING_")}
-    env.update({"DATABASE_URL": f"sqlite:///{tmp_path}/h.db", "HEDGING_LOG_FORMAT": "json"})
-    result = subprocess.run(
-        [sys.executable, "-m", "server.cli", "migrate"], env=env, capture_output=True, text=True, timeout=60
-    )
+    with scratch_database(pg_admin_url, "hedging_log") as url:
+        env.update({"DATABASE_URL": url, "HEDGING_LOG_FORMAT": "json"})
+        result = subprocess.run(
+            [sys.executable, "-m", "server.cli", "migrate"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert result.returncode == 0, result.stderr
     entries = [json.loads(line) for line in result.stderr.splitlines()]
     applied = [e for e in entries if e["message"].startswith("applied migration ")]

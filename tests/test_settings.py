@@ -15,10 +15,9 @@ SECRET = "c2VjcmV0LXNlY3JldC1zZWNyZXQ="
 TOKEN = "admintoken-0123456789abcdef"
 
 
-def test_defaults_are_the_embedded_system():
+def test_defaults_leave_the_database_unset_for_up_to_start_its_own():
     s = Settings.from_env({})
-    assert s.database_url == "sqlite:///hedging.db"
-    assert s.is_sqlite
+    assert s.database_url == ""
     assert s.chain_id == 137
     assert s.private_key is None
 
@@ -49,7 +48,8 @@ def test_a_full_environment_is_read():
 @pytest.mark.parametrize(
     ("variable", "value", "expected"),
     [
-        ("DATABASE_URL", "mysql://root@localhost/x", "DATABASE_URL"),
+        ("DATABASE_URL", "mysql://root@localhost/x", "DATABASE_URL must be a PostgreSQL URL"),
+        ("DATABASE_URL", "file:///hedging.db", "DATABASE_URL must be a PostgreSQL URL"),
         ("DATABASE_URL", "postgresql://u:hunter2-password@/db", "DATABASE_URL"),
         ("DATABASE_URL", "postgresql://h:99999999/db", "DATABASE_URL"),
         ("POLYMARKET_CHAIN_ID", "80001", "POLYMARKET_CHAIN_ID"),
@@ -84,10 +84,42 @@ def test_a_malformed_setting_fails_naming_the_variable_and_not_the_secret(variab
 
 def test_the_command_stops_at_start_with_the_message_and_without_the_secret():
     bad_key = "0x" + "ab" * 31 + "zz"
-    env = {**os.environ, "POLYMARKET_PRIVATE_KEY": bad_key, "DATABASE_URL": "sqlite:///unused.db"}
+    env = {
+        **os.environ,
+        "POLYMARKET_PRIVATE_KEY": bad_key,
+        "DATABASE_URL": "postgresql://u@127.0.0.1:1/unused",
+    }
     done = subprocess.run(
         [sys.executable, "-m", "server.cli", "serve"], env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 2
     assert "POLYMARKET_PRIVATE_KEY" in done.stderr
     assert bad_key not in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize("url", ["file:///var/lib/hedging.db", "mysql://root:hunter2-password@db/hedging"])
+def test_an_unsupported_database_url_stops_every_command_with_one_line(url):
+    env = {**os.environ, "DATABASE_URL": url}
+    for command in ("serve", "migrate", "up"):
+        done = subprocess.run(
+            [sys.executable, "-m", "server.cli", command], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 2, done.stderr
+        scheme = url.split(":")[0]
+        assert done.stderr == (
+            "hedging: configuration error: DATABASE_URL must be a PostgreSQL URL "
+            f"(postgresql://user@host:5432/dbname), not {scheme}:\n"
+        )
+        assert "hunter2" not in done.stderr + done.stdout
+
+
+def test_commands_other_than_up_need_a_database_url():
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", "migrate"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "hedging: configuration error: DATABASE_URL is not set: `hedging up` runs PostgreSQL of its own, "
+        "`hedging migrate` needs postgresql://user@host:5432/dbname\n"
+    )

@@ -1,21 +1,28 @@
-"""`hedging up` on the embedded default: everything starts, answers health checks and reflection,
-never prints a secret, and stops cleanly on SIGTERM."""
+"""`hedging up` without DATABASE_URL: it starts PostgreSQL of its own in ./hedging-data/postgres,
+everything starts, answers health checks and reflection, demo orders are stored, no secret is printed;
+SIGTERM stops it cleanly, PostgreSQL included, and the next run reuses the data."""
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
 import httpx
+import psycopg2
+import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from server.store.local_postgres import LocalPostgres, default_binaries
 from tests.harness import wait_until
 
 CANARY_KEY = "0x" + "c0ffee" * 10 + "beef"
@@ -53,9 +60,51 @@ def _start_up(workdir: Path) -> tuple[subprocess.Popen[str], list[str]]:
     return process, lines
 
 
-def test_up_runs_the_whole_system_on_sqlite_and_answers_health_and_reflection(tmp_path):
-    process, lines = _start_up(tmp_path)
+def _orders(url: str) -> int:
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM user_order")
+        return int(cur.fetchone()[0])
+
+
+def _stop(process: subprocess.Popen[str], lines: list[str]) -> str:
+    process.send_signal(signal.SIGTERM)
+    code = process.wait(60)
+    process.reader.join(10)  # type: ignore[attr-defined]
+    assert process.stdout is not None
+    process.stdout.close()
+    output = "".join(lines)
+    assert code == 0, output[-3000:]
+    return output
+
+
+def _database_line(process: subprocess.Popen[str], lines: list[str]) -> str:
+    def printed() -> str | None:
+        found = next((ln for ln in lines if ln.startswith("PostgreSQL listening on ")), None)
+        if found is None and process.poll() is not None:
+            raise AssertionError("hedging up exited: " + "".join(lines)[-3000:])
+        return found
+
+    return wait_until(printed, timeout=90, message="hedging up to print where PostgreSQL listens")
+
+
+@pytest.fixture
+def workdir() -> Iterator[Path]:
+    """A working directory the account PostgreSQL runs as (as root: nobody) can enter; pytest's
+    tmp_path, under a 0700 directory, is not one."""
+    path = Path(tempfile.mkdtemp(prefix="hedging-up-"))
+    path.chmod(0o711)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_up_runs_the_whole_system_on_postgresql_of_its_own_and_answers_health_and_reflection(workdir):
+    data_dir = workdir / "hedging-data" / "postgres"
+    process, lines = _start_up(workdir)
     try:
+        line = _database_line(process, lines)
+        url = re.search(r"(postgresql://postgres@127\.0\.0\.1:\d+/hedging) \(data in (.+)\)$", line)
+        assert url is not None and url.group(2) == str(data_dir), line
+        url = url.group(1)
         grpc_line = wait_until(
             lambda: next((ln for ln in lines if "gRPC HedgingService listening on" in ln), None),
             timeout=60,
@@ -91,18 +140,28 @@ def test_up_runs_the_whole_system_on_sqlite_and_answers_health_and_reflection(tm
             )
             names = {s.name for reply in replies for s in reply.list_services_response.service}
             assert "hedging.v1.HedgingService" in names
-        # The embedded default is a SQLite file in the working directory, and demo orders flow into it.
-        assert (tmp_path / "hedging.db").exists()
-        wait_until(
-            lambda: any("store: sqlite:///hedging.db" in ln for ln in lines), timeout=10, message="store line"
-        )
+        # Demo orders flow into the database the banner names.
+        assert any(ln.startswith("store: postgresql://127.0.0.1:") for ln in lines)
+        wait_until(lambda: _orders(url) > 0, timeout=30, message="a demo order stored")
     finally:
-        process.send_signal(signal.SIGTERM)
-        code = process.wait(60)
-        process.reader.join(10)  # type: ignore[attr-defined]
-        assert process.stdout is not None
-        process.stdout.close()
-    output = "".join(lines)
-    assert code == 0, output[-3000:]
+        output = _stop(process, lines)
     assert CANARY_KEY not in output
     assert CANARY_KEY[2:] not in output
+    # SIGTERM stopped PostgreSQL too; its data stays for the next run.
+    assert not LocalPostgres(data_dir, default_binaries()).running()
+    assert (data_dir / "PG_VERSION").exists()
+    stored = _orders_after_restart(workdir)
+    assert stored[0] > 0, "the second run sees the first run's orders"
+
+
+def _orders_after_restart(workdir: Path) -> tuple[int, str]:
+    process, lines = _start_up(workdir)
+    try:
+        line = _database_line(process, lines)
+        url = re.search(r"(postgresql://\S+/hedging)", line).group(1)  # type: ignore[union-attr]
+        wait_until(lambda: any("Ctrl-C to stop" in ln for ln in lines), timeout=60, message="the banner")
+        count = _orders(url)
+    finally:
+        output = _stop(process, lines)
+    assert "applied migration" not in output  # the reused database is migrated already
+    return count, output

@@ -12,7 +12,6 @@ import asyncio
 import concurrent.futures
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -22,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from server.runtime import DatabaseRunner  # noqa: E402
 from server.store.db import open_database  # noqa: E402
+from tests.pgserver import postgres_admin_url  # noqa: E402
 
 Runner = Callable[[Callable[[], object]], Awaitable[object]]
 
@@ -52,8 +52,8 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=20000)
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        database = open_database(f"sqlite:///{Path(folder) / 'handoff.db'}")
+    with postgres_admin_url() as url:
+        database = open_database(url)
         ours = DatabaseRunner(database, args.threads)
         pool = concurrent.futures.ThreadPoolExecutor(args.threads)
 

@@ -1,7 +1,7 @@
 """The running totals (market notional, P&L, hedges by status, ended hedges per second) against a
 recount from the order and hedge rows written here, not with the code under test: after random runs
 (BUY and SELL, paper and live, failing, held and re-hedged hedges), at any moment during them, after
-a killed server, on SQLite, and as migration 0006 computes them for an existing history."""
+a killed server, and as migration 0006 computes them for an existing history."""
 
 from __future__ import annotations
 
@@ -19,17 +19,13 @@ from hedging.v1 import types_pb2
 from server.risk.market_totals import NAMES
 from server.risk.monitor import read_inputs
 from server.store import market_totals, outcome_seconds
-from server.store.db import bind, open_database
-from server.store.migrate import discover, migrate, render
+from server.store.migrate import discover, render
 from server.store.models import HedgePosition, PolymarketMarketMapping, UserOrder
 from tests.harness import (
     ServerProcess,
     hedger_address,
     order_request,
-    running_service,
-    seed_mappings,
     server_env,
-    service_settings,
     set_config,
     wait_until,
 )
@@ -183,7 +179,7 @@ def test_migration_0006_computes_the_same_totals_for_an_existing_history(live, s
     before = stored(pg_db)
     seconds = outcome_seconds.read(pg_db)
     (migration,) = [m for m in discover() if m.version == 6]
-    backfill = [s for s in render(migration.sql, "postgres") if s.startswith(("UPDATE", "INSERT"))]
+    backfill = [s for s in render(migration.sql) if s.startswith(("UPDATE", "INSERT"))]
     with pg_db.atomic():
         pg_db.execute_sql("UPDATE market_exposure SET " + ", ".join(f"{n} = 0" for n in NAMES))
         pg_db.execute_sql("DELETE FROM hedge_outcome_second")
@@ -254,39 +250,3 @@ def test_totals_equal_the_rows_after_a_killed_server(pg_db, pg_url, sim, mapping
         second.stop()
     assert_totals_match(pg_db)
     assert sum(t.hedged_hedges for t in market_totals.read(pg_db).values()) == 3
-
-
-def test_totals_equal_the_rows_on_sqlite(tmp_path, sim):
-    url = f"sqlite:///{tmp_path}/hedging.db"
-    database = bind(open_database(url))
-    migrate(database)
-    seed_mappings(database, sim)
-    set_config(database, mode="paper", rehedgeEnabled="false")
-    with running_service(service_settings(url, sim.url)) as service:
-        for size, side in [("20", types_pb2.SIDE_BUY), ("9", types_pb2.SIDE_SELL)]:
-            service.stub.PlaceOrder(order_request(MARKETS[0], side, size), timeout=20)
-        set_config(database, mode="live")
-        wait_until(lambda: service.runtime.state.current.settings.mode == "live")
-        sim.exchange.inject_fault("/order", 1, "before", status=400, method="POST")
-        for size in ("11", "17"):
-            service.stub.PlaceOrder(order_request(MARKETS[1], types_pb2.SIDE_BUY, size), timeout=20)
-    assert {h.status for h in HedgePosition.select()} >= {"paper", "hedged", "failed"}
-    assert_totals_match(database)
-
-    # Migration 0006 on an existing SQLite database: the counts and the seconds come out exact, the
-    # money through REAL, and `repair` makes that exact.
-    seconds = outcome_seconds.read(database)
-    (migration,) = [m for m in discover() if m.version == 6]
-    with database.atomic():
-        database.execute_sql("DELETE FROM hedge_outcome_second")
-        for statement in render(migration.sql, "sqlite"):
-            if statement.startswith(("UPDATE", "INSERT")):
-                database.execute_sql(statement)
-    assert outcome_seconds.read(database) == seconds
-    counts = [n for n in NAMES if n.endswith("_hedges")]
-    assert {m: {n: t[n] for n in counts} for m, t in stored(database).items()} == {
-        m: {n: t[n] for n in counts} for m, t in from_rows().items()
-    }
-    market_totals.repair(database)
-    assert_totals_match(database)
-    database.close()

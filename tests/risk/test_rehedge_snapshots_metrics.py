@@ -6,11 +6,9 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,9 +23,7 @@ from server.risk import snapshots
 from server.risk.monitor import RiskMonitor
 from server.runtime import DatabaseRunner
 from server.store import mappings as mapping_store
-from server.store.db import bind, open_database
 from server.store.fields import utcnow
-from server.store.migrate import migrate
 from server.store.models import HedgeEvent, HedgePosition, MarketExposure, RiskSnapshot, UserOrder
 from server.store.orders import OrderStore, SignedIntent
 from tests.harness import hedger_address, order_request, set_config, wait_until
@@ -181,18 +177,12 @@ def test_a_request_waits_for_live_mode_and_a_book_that_fills_it(live, sim, pg_db
     assert sim.exchange.post_count(child.venue_order_id) == 1
 
 
-# --- request_rehedge and rehedge_candidates on both dialects -----------------------------------------
+# --- request_rehedge and rehedge_candidates --------------------------------------------------------------
 
 
-@pytest.fixture(params=["postgres", "sqlite"])
-def store_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[peewee.Database]:
-    if request.param == "postgres":
-        yield request.getfixturevalue("pg_db")
-        return
-    database = bind(open_database(f"sqlite:///{tmp_path}/hedging.db"))
-    migrate(database)
-    yield database
-    database.close()
+@pytest.fixture
+def store_db(pg_db: peewee.Database) -> peewee.Database:
+    return pg_db
 
 
 def _mapping(database: peewee.Database) -> Any:

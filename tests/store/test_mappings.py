@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import peewee
 import pytest
 
 from server.errors import AlreadyExists
 from server.store import mappings
-from server.store.db import bind, open_database
-from server.store.migrate import migrate
 from server.store.models import HedgeEvent, MarketExposure, PolymarketMarketMapping
 
 
@@ -55,10 +52,3 @@ def check_one_active_mapping_per_token(database: peewee.Database) -> None:
 def test_one_active_mapping_per_token_on_postgresql(pg_db: peewee.Database) -> None:
     with pg_db.connection_context():
         check_one_active_mapping_per_token(pg_db)
-
-
-def test_one_active_mapping_per_token_on_sqlite(tmp_path: Path) -> None:
-    database = bind(open_database(f"sqlite:///{tmp_path / 'hedging.db'}"))
-    with database.connection_context():
-        migrate(database)
-        check_one_active_mapping_per_token(database)

@@ -7,7 +7,6 @@ import threading
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import peewee
 import psycopg2
@@ -37,15 +36,8 @@ def empty_pg(pg_admin_url: str):
 
 
 @pytest.fixture
-def empty_sqlite(tmp_path: Path):
-    database = bind(open_database(f"sqlite:///{tmp_path}/hedging.db"))
-    yield database
-    database.close()
-
-
-@pytest.fixture(params=["postgres", "sqlite"])
-def empty_db(request: pytest.FixtureRequest) -> peewee.Database:
-    return request.getfixturevalue("empty_pg" if request.param == "postgres" else "empty_sqlite")
+def empty_db(empty_pg: peewee.Database) -> peewee.Database:
+    return empty_pg
 
 
 def _schema(database: peewee.Database) -> dict[str, set[str]]:
@@ -76,7 +68,7 @@ def test_models_and_migrated_schema_agree(empty_db):
             if not field.primary_key:
                 assert nullable[field.column_name] == field.null, f"{table}.{field.column_name} nullability"
     tables = {m._meta.table_name for m in ALL_MODELS} | {"schema_migrations"}
-    assert set(schema) - {"sqlite_sequence"} == tables
+    assert set(schema) == tables
 
 
 def _mapping() -> PolymarketMarketMapping:
@@ -152,11 +144,11 @@ def test_money_and_instants_round_trip_exactly(empty_db):
     assert stored.created_at.tzinfo is not None
 
 
-def test_a_changed_migration_is_refused(empty_sqlite, tmp_path, monkeypatch):
+def test_a_changed_migration_is_refused(empty_db, tmp_path, monkeypatch):
     from server.errors import FailedPrecondition
     from server.store import migrate as migrate_module
 
-    migrate(empty_sqlite)
+    migrate(empty_db)
     fake_dir = tmp_path / "migrations"
     fake_dir.mkdir()
     original = (migrate_module.MIGRATIONS_DIR / "0001_initial.sql").read_text()
@@ -164,7 +156,7 @@ def test_a_changed_migration_is_refused(empty_sqlite, tmp_path, monkeypatch):
     monkeypatch.setattr(migrate_module, "MIGRATIONS_DIR", fake_dir)
     monkeypatch.setattr(migrate_module.discover, "__defaults__", (fake_dir,))
     with pytest.raises(FailedPrecondition, match="changed after it was applied"):
-        migrate(empty_sqlite)
+        migrate(empty_db)
 
 
 def _fresh_pg(admin_url: str) -> str:

@@ -1,46 +1,33 @@
 """`sql.Transaction` and `sql.guard`: a write transaction whose BEGIN and COMMIT travel with its own
-statements, on PostgreSQL and SQLite alike. What it commits is seen by another connection; what it
+statements. What it commits is seen by another connection; what it
 does not commit (an error, a guard that touched no row, leaving without `commit`) leaves no trace."""
 
 from __future__ import annotations
 
 import socket
-import sqlite3
 from collections.abc import Callable, Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import peewee
 import psycopg2
 import pytest
 
 from server.store import sql
-from server.store.db import bind, is_sqlite, open_database
-from server.store.migrate import migrate
-
-
-@pytest.fixture(params=["postgres", "sqlite"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[peewee.Database]:
-    if request.param == "postgres":
-        database = request.getfixturevalue("pg_db")
-    else:
-        database = bind(open_database(f"sqlite:///{tmp_path / 'tx.db'}"))
-        migrate(database)
-    with database.connection_context():
-        yield database
+from server.store.db import open_database
 
 
 @pytest.fixture
-def committed_total(
-    db: peewee.Database, request: pytest.FixtureRequest, tmp_path: Path
-) -> Callable[[], Decimal]:
+def db(pg_db: peewee.Database) -> Iterator[peewee.Database]:
+    with pg_db.connection_context():
+        yield pg_db
+
+
+@pytest.fixture
+def committed_total(db: peewee.Database, pg_url: str) -> Callable[[], Decimal]:
     """The total as another connection sees it: only what was committed."""
 
     def read() -> Decimal:
-        if is_sqlite(db):
-            other = sqlite3.connect(tmp_path / "tx.db")
-        else:
-            other = psycopg2.connect(request.getfixturevalue("pg_url"))
+        other = psycopg2.connect(pg_url)
         try:
             cur = other.cursor()
             cur.execute("SELECT unhedged_exposure FROM risk_totals WHERE id = 1")
