@@ -151,9 +151,19 @@ def _up(settings: Settings) -> int:
     from server.up import local_database, up
 
     _check_listens("up", settings)
-    with local_database(settings) as settings:
-        preflight.check_database(settings.database_url, require_current=False)
-        return _run(lambda stop: up(settings, stop))
+    # Until the event loop takes the signals over, SIGTERM unwinds as Ctrl-C does, so a PostgreSQL
+    # being started is stopped on the way out.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with local_database(settings) as settings:
+            preflight.check_database(settings.database_url, require_current=False)
+            return _run(lambda stop: up(settings, stop))
+    except KeyboardInterrupt:
+        return preflight.EXIT_OK
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _preflight(command: str, settings: Settings) -> None:

@@ -165,3 +165,12 @@ def _orders_after_restart(workdir: Path) -> tuple[int, str]:
         output = _stop(process, lines)
     assert "applied migration" not in output  # the reused database is migrated already
     return count, output
+
+
+def test_sigterm_while_starting_stops_the_postgresql_it_started(workdir):
+    process, lines = _start_up(workdir)
+    try:
+        _database_line(process, lines)
+    finally:
+        _stop(process, lines)  # at once: the rest is still starting (or has just started)
+    assert not LocalPostgres(workdir / "hedging-data" / "postgres", default_binaries()).running()

@@ -144,10 +144,10 @@ class LocalPostgres:
     def start(self) -> None:
         """Creates the cluster if needed and starts the server (or takes over the one running on
         the directory); returns once it accepts connections."""
-        self._prepare_directory()
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self._check_reachable()
         if not (self.data_dir / "PG_VERSION").exists():
-            initdb = [str(self.binaries.initdb), "-D", str(self.data_dir), "-U", "postgres", "-A", "trust"]
-            self._run([*initdb, "--no-sync", "--no-locale", "-E", "UTF8"])
+            self._create_cluster()
         if self.running():
             self.port = self._port_of_running()
             return
@@ -174,16 +174,28 @@ class LocalPostgres:
         # postmaster.pid: pid, data directory, start time, port, ... (PostgreSQL's documented layout).
         return int((self.data_dir / "postmaster.pid").read_text().splitlines()[3])
 
-    def _prepare_directory(self) -> None:
-        fresh = not self.data_dir.exists()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+    def _create_cluster(self) -> None:
+        """initdb into a sibling directory, renamed into place once complete: an interrupted initdb
+        leaves nothing the next start would take for a finished cluster."""
+        if self.data_dir.exists() and any(self.data_dir.iterdir()):
+            raise NoPostgres(f"{self.data_dir} is neither empty nor a PostgreSQL data directory")
+        building = self.data_dir.with_name(f".{self.data_dir.name}.initdb")
+        shutil.rmtree(building, ignore_errors=True)
+        building.mkdir()
+        if self._as_user:
+            import pwd
+
+            record = pwd.getpwnam(UNPRIVILEGED_USER)
+            os.chown(building, record.pw_uid, record.pw_gid)
+        initdb = [str(self.binaries.initdb), "-D", str(building), "-U", "postgres", "-A", "trust"]
+        self._run([*initdb, "--no-sync", "--no-locale", "-E", "UTF8"])
+        if self.data_dir.exists():
+            self.data_dir.rmdir()
+        building.rename(self.data_dir)
+
+    def _check_reachable(self) -> None:
         if not self._as_user:
             return
-        import pwd
-
-        record = pwd.getpwnam(UNPRIVILEGED_USER)
-        if fresh or self.data_dir.stat().st_uid != record.pw_uid:
-            os.chown(self.data_dir, record.pw_uid, record.pw_gid)
         for place in (self.data_dir.parent, self.binaries.pg_ctl.parent):
             blocked = _untraversable(place)
             if blocked is not None:
@@ -202,7 +214,7 @@ class LocalPostgres:
                 check=True,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
-                cwd=self.data_dir,
+                cwd=self.data_dir.parent,
                 text=True,
             )
         except subprocess.CalledProcessError as exc:
@@ -231,8 +243,8 @@ def running(
 ) -> Iterator[LocalPostgres]:
     """A server on `data_dir` (created or reused), stopped on leaving, even on an exception."""
     server = LocalPostgres(data_dir, binaries or default_binaries(), durable=durable)
-    server.start()
     try:
+        server.start()  # inside: a start interrupted after the server came up still stops it
         yield server
     finally:
         with contextlib.suppress(NoPostgres):

@@ -181,3 +181,23 @@ def test_the_suite_starts_a_throwaway_server_when_none_answers_and_removes_it() 
         ]
     assert _refused(url)
     assert not ours.exists()
+
+
+def test_an_interrupted_initdb_leaves_nothing_taken_for_a_cluster(workdir: Path) -> None:
+    data = workdir / "pg"
+    data.mkdir()  # empty: fine
+    leftover = workdir / ".pg.initdb"
+    leftover.mkdir()
+    (leftover / "PG_VERSION").write_text("18\n")  # an initdb killed halfway
+    with local_postgres.running(data, durable=False) as server:
+        assert _query(server.url, "SELECT 1") == [(1,)]
+    assert not leftover.exists()
+
+
+def test_a_directory_holding_something_else_is_refused_and_left_alone(workdir: Path) -> None:
+    data = workdir / "not-postgres"
+    data.mkdir()
+    (data / "notes.txt").write_text("mine")
+    with pytest.raises(NoPostgres, match="neither empty nor a PostgreSQL data directory"):
+        LocalPostgres(data, local_postgres.default_binaries()).start()
+    assert [p.name for p in data.iterdir()] == ["notes.txt"]
