@@ -18,7 +18,7 @@ from server.errors import ConfigurationError, HedgingError
 from server.log_format import configure_logging
 from server.settings import WORKER_COUNTS, Settings, variables_of, workers_of
 from server.version import version
-from server.workers import Slot, unblock_stop_signals
+from server.workers import Ready, Slot, unblock_stop_signals
 
 log = logging.getLogger("hedging")
 
@@ -160,9 +160,18 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
         from gateway.app import serve_gateway
 
         return _run(lambda stop: serve_gateway(settings, stop))
-    from server.up import up
+    from server.up import ServeWorkers, demo_settings, up
 
-    return _run(lambda stop: up(settings, stop))
+    settings = demo_settings(settings)
+    count = 1 if settings.is_sqlite else workers_of("up", settings, args.workers)
+    if count == 1:
+        return _run(lambda stop: up(replace(settings, workers=1), stop))
+    settings = replace(settings, workers=count)
+    workers = ServeWorkers.fork(lambda s, announce: _guarded(lambda: _serve(s, count, announce)), settings)
+    try:
+        return _run(lambda stop: up(settings, stop, workers))
+    finally:
+        workers.close()
 
 
 def _preflight(command: str, settings: Settings) -> None:
@@ -223,7 +232,7 @@ def _check_totals(settings: Settings, *, repair: bool) -> int:
     return 1 if found else 0
 
 
-def _serve(settings: Settings, workers: int) -> int:
+def _serve(settings: Settings, workers: int, announce: Callable[[Ready], None] | None = None) -> int:
     from server.app import serve, serve_banner
 
     settings = replace(settings, workers=workers)
@@ -236,7 +245,7 @@ def _serve(settings: Settings, workers: int) -> int:
         settings.metrics_listen,
         workers,
         lambda slot: _guarded(lambda: _run(lambda stop: serve_worker(settings, slot, stop))),
-        lambda ready: print(serve_banner(settings, ready), flush=True),
+        announce or (lambda ready: print(serve_banner(settings, ready), flush=True)),
     )
     return supervisor.run()
 

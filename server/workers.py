@@ -247,28 +247,20 @@ class Supervisor:
             first,
             write_fd,
         )
-        sys.stdout.flush()
-        sys.stderr.flush()
-        parent = os.getpid()
         # Blocked across the fork: a signal is held until the worker's own handlers are installed
         # (`unblock_stop_signals`), never run by a copy of the parent's.
         signal.pthread_sigmask(signal.SIG_BLOCK, _MASKED)
-        pid = os.fork()
-        if pid == 0:
-            os.close(read_fd)
-            self._become_worker(parent)
-            status = EXIT_FAILED
-            try:
-                status = self.worker(slot)
-            finally:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(status)
+        pid = fork(lambda parent: self._work(parent, read_fd, slot))
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _MASKED)
         os.close(write_fd)
         process = _Process(index, pid, read_fd)
         self._live[pid] = process
         self._selector.register(read_fd, selectors.EVENT_READ, process)
+
+    def _work(self, parent: int, read_fd: int, slot: Slot) -> int:
+        os.close(read_fd)
+        self._become_worker(parent)
+        return self.worker(slot)
 
     def _become_worker(self, parent: int) -> None:
         """In the child: none of the parent's handlers, descriptors or bookkeeping."""
@@ -282,6 +274,24 @@ class Supervisor:
         self._live.clear()
         die_with_parent(parent)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+
+
+def fork(body: Callable[[int], int]) -> int:
+    """Forks a child that runs `body(parent's pid)` and exits with the status it returns (1 if it
+    raises); returns the child's pid."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        status = EXIT_FAILED
+        try:
+            status = body(parent)
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(status)
+    return pid
 
 
 def die_with_parent(parent: int) -> None:
