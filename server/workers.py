@@ -109,7 +109,6 @@ class _Process:
     ready_fd: int
     ready: bool = False
     metrics_port: int | None = None
-    status: int | None = None
 
 
 @dataclass
