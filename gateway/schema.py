@@ -9,17 +9,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from decimal import Decimal
 from typing import Annotated, Any
 
+import peewee
 import strawberry
 from strawberry import relay
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 
 from gateway import dashboard as figures
-from gateway import manual, markets, pages
+from gateway import markets, pages
 from gateway.arguments import check_strings
 from gateway.auth import IsAdmin, IsViewer
 from gateway.context import Info
@@ -60,6 +61,7 @@ from server.domain import event_types
 from server.domain.config_schema import KEYS, key
 from server.errors import HedgingError, InvalidArgument, NotFound
 from server.events.feed import Heartbeat
+from server.risk import manual
 from server.risk.exposure import read_exposure, read_headline
 from server.store import config as config_store
 from server.store import mappings as mapping_store
@@ -465,11 +467,13 @@ class Mutation:
         return RetryHedgeSuccess(hedge=Hedge.of(hedge))
 
 
-async def _breakers_change(info: Info, change: object, reason: str) -> BreakersResult:
+async def _breakers_change(
+    info: Info, change: Callable[[peewee.Database, str, str], object], reason: str
+) -> BreakersResult:
     ctx = info.context
     database = ctx.resources.database
     try:
-        await ctx.run(lambda: change(database, reason, ctx.author))  # type: ignore[operator]
+        await ctx.run(lambda: change(database, reason, ctx.author))
         rows = await ctx.run(lambda: list(CircuitBreaker.select().order_by(CircuitBreaker.name)))
     except HedgingError as exc:
         return as_error(exc)

@@ -9,14 +9,16 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 import peewee
 
 from server import preflight
 from server.errors import ConfigurationError, HedgingError
 from server.log_format import configure_logging
-from server.settings import Settings, variables_of
+from server.settings import WORKER_COUNTS, Settings, variables_of, workers_of
 from server.version import version
+from server.workers import Ready, Slot, unblock_stop_signals
 
 log = logging.getLogger("hedging")
 
@@ -58,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
         )
         if name == "sim":
             _sim_options(sub)
+        if name in ("serve", "up"):
+            sub.add_argument(
+                "--workers",
+                type=_worker_count,
+                help="server processes sharing the gRPC port (default: HEDGING_WORKERS, else "
+                + ("1" if name == "serve" else "2")
+                + "); see server/workers.py",
+            )
         if name == "check-totals":
             sub.add_argument(
                 "--repair", action="store_true", help="write the recounted totals where they differ"
@@ -83,6 +93,12 @@ def _sim_options(sub: argparse.ArgumentParser) -> None:
     )
 
 
+def _worker_count(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or int(text) not in WORKER_COUNTS:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {WORKER_COUNTS[-1]}, got {text!r}")
+    return int(text)
+
+
 def _environment_help(command: str) -> str:
     lines = ["environment (read once at start; defaults shown, never a configured value):"]
     for v in variables_of(command):
@@ -100,8 +116,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hedging: configuration error: {exc}", file=sys.stderr)
         return preflight.EXIT_USAGE
     configure_logging(settings.log_level, settings.log_format)
+    return _guarded(lambda: _command(args, settings))
+
+
+def _guarded(body: Callable[[], int]) -> int:
+    """Runs `body`, turning each way it can fail into one line on stderr and its exit status."""
     try:
-        return _command(args, settings)
+        return body()
     except preflight.StartupError as exc:
         print(f"hedging: {exc}", file=sys.stderr)
         return exc.exit_status
@@ -125,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "up":
-        return _up(settings)
+        return _up(settings, args.workers)
     _preflight(args.command, settings)
     if args.command == "sim":
         from server.sim.runner import main as sim_main
@@ -136,9 +157,7 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "check-totals":
         return _check_totals(settings, repair=args.repair)
     if args.command == "serve":
-        from server.app import serve
-
-        return _run(lambda stop: serve(settings, stop))
+        return _serve(settings, workers_of("serve", settings, args.workers))
     if args.command == "gateway":
         from gateway.app import serve_gateway
 
@@ -146,20 +165,32 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
     raise AssertionError(f"unknown command {args.command}")
 
 
-def _up(settings: Settings) -> int:
-    """`hedging up`: on DATABASE_URL if set, else on PostgreSQL of its own, stopped on the way out."""
-    from server.up import local_database, up
+def _up(settings: Settings, requested_workers: int | None) -> int:
+    """`hedging up`: on DATABASE_URL if set, else on PostgreSQL of its own, stopped on the way out. The
+    gRPC service runs as `serve --workers N`, its supervisor forked before anything else starts."""
+    from server.up import ServeWorkers, demo_settings, local_database, up
 
     _check_listens("up", settings)
+    settings = demo_settings(settings)
+    count = workers_of("up", settings, requested_workers)
+    settings = replace(settings, workers=count)
+    workers = None
+    if count > 1:
+        workers = ServeWorkers.fork(
+            lambda s, announce: _guarded(lambda: _serve(s, count, announce)), settings
+        )
     # Until the event loop takes the signals over, SIGTERM unwinds as Ctrl-C does, so a PostgreSQL
     # being started is stopped on the way out.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         with local_database(settings) as settings:
             preflight.check_database(settings.database_url, require_current=False)
-            return _run(lambda stop: up(settings, stop))
+            return _run(lambda stop: up(settings, stop, workers))
     except KeyboardInterrupt:
         return preflight.EXIT_OK
+    finally:
+        if workers is not None:
+            workers.close()
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -234,6 +265,32 @@ def _check_totals(settings: Settings, *, repair: bool) -> int:
     return 1 if found else 0
 
 
+def _serve(settings: Settings, workers: int, announce: Callable[[Ready], None] | None = None) -> int:
+    from server.app import serve, serve_banner
+
+    settings = replace(settings, workers=workers)
+    if workers == 1:
+        return _run(lambda stop: serve(settings, stop))
+    from server.workers import Supervisor
+
+    supervisor = Supervisor(
+        settings.grpc_listen,
+        settings.metrics_listen,
+        workers,
+        lambda slot: _guarded(lambda: _run(lambda stop: serve_worker(settings, slot, stop))),
+        announce or (lambda ready: print(serve_banner(settings, ready), flush=True)),
+    )
+    return supervisor.run()
+
+
+def serve_worker(settings: Settings, slot: Slot, stop: asyncio.Event) -> Awaitable[None]:
+    """One worker of `hedging serve --workers N` (N > 1), in its forked process."""
+    from server.app import serve
+
+    worker_settings = replace(settings, grpc_listen=slot.grpc_listen, metrics_listen=slot.metrics_listen)
+    return serve(worker_settings, stop, slot=slot)
+
+
 def _run(body: Callable[[asyncio.Event], Awaitable[None]]) -> int:
     """Runs `body` until it returns or SIGINT/SIGTERM sets its stop event."""
 
@@ -242,6 +299,7 @@ def _run(body: Callable[[asyncio.Event], Awaitable[None]]) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        unblock_stop_signals()  # a forked worker's were held until now
         await body(stop)
 
     asyncio.run(runner())

@@ -197,7 +197,13 @@ class Runtime:
     services: RiskServices | None = None
 
     @classmethod
-    async def start(cls, settings: Settings, *, apply_migrations: bool = True) -> Runtime:
+    async def start(
+        cls, settings: Settings, *, apply_migrations: bool = True, settle_fresh: bool = True
+    ) -> Runtime:
+        """Builds and starts everything. Before it returns, open hedges left by an earlier run are looked
+        up at the venue: all of them with `settle_fresh`, else only those past the resolver's grace
+        (set it off while other processes on the database may have hedges in flight: it would post
+        their bytes a second time, which the venue refuses as a duplicate, leaving them UNKNOWN)."""
         database = bind(open_database(settings.database_url))
         db = DatabaseRunner(database, settings.db_threads)
         if apply_migrations:
@@ -225,7 +231,6 @@ class Runtime:
                 "POLYMARKET_CLOB_URL is required (hedging up runs a local simulator for you)"
             )
         books = BookCache(venue)
-        desk_ref: list[OrderDesk] = []
         services = RiskServices(settings, database, db, venue, DatabaseRunner(database, 4))
         store = OrderStore(database, announce=services.feed.announce)
         services.metrics.watch_store(store.group_counts)
@@ -234,7 +239,7 @@ class Runtime:
             store,
             venue,
             db,
-            lambda mapping_id: desk_ref[0].mapping_by_id(mapping_id),
+            state.mapping_by_id,
             on_outcome=services.on_outcome,
             on_result=services.on_result,
             books=books,
@@ -242,13 +247,12 @@ class Runtime:
         desk = OrderDesk(
             store=store, state=state, books=books, hedger=hedger, signer=signer, api_key=api_key, run_in_db=db
         )
-        desk_ref.append(desk)
         resolver = Resolver(
             store, hedger, db, pending_grace=timedelta(seconds=float(settings.venue_timeout) * 2)
         )
         runtime = cls(settings, db, store, state, venue, desk, resolver)
         # Settle whatever an earlier run left open before taking new orders.
-        settled = await resolver.resolve_all(include_fresh=True)
+        settled = await resolver.resolve_all(include_fresh=settle_fresh)
         if settled:
             log.info("startup: looked up %d open hedges at the venue", settled)
         resolver.start()

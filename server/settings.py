@@ -61,6 +61,7 @@ class Settings:
     dev_mode: bool = False
     venue_timeout: Decimal = Decimal("5")
     db_threads: int = 8
+    workers: int | None = None  # None: the command's own default (`workers_of`)
     log_level: str = "INFO"
     log_format: str = "text"
 
@@ -83,6 +84,9 @@ class Settings:
             dev_mode=_flag(env, "HEDGING_DEV_MODE"),
             venue_timeout=_positive_decimal(env, "HEDGING_VENUE_TIMEOUT_SECONDS", "5"),
             db_threads=_choice_int(env, "HEDGING_DB_THREADS", "8", tuple(range(1, 65))),
+            workers=_choice_int(env, "HEDGING_WORKERS", "1", WORKER_COUNTS)
+            if env.get("HEDGING_WORKERS")
+            else None,
             log_level=_log_level(env.get("HEDGING_LOG_LEVEL", "INFO")),
             log_format=_log_format(env.get("HEDGING_LOG_FORMAT") or "text"),
         )
@@ -231,6 +235,16 @@ def _log_format(value: str) -> str:
 
 
 LOG_FORMATS = ("text", "json")
+WORKER_COUNTS = tuple(range(1, 65))
+# `hedging up` runs two workers unless told otherwise: the demo then shows the production shape (one
+# port, several processes), and more would only add start-up time and connections on a laptop that
+# also runs the simulator, the gateway and PostgreSQL.
+DEFAULT_WORKERS = {"serve": 1, "up": 2}
+
+
+def workers_of(command: str, settings: Settings, option: int | None) -> int:
+    """How many server processes `command` runs: --workers, else HEDGING_WORKERS, else its default."""
+    return option or settings.workers or DEFAULT_WORKERS[command]
 
 
 @dataclass(frozen=True)
@@ -300,6 +314,12 @@ VARIABLES = (
         str(Settings.db_threads),
         "database threads (and connections)",
         ("serve", "gateway", "up"),
+    ),
+    Variable(
+        "HEDGING_WORKERS",
+        "1 (up: 2)",
+        "server processes sharing the gRPC port (--workers); worker i serves metrics on port + i",
+        _SERVICE,
     ),
     Variable("HEDGING_LOG_LEVEL", Settings.log_level, "DEBUG, INFO, WARNING or ERROR", _ALL),
     Variable("HEDGING_LOG_FORMAT", Settings.log_format, "text, or json: one JSON object per line", _ALL),

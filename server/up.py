@@ -1,26 +1,34 @@
-"""`hedging up`: the whole system in one process.
+"""`hedging up`: the whole system.
 
 The local CLOB V2 simulator (with moving books), the gRPC HedgingService, the GraphQL gateway and a
 trickle of demo orders, on the database DATABASE_URL names or, without it, on PostgreSQL of its own
 in ./hedging-data/postgres (reused across runs, stopped on exit). Without POLYMARKET_PRIVATE_KEY a
-throwaway key is made for the simulator; it is never printed."""
+throwaway key is made for the simulator; it is never printed.
+
+The gRPC service runs as `hedging serve --workers N` (`--workers`, default 2). Its supervisor is forked
+first (`ServeWorkers.fork`), before this process starts the simulator's and the gateway's threads and
+event loop, which a forked worker must not inherit; it waits for the simulator's and the database's
+URLs (`start`), then forks the workers."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import importlib
+import json
 import logging
+import os
 import secrets
-from collections.abc import Iterator
-from dataclasses import replace
+import signal
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import psycopg2
 
-from server.app import DRAIN_NOTICE_SECONDS, metrics_banner, start_service
+from server.app import DRAIN_NOTICE_SECONDS, metrics_banner, serve_banner, start_service
 from server.heap import freeze_startup_heap
-from server.preflight import describe_database
+from server.preflight import EXIT_FAILED, EXIT_OK, StartupError, describe_database
 from server.secret import Secret
 from server.settings import Settings
 from server.store import config as config_store
@@ -29,6 +37,7 @@ from server.store import mappings as mapping_store
 from server.store.db import bind, open_database
 from server.store.migrate import migrate
 from server.store.models import HedgeConfig, PolymarketMarketMapping
+from server.workers import Ready, die_with_parent, fork
 
 log = logging.getLogger(__name__)
 
@@ -97,21 +106,122 @@ def _prepare_store(settings: Settings, markets: list[object]) -> list[tuple[str,
     return pairs
 
 
-async def up(settings: Settings, stop: asyncio.Event) -> None:
+def demo_settings(settings: Settings) -> Settings:
+    """`up`'s settings before anything starts: a throwaway key unless one is configured, and anonymous
+    gateway access unless tokens are."""
+    return replace(
+        settings,
+        private_key=settings.private_key or Secret("0x" + secrets.token_hex(32)),
+        venue_credentials=None,
+        dev_mode=settings.dev_mode or not settings.admin_tokens,
+    )
+
+
+Serve = Callable[[Settings, Callable[[Ready], None]], int]
+
+
+class WorkersFailed(StartupError):
+    """The gRPC workers stopped before serving (their supervisor said why on stderr)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"the gRPC workers did not start (exit status {status})")
+        self.exit_status = status if status > 0 else EXIT_FAILED
+
+
+class ServeWorkers:
+    """`up`'s gRPC service: `hedging serve --workers N` in a child of this process."""
+
+    def __init__(self, pid: int, go: int, ready: int) -> None:
+        self._pid, self._go, self._ready = pid, go, ready
+
+    @classmethod
+    def fork(cls, serve: Serve, settings: Settings) -> ServeWorkers:
+        """Forks the supervisor (call before any thread or event loop starts here); it waits for
+        `start`, or exits 0 if this process ends first."""
+        go_read, go_write = os.pipe()
+        ready_read, ready_write = os.pipe()
+
+        def supervise(parent: int) -> int:
+            os.close(go_write)
+            os.close(ready_read)
+            die_with_parent(parent)
+            return _supervise(serve, settings, go_read, ready_write)
+
+        pid = fork(supervise)
+        os.close(go_read)
+        os.close(ready_write)
+        return cls(pid, go_write, ready_read)
+
+    async def start(self, settings: Settings) -> Ready:
+        """Hands over the venue and database `up` settled on; returns once every worker serves."""
+        go = {"polymarket_url": settings.polymarket_url, "database_url": settings.database_url}
+        os.write(self._go, (json.dumps(go) + "\n").encode())
+        line = await asyncio.to_thread(self._read_line)
+        if not line:
+            raise WorkersFailed(await asyncio.to_thread(self._wait))
+        ready = json.loads(line)
+        return Ready(ready["port"], tuple(ready["pids"]), tuple(ready["metrics_ports"]))
+
+    async def stop(self) -> int:
+        """SIGTERM: every worker drains; returns the supervisor's exit status."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self._pid, signal.SIGTERM)
+        return await asyncio.to_thread(self._wait)
+
+    def close(self) -> None:
+        for fd in (self._go, self._ready):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def _read_line(self) -> str:
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = os.read(self._ready, 4096)
+            if not chunk:
+                return ""
+            data += chunk
+        return data.decode()
+
+    def _wait(self) -> int:
+        try:
+            return os.waitstatus_to_exitcode(os.waitpid(self._pid, 0)[1])
+        except ChildProcessError:
+            return EXIT_OK  # already reaped
+
+
+def _supervise(serve: Serve, settings: Settings, go_read: int, ready_write: int) -> int:
+    with os.fdopen(go_read) as go:
+        line = go.readline()
+    if not line:
+        return EXIT_OK  # `up` stopped before it needed the workers
+    settings = replace(settings, **json.loads(line))
+
+    def announce(ready: Ready) -> None:
+        os.write(ready_write, (json.dumps(asdict(ready)) + "\n").encode())
+
+    return serve(settings, announce)
+
+
+async def up(settings: Settings, stop: asyncio.Event, workers: ServeWorkers | None = None) -> None:
+    """Runs everything until `stop`; the gRPC service in `workers` when given, else in this process."""
     from server.demo import drive
     from server.sim.runner import start_simulator
 
     host, _, port = settings.sim_listen.rpartition(":")
     sim = await asyncio.to_thread(start_simulator, host=host, port=int(port), move_books=True)
-    settings = replace(
-        settings,
-        polymarket_url=sim.url,
-        private_key=settings.private_key or Secret("0x" + secrets.token_hex(32)),
-        venue_credentials=None,
-        dev_mode=settings.dev_mode or not settings.admin_tokens,
-    )
+    settings = replace(settings, polymarket_url=sim.url)
     pairs = await asyncio.to_thread(_prepare_store, settings, list(sim.exchange.markets))
-    runtime, server = await start_service(settings)
+    runtime = server = None
+    try:
+        if workers is not None:
+            ready = await workers.start(settings)
+            grpc_port, banner = ready.port, serve_banner(settings, ready).split("\n", 1)[1]
+        else:
+            runtime, server = await start_service(settings)
+            grpc_port, banner = server.port, metrics_banner(settings, runtime)
+    except BaseException:
+        await asyncio.to_thread(sim.stop)
+        raise
     grpc_host = settings.grpc_listen.rpartition(":")[0]
     gateway = None
     try:
@@ -122,15 +232,15 @@ async def up(settings: Settings, stop: asyncio.Event) -> None:
         gateway = await gateway_app.start_gateway(settings)
     freeze_startup_heap()
     print(f"CLOB V2 simulator listening on {sim.url}", flush=True)
-    print(f"gRPC HedgingService listening on {grpc_host}:{server.port}", flush=True)
-    print(metrics_banner(settings, runtime), flush=True)
+    print(f"gRPC HedgingService listening on {grpc_host}:{grpc_port}", flush=True)
+    print(banner, flush=True)
     if gateway is not None:
         print(f"GraphQL gateway listening on {gateway.url}", flush=True)
     print(
         f"store: {describe_database(settings.database_url)}; demo orders on {len(pairs)} markets; Ctrl-C to stop",
         flush=True,
     )
-    demo = asyncio.create_task(drive(f"{grpc_host}:{server.port}", pairs, stop))
+    demo = asyncio.create_task(drive(f"{grpc_host}:{grpc_port}", pairs, stop))
     try:
         await stop.wait()
     finally:
@@ -138,6 +248,11 @@ async def up(settings: Settings, stop: asyncio.Event) -> None:
             await demo
         if gateway is not None:
             await gateway.stop()
-        await server.stop(notice=DRAIN_NOTICE_SECONDS)
-        await runtime.stop()
+        if workers is not None:
+            status = await workers.stop()
+            if status != EXIT_OK:
+                log.error("the gRPC workers stopped with exit status %d", status)
+        if server is not None and runtime is not None:
+            await server.stop(notice=DRAIN_NOTICE_SECONDS)
+            await runtime.stop()
         await asyncio.to_thread(sim.stop)

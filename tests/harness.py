@@ -107,15 +107,28 @@ def running_service(settings: Settings) -> Iterator[ServiceThread]:
 
 
 _LISTEN = re.compile(r"gRPC HedgingService listening on [^:]+:(\d+)")
+_WORKER = re.compile(r"worker (\d+) \(pid (\d+)\): Prometheus metrics (?:on (\S+))?")
+# Every multi-process test runs each server as `hedging serve --workers 2` (server/workers.py).
+WORKERS = 2
 
 
 class ServerProcess:
-    """`hedging serve` in a subprocess; `port` is read from what it prints."""
+    """`hedging serve --workers N` in a subprocess; `port` is read from what it prints, and with
+    several workers `worker_pids` and `metrics_urls` (by worker) too."""
 
-    def __init__(self, env: dict[str, str]) -> None:
-        full_env = {**os.environ, **env, "HEDGING_GRPC_LISTEN": "127.0.0.1:0", "PYTHONUNBUFFERED": "1"}
+    def __init__(self, env: dict[str, str], workers: int = WORKERS) -> None:
+        full_env = {
+            "HEDGING_METRICS_LISTEN": "127.0.0.1:0",
+            **os.environ,
+            **env,
+            "HEDGING_GRPC_LISTEN": "127.0.0.1:0",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.workers = workers
+        self.worker_pids: list[int] = []
+        self.metrics_urls: list[str | None] = []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve"],
+            [sys.executable, "-m", "server.cli", "serve", "--workers", str(workers)],
             env=full_env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -125,26 +138,49 @@ class ServerProcess:
         self.port = self._wait_for_port()
         self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
         self.stub = hedging_service_pb2_grpc.HedgingServiceStub(self.channel)
+        self._channels: list[grpc.Channel] = []
         self._drainer = threading.Thread(target=self._drain, daemon=True)
         self._drainer.start()
 
     def _wait_for_port(self) -> int:
         assert self.process.stdout is not None
+        port = None
         for line in self.process.stdout:
             self.output.append(line)
             match = _LISTEN.search(line)
             if match:
-                return int(match.group(1))
+                port = int(match.group(1))
+            worker = _WORKER.search(line)
+            if worker:
+                self.worker_pids.append(int(worker.group(2)))
+                self.metrics_urls.append(worker.group(3))
+            if port is not None and len(self.worker_pids) == (self.workers if self.workers > 1 else 0):
+                return port
         raise RuntimeError("hedging serve exited before listening:\n" + "".join(self.output))
+
+    def stubs(self, count: int) -> list[hedging_service_pb2_grpc.HedgingServiceStub]:
+        """Stubs on `count` channels of their own connection each: the kernel spreads connections,
+        not calls, over the workers, so calls meant for every worker need several."""
+        channels = [
+            grpc.insecure_channel(f"127.0.0.1:{self.port}", options=[("grpc.use_local_subchannel_pool", 1)])
+            for _ in range(count)
+        ]
+        self._channels += channels
+        return [hedging_service_pb2_grpc.HedgingServiceStub(c) for c in channels]
 
     def _drain(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             self.output.append(line)
 
-    def kill(self) -> None:
-        """SIGKILL: no shutdown code runs."""
+    def _close_channels(self) -> None:
         self.channel.close()
+        for channel in self._channels:
+            channel.close()
+
+    def kill(self) -> None:
+        """SIGKILL (of the parent: its workers are killed with it): no shutdown code runs."""
+        self._close_channels()
         self.process.kill()
         self.process.wait(10)
         self._close_output()
@@ -155,7 +191,7 @@ class ServerProcess:
             self.process.stdout.close()
 
     def stop(self) -> None:
-        self.channel.close()
+        self._close_channels()
         if self.process.poll() is None:
             self.process.terminate()
             try:

@@ -160,6 +160,7 @@ EXPECTED_VARIABLES = {
         "POLYMARKET_API_KEY",
         "HEDGING_LOG_LEVEL",
         "HEDGING_LOG_FORMAT",
+        "HEDGING_WORKERS",
     ],
     "gateway": [
         "DATABASE_URL",
@@ -176,6 +177,7 @@ EXPECTED_VARIABLES = {
         "HEDGING_GATEWAY_LISTEN",
         "HEDGING_SIM_LISTEN",
         "HEDGING_METRICS_LISTEN",
+        "HEDGING_WORKERS",
     ],
 }
 
@@ -204,6 +206,8 @@ def test_each_commands_help_lists_its_options_and_variables_with_defaults_never_
     if command == "sim":
         for option in ("--markets", "--default-collateral", "--page-size", "--move-books", "--seed"):
             assert option in text
+    if command in ("serve", "up"):
+        assert "--workers" in text
     if command == "migrate":
         assert "HEDGING_GRPC_LISTEN" not in text
 
@@ -219,3 +223,10 @@ def test_a_busy_ipv6_address_is_reported_as_in_use():
         port = holder.getsockname()[1]
         with pytest.raises(CannotListen, match="address already in use"):
             check_listen(f"[::1]:{port}", "HEDGING_GRPC_LISTEN")
+
+
+@pytest.mark.parametrize("count", ["0", "65", "two", "²"])
+def test_a_bad_worker_count_is_a_usage_error_with_status_2(count):
+    result = _hedging("serve", "--workers", count)
+    assert result.returncode == 2
+    assert "--workers: must be from 1 to 64" in result.stderr

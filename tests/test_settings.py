@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from server.errors import ConfigurationError
-from server.settings import Settings
+from server.settings import Settings, workers_of
 
 KEY = "0x" + "4c" * 32
 SECRET = "c2VjcmV0LXNlY3JldC1zZWNyZXQ="
@@ -20,6 +20,15 @@ def test_defaults_leave_the_database_unset_for_up_to_start_its_own():
     assert s.database_url == ""
     assert s.chain_id == 137
     assert s.private_key is None
+
+
+def test_the_worker_count_is_the_option_else_the_variable_else_the_commands_default():
+    # serve: 1 and up: 2 are the documented defaults (README, --help).
+    unset = Settings.from_env({})
+    assert (workers_of("serve", unset, None), workers_of("up", unset, None)) == (1, 2)
+    four = Settings.from_env({"HEDGING_WORKERS": "4"})
+    assert (workers_of("serve", four, None), workers_of("up", four, None)) == (4, 4)
+    assert (workers_of("serve", four, 3), workers_of("up", unset, 1)) == (3, 1)
 
 
 def test_a_full_environment_is_read():
@@ -71,6 +80,9 @@ def test_a_full_environment_is_read():
         ("POLYMARKET_CHAIN_ID", "١٣٧", "POLYMARKET_CHAIN_ID"),
         ("POLYMARKET_SIGNATURE_TYPE", "²", "POLYMARKET_SIGNATURE_TYPE"),
         ("HEDGING_GRPC_LISTEN", "127.0.0.1:²", "HEDGING_GRPC_LISTEN"),
+        ("HEDGING_WORKERS", "0", "HEDGING_WORKERS"),
+        ("HEDGING_WORKERS", "65", "HEDGING_WORKERS"),
+        ("HEDGING_WORKERS", "²", "HEDGING_WORKERS"),
     ],
 )
 def test_a_malformed_setting_fails_naming_the_variable_and_not_the_secret(variable, value, expected):

@@ -28,7 +28,7 @@ from tests.harness import wait_until
 CANARY_KEY = "0x" + "c0ffee" * 10 + "beef"
 
 
-def _start_up(workdir: Path) -> tuple[subprocess.Popen[str], list[str]]:
+def _start_up(workdir: Path, **extra: str) -> tuple[subprocess.Popen[str], list[str]]:
     env = {
         **os.environ,
         "HEDGING_GRPC_LISTEN": "127.0.0.1:0",
@@ -39,6 +39,7 @@ def _start_up(workdir: Path) -> tuple[subprocess.Popen[str], list[str]]:
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("DATABASE_URL", None)
+    env.update(extra)
     process = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "up"],
         cwd=workdir,
@@ -174,3 +175,36 @@ def test_sigterm_while_starting_stops_the_postgresql_it_started(workdir):
     finally:
         _stop(process, lines)  # at once: the rest is still starting (or has just started)
     assert not LocalPostgres(workdir / "hedging-data" / "postgres", default_binaries()).running()
+
+
+def test_up_on_postgresql_serves_grpc_from_two_workers_and_stops_them_on_sigterm(tmp_path, pg_db, pg_url):
+    from server.store.models import UserOrder
+
+    process, lines = _start_up(tmp_path, DATABASE_URL=pg_url)
+    try:
+        grpc_line = wait_until(
+            lambda: next((ln for ln in lines if "gRPC HedgingService listening on" in ln), None),
+            timeout=90,
+            message="hedging up to print where gRPC listens",
+        )
+        workers = wait_until(
+            lambda: (
+                (found := [ln for ln in lines if re.match(r"worker \d \(pid \d+\): Prometheus", ln)])
+                and len(found) == 2
+                and found
+            ),
+            timeout=10,
+            message="a banner line per worker",
+        )
+        pids = [int(re.search(r"pid (\d+)", ln).group(1)) for ln in workers]  # type: ignore[union-attr]
+        assert len(set(pids)) == 2 and process.pid not in pids
+        port = int(re.search(r":(\d+)\s*$", grpc_line).group(1))  # type: ignore[union-attr]
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=10)
+            assert answer.status == health_pb2.HealthCheckResponse.SERVING
+        wait_until(lambda: UserOrder.select().count() > 0, timeout=30, message="demo orders in PostgreSQL")
+    finally:
+        output = _stop(process, lines)
+    assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()], "the workers outlived up"
+    assert "Traceback" not in output
+    assert CANARY_KEY not in output

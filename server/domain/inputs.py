@@ -9,6 +9,8 @@ from decimal import Decimal, InvalidOperation
 from server.errors import InvalidArgument
 
 MAX_ID_LENGTH = 128
+MAX_REASON = 500  # why a person changed something (a halt, a config value, a re-hedge request)
+MAX_AUTHOR = 128
 SHARE_DECIMALS = 2  # the venue's share precision
 _MAX_DIGITS = 18
 # Applied with `fullmatch`: `$` would also match before a final "\n", so "5\n" would pass.
@@ -39,6 +41,24 @@ def text(field: str, value: str) -> str:
                 field, "must be valid Unicode text (it holds an unpaired surrogate)"
             ) from None
     return value
+
+
+def reason(value: str | None) -> str:
+    """Why a person changes something, as recorded: stripped, required, at most `MAX_REASON`
+    characters of text the store can hold."""
+    stripped = text("reason", (value or "").strip())
+    if not stripped:
+        raise InvalidArgument("reason", "is required: say why")
+    if len(stripped) > MAX_REASON:
+        raise InvalidArgument("reason", f"must be at most {MAX_REASON} characters")
+    return stripped
+
+
+def author(value: str | None) -> str:
+    """Who changes something: required, at most `MAX_AUTHOR` characters."""
+    if not value or len(value) > MAX_AUTHOR:
+        raise InvalidArgument("author", f"is required (at most {MAX_AUTHOR} characters)")
+    return text("author", value)
 
 
 def _plain_decimal(field: str, value: str) -> Decimal:

@@ -8,22 +8,15 @@ from __future__ import annotations
 
 import peewee
 
+from server.domain import inputs
 from server.errors import InvalidArgument
 from server.risk import breaker_store
 from server.risk.breakers import AUTO_RESET, BreakerName, Trip
 
-MAX_REASON = 500
-
 
 def _check(reason: str, author: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidArgument("reason", "is required: say why")
-    if len(reason) > MAX_REASON:
-        raise InvalidArgument("reason", f"must be at most {MAX_REASON} characters")
-    if not author or len(author) > 128:
-        raise InvalidArgument("author", "is required (at most 128 characters)")
-    return reason
+    inputs.author(author)
+    return inputs.reason(reason)
 
 
 def halt(database: peewee.Database, reason: str, author: str) -> bool:

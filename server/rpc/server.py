@@ -71,11 +71,14 @@ async def start_grpc_server(
     servicer: hedging_service_pb2_grpc.HedgingServiceServicer,
     *,
     interceptors: tuple[grpc.aio.ServerInterceptor, ...] = (),
+    reuse_port: bool = False,
 ) -> GrpcServer:
+    """Starts the server on `listen`. `reuse_port` lets the workers of `--workers N` share the port
+    (`server/workers.py`); off, a port another process holds is refused as `CannotListen`."""
     drain = Drain()
     server = grpc.aio.server(
         interceptors=(DrainInterceptor(drain), *interceptors),
-        options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 1 << 20)],
+        options=[("grpc.so_reuseport", int(reuse_port)), ("grpc.max_receive_message_length", 1 << 20)],
     )
     add_hedging_service(servicer, server)
     health_servicer = HealthServicer()

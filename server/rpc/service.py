@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import grpc
 
@@ -14,11 +13,15 @@ from server.domain.decision import Rejected
 from server.errors import InvalidArgument, NotFound
 from server.rpc import convert
 from server.rpc.errors import streaming, unary
+from server.rpc.exposure import ExposureReader
+from server.rpc.stream import EventStream
 from server.trading.desk import OrderDesk, QuoteRequest
 
 
 class HedgingServicer(hedging_service_pb2_grpc.HedgingServiceServicer):
-    def __init__(self, desk: OrderDesk, exposure: Any = None, stream: Any = None) -> None:
+    """The five RPCs over the order desk, the exposure reader and the event stream."""
+
+    def __init__(self, desk: OrderDesk, exposure: ExposureReader, stream: EventStream) -> None:
         self._desk = desk
         self._exposure = exposure
         self._stream = stream
@@ -74,15 +77,11 @@ class HedgingServicer(hedging_service_pb2_grpc.HedgingServiceServicer):
     async def GetExposure(
         self, request: pb.GetExposureRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetExposureResponse:
-        if self._exposure is None:
-            await context.abort(grpc.StatusCode.UNIMPLEMENTED, "GetExposure is not available yet")
         return await self._exposure(request)
 
     @streaming
     async def StreamHedgeEvents(
         self, request: pb.StreamHedgeEventsRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[pb.StreamHedgeEventsResponse]:
-        if self._stream is None:
-            await context.abort(grpc.StatusCode.UNIMPLEMENTED, "StreamHedgeEvents is not available yet")
+    ) -> AsyncIterator[pb.StreamHedgeEventsResponse | bytes]:
         async for item in self._stream(request, context):
             yield item

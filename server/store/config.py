@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import peewee
 
+from server.domain import inputs
 from server.domain.config_schema import KEYS, key
 from server.errors import InvalidArgument
 from server.store import events
@@ -12,8 +13,6 @@ from server.store.db import write_transaction
 from server.store.events import NewEvent
 from server.store.fields import utcnow
 from server.store.models import HedgeConfig, HedgeConfigHistory
-
-MAX_REASON = 500
 
 
 def current_values(database: peewee.Database) -> dict[str, HedgeConfig]:
@@ -25,13 +24,8 @@ def set_value(database: peewee.Database, name: str, text: str, *, author: str, r
     Setting a key to its current value records nothing and returns the row as it is."""
     spec = key(name)
     canonical = spec.canonical(text)
-    reason = reason.strip()
-    if not reason:
-        raise InvalidArgument("reason", "is required: say why the value changes")
-    if len(reason) > MAX_REASON:
-        raise InvalidArgument("reason", f"must be at most {MAX_REASON} characters")
-    if not author:
-        raise InvalidArgument("author", "is required")
+    reason = inputs.reason(reason)
+    author = inputs.author(author)
     now = utcnow()
     with write_transaction(database):
         query = HedgeConfig.select().where(HedgeConfig.key == name)

@@ -23,7 +23,6 @@ from server.trading.books import BookCache
 from server.trading.hedge_signing import sign_hedge
 from server.trading.hedger import Hedger, RunInDb
 from server.trading.state import StateCache
-from server.trading.timing import recorder
 from server.venue.order_signing import OrderSigner
 
 log = logging.getLogger(__name__)
@@ -102,12 +101,6 @@ class OrderDesk:
             raise InvalidArgument("market", f"unknown market {event_id[:64]!r} outcome {outcome[:64]!r}")
         return found
 
-    def mapping_by_id(self, mapping_id: int) -> PolymarketMarketMapping:
-        for m in self._state.current.mappings.values():
-            if m.id == mapping_id:
-                return m
-        return PolymarketMarketMapping.get_by_id(mapping_id)
-
     async def quote(self, request: QuoteRequest) -> Quote | Rejected:
         mapping = await self.mapping(request.event_id, request.outcome)
         snapshot = self._state.current
@@ -137,10 +130,6 @@ class OrderDesk:
         return priced
 
     async def place(self, request: OrderRequest) -> Placed:
-        with recorder.phase("total"):
-            return await self._place(request)
-
-    async def _place(self, request: OrderRequest) -> Placed:
         mapping = await self.mapping(request.event_id, request.outcome)
         if request.limit_price is not None:
             inputs.on_tick("limit_price", request.limit_price, mapping.tick_size)
@@ -154,8 +143,7 @@ class OrderDesk:
             replay = await self._run(lambda: self._store.replay_of(request, digest))
             if replay is not None:
                 return Placed(replay, None, False)
-            with recorder.phase("book"):
-                book = await self._books.get(mapping.yes_token_id, max_age)
+            book = await self._books.get(mapping.yes_token_id, max_age)
         mapping = await self._follow_tick(mapping, book)
         terms = terms_of(mapping)
         market_limit = (
@@ -181,10 +169,6 @@ class OrderDesk:
             return decision
 
         def sign(q: Quote) -> SignedIntent:
-            with recorder.phase("sign"):
-                return _sign(q)
-
-        def _sign(q: Quote) -> SignedIntent:
             if self._signer is None:
                 raise RuntimeError("live hedging needs POLYMARKET_PRIVATE_KEY")
             return sign_hedge(
@@ -199,14 +183,13 @@ class OrderDesk:
                 order_type=snapshot.settings.hedge_order_type,
             )
 
-        with recorder.phase("db_place"):
-            queued = self._store.place_queued(request, digest, mapping, decide_on, sign)
-            if queued is not None:
-                stored, created = await self._run.join(self._store.group, queued)
-            else:
-                stored, created = await self._run(
-                    lambda: self._store.place(request, digest, mapping, decide_on, sign)
-                )
+        queued = self._store.place_queued(request, digest, mapping, decide_on, sign)
+        if queued is not None:
+            stored, created = await self._run.join(self._store.group, queued)
+        else:
+            stored, created = await self._run(
+                lambda: self._store.place(request, digest, mapping, decide_on, sign)
+            )
         # The last decision is the one booked (one made on a stale hint is made again under lock). A
         # replay answers with the stored order only: a decision made while finding it was never booked.
         quoted = decided[-1].quote if decided and created else None

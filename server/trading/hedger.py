@@ -23,7 +23,6 @@ from server.store.group_commit import GroupCommit, Queued
 from server.store.models import HedgePosition, PolymarketMarketMapping
 from server.store.orders import OrderStore, OrderWithHedges
 from server.trading.books import BookCache
-from server.trading.timing import recorder
 from server.venue.client import PostKind, PostOutcome, VenueClient
 
 log = logging.getLogger(__name__)
@@ -50,7 +49,7 @@ class Hedger:
         store: OrderStore,
         venue: VenueClient,
         run_in_db: RunInDb,
-        mapping_of: Callable[[int], PolymarketMarketMapping],
+        mapping_of: Callable[[int], Awaitable[PolymarketMarketMapping]],
         on_outcome: Callable[[PostOutcome], None] | None = None,
         on_result: Callable[[HedgePosition, HedgeResult], None] | None = None,
         books: BookCache | None = None,
@@ -104,10 +103,9 @@ class Hedger:
     async def _post(self, hedge: HedgePosition) -> PostOutcome:
         assert hedge.signed_order is not None
         # Quotes are priced off the YES book: what this hedge takes comes out of it before the next.
-        yes_token = self._mapping_of(hedge.mapping_id).yes_token_id if self._books is not None else ""
+        yes_token = (await self._mapping_of(hedge.mapping_id)).yes_token_id if self._books is not None else ""
         ticket = self._books.posting(yes_token) if self._books is not None else 0
-        with recorder.phase("venue_post"):
-            outcome = await self._venue.post_order(hedge.signed_order.encode())
+        outcome = await self._venue.post_order(hedge.signed_order.encode())
         if self._books is not None:
             leg, side = Leg(hedge.leg), Side(hedge.side)
             takes_asks = (leg is Leg.YES) == (side is Side.BUY)  # buying NO takes YES bids
@@ -145,14 +143,13 @@ class Hedger:
             reason = None if status is HedgeStatus.HEDGED else outcome.message or "not fully filled"
             result = HedgeResult(status, filled, cost, fee, reason)
         self._announce(hedge, result)
-        with recorder.phase("db_record"):
-            queued = self._store.record_queued(hedge, result, resolved=resolved, placed=placed)
-            if queued is not None:
-                recorded: OrderWithHedges = await self._run.join(self._store.group, queued)
-                return recorded
-            return await self._run(
-                lambda: self._store.record_result(hedge, result, resolved=resolved, placed=placed)
-            )
+        queued = self._store.record_queued(hedge, result, resolved=resolved, placed=placed)
+        if queued is not None:
+            recorded: OrderWithHedges = await self._run.join(self._store.group, queued)
+            return recorded
+        return await self._run(
+            lambda: self._store.record_result(hedge, result, resolved=resolved, placed=placed)
+        )
 
     def _announce(self, hedge: HedgePosition, result: HedgeResult) -> None:
         """Hands a settled outcome to the listeners; a failed hedge leaves its order unhedged, so an
@@ -179,7 +176,7 @@ class Hedger:
         trades is priced trade by trade from the venue's records when they can be read."""
         if filled == 0:
             return Decimal(0), Decimal(0)
-        mapping = self._mapping_of(hedge.mapping_id)
+        mapping = await self._mapping_of(hedge.mapping_id)
         levels: tuple[tuple[Decimal, Decimal], ...] = ((price, filled),)
         fee_free = mapping.fee_rate == 0  # then the answer's own amounts are the whole truth
         if (len(trade_ids) > 1 and not fee_free) or cost is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from server.domain.config_schema import HedgeSettings
 from server.domain.types import BreakerLevel
@@ -18,7 +18,11 @@ log = logging.getLogger(__name__)
 REFRESH_SECONDS = 0.25
 T = TypeVar("T")
 
-RunInDb = Callable[[Callable[[], T]], Awaitable[T]]
+
+class RunInDb(Protocol):
+    """Runs blocking database work off the event loop (`server.runtime.DatabaseRunner`)."""
+
+    def __call__(self, work: Callable[[], T]) -> Awaitable[T]: ...
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ def read_snapshot() -> Snapshot:
 
 
 class StateCache:
-    def __init__(self, run_in_db: RunInDb[Snapshot]) -> None:
+    def __init__(self, run_in_db: RunInDb) -> None:
         self._run = run_in_db
         self._snapshot: Snapshot | None = None
         self._periodic = Periodic(
@@ -63,6 +67,16 @@ class StateCache:
         snapshot = self.current
         key = (mapping.event_id, mapping.outcome)
         self._snapshot = replace(snapshot, mappings={**snapshot.mappings, key: mapping})
+
+    async def mapping_by_id(self, mapping_id: int) -> PolymarketMarketMapping:
+        """The mapping with this id as last read, else as stored now (read on a database thread)."""
+        for mapping in self.current.mappings.values():
+            if mapping.id == mapping_id:
+                return mapping
+        stored: PolymarketMarketMapping = await self._run(
+            lambda: PolymarketMarketMapping.get_by_id(mapping_id)
+        )
+        return stored
 
     async def refresh(self) -> Snapshot:
         self._snapshot = await self._run(read_snapshot)

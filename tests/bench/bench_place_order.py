@@ -10,7 +10,11 @@ also reports what 32 callers sustain with gRPC health checks on the same server:
 ceiling, against which the orders/s figures can be read.
 
 Usage: .venv/bin/python tests/bench/bench_place_order.py [--orders-1 300] [--orders-32 3000]
-       [--modes paper,live] [--rounds 1] [--followers 0]
+       [--modes paper,live] [--rounds 1] [--followers 0] [--workers 1,2]
+
+With `--workers 1,2` each count runs as `hedging serve --workers N` in a subprocess instead (in the
+order given on odd rounds, reversed on even ones), its callers spread over 8 connections; the floor is
+measured against each server, and there is no phase split.
 
 With `--followers N` the server also has N event-stream subscribers for the whole run: a server with
 none reads no events (`server/events/feed.py`), one with a subscriber reads every order's.
@@ -48,9 +52,9 @@ from server.heap import freeze_startup_heap  # noqa: E402
 from server.sim.markets import load_markets  # noqa: E402
 from server.store.db import bind, open_database  # noqa: E402
 from server.store.migrate import migrate  # noqa: E402
-from server.trading.timing import recorder  # noqa: E402
 from server.venue.order_signing import OrderSigner, new_salt  # noqa: E402
-from tests.harness import HEDGER_KEY, ServiceThread, service_settings, set_config  # noqa: E402
+from tests.bench.phases import instrument  # noqa: E402
+from tests.harness import HEDGER_KEY, ServerProcess, ServiceThread, server_env, service_settings, set_config  # noqa: E402
 from tests.pgserver import postgres_admin_url, scratch_database  # noqa: E402
 
 MARKETS = ["fed-cut-december-2026", "btc-above-150k-dec-31-2026", "gpt-release-q1-2027"]
@@ -66,7 +70,9 @@ def ms(seconds: float) -> str:
 
 
 # --- load generator (child process) -------------------------------------------------------------------
-def _load(target: str, callers: int, orders: int, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _load(target: str, callers: int, orders: int, queue: multiprocessing.Queue, connections: int = 1) -> None:  # type: ignore[type-arg]
+    """`callers` concurrent callers over `connections` connections (the kernel spreads connections,
+    not calls, over the workers of `--workers N`)."""
     from hedging.v1 import hedging_service_pb2 as pb
     from hedging.v1 import hedging_service_pb2_grpc, types_pb2
 
@@ -74,10 +80,13 @@ def _load(target: str, callers: int, orders: int, queue: multiprocessing.Queue) 
         latencies: list[float] = []
         failures = 0
         remaining = [orders]
-        async with grpc.aio.insecure_channel(target) as channel:
-            stub = hedging_service_pb2_grpc.HedgingServiceStub(channel)
+        options = [("grpc.use_local_subchannel_pool", 1)]
+        channels = [grpc.aio.insecure_channel(target, options=options) for _ in range(connections)]
+        stubs = [hedging_service_pb2_grpc.HedgingServiceStub(c) for c in channels]
+        try:
 
             async def caller(n: int) -> None:
+                stub = stubs[n % len(stubs)]
                 nonlocal failures
                 while remaining[0] > 0:
                     remaining[0] -= 1
@@ -99,6 +108,9 @@ def _load(target: str, callers: int, orders: int, queue: multiprocessing.Queue) 
             began = time.perf_counter()
             await asyncio.gather(*(caller(i) for i in range(callers)))
             return latencies, time.perf_counter() - began, failures
+        finally:
+            for channel in channels:
+                await channel.close()
 
     queue.put(asyncio.run(run()))
 
@@ -127,11 +139,11 @@ def _echo_load(target: str, callers: int, calls: int, queue: multiprocessing.Que
 
 
 def run_load(
-    target: str, callers: int, orders: int, load: Callable[..., None] = _load
+    target: str, callers: int, orders: int, load: Callable[..., None] = _load, *extra: object
 ) -> tuple[list[float], float, int]:
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
-    child = ctx.Process(target=load, args=(target, callers, orders, queue))
+    child = ctx.Process(target=load, args=(target, callers, orders, queue, *extra))
     child.start()
     result = queue.get(timeout=600)
     child.join(30)
@@ -349,6 +361,11 @@ def main() -> int:
         "--followers", type=int, default=0,
         help="event-stream subscribers in the server throughout (a server with none reads no events)",
     )  # fmt: skip
+    parser.add_argument(
+        "--workers", default="",
+        help="comma-separated worker counts, as 1,2: each runs as `hedging serve --workers N` in a "
+        "subprocess, alternated round by round, callers spread over 8 connections (no phase split)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     with postgres_admin_url() as admin, scratch_database(admin, "bench_place_order") as db_url:
@@ -372,13 +389,15 @@ def main() -> int:
                 )  # fmt: skip
             set_config(database, maxMarketExposure="1000000000", maxUnhedgedExposure="1000000000",
                        maxSlippageBps="500")  # fmt: skip
+            if args.workers:
+                return bench_workers(args, database, db_url, sim_url)
             service = ServiceThread(service_settings(db_url, sim_url, db_threads=args.db_threads))
             freeze_startup_heap()  # as `hedging serve` does once it serves
             target = f"127.0.0.1:{service.port}"
             loop_thread = service.call(_native_thread_id())
             for _ in range(args.followers):
                 service.call(follow_events(service))
-            recorder.enabled = True
+            recorder = instrument()
             results: dict[tuple[str, int], list[tuple[float, float, float, float]]] = {}
             for round_ in range(1, args.rounds + 1):
                 floor = measure_floor(db_url, sim_url, service.port)
@@ -408,14 +427,11 @@ def main() -> int:
                         writes = counted.grouped_writes - groups.grouped_writes
                         s = recorder.samples
                         sign = statistics.median(s["sign"]) if s["sign"] else 0.0
-                        db = (
-                            statistics.median(s["db_place"])
-                            - sign
-                            + (statistics.median(s["db_record"]) if s["db_record"] else 0.0)
-                        )
                         venue = statistics.median(s["venue_post"]) if s["venue_post"] else 0.0
                         # A book is fetched only when the cached one is too old: its cost per order.
                         book = sum(s["book"]) / len(latencies)
+                        # The rest of the desk's time is the database's (booking, recording).
+                        db = statistics.median(s["total"]) - sign - venue - book
                         p50, p99 = statistics.median(latencies), pct(latencies, 0.99)
                         rest = p50 - (db + sign + venue + book)
                         # Outside the desk: gRPC, the edge's checks and conversions, the caller's wait.
@@ -454,6 +470,65 @@ def main() -> int:
             sim.wait(10)
             if sim.stdout is not None:
                 sim.stdout.close()
+    return 0
+
+
+def _refusals(database: Any) -> str:
+    """Why orders were refused so far, and the breakers tripped now (then reset for the next run)."""
+    from server.risk import manual
+
+    reasons = database.execute_sql(
+        "SELECT reject_reason, count(*) FROM user_order WHERE status = 'rejected' GROUP BY 1"
+    ).fetchall()
+    tripped = [r[0] for r in database.execute_sql("SELECT name FROM circuit_breaker WHERE state <> 'active'")]
+    if tripped:
+        manual.resume(database, "benchmark: next run", "bench")
+    return f"reasons so far {dict(reasons)}, breakers tripped {tripped}"
+
+
+def bench_workers(args: argparse.Namespace, database: Any, db_url: str, sim_url: str) -> int:
+    """`hedging serve --workers N` for each N, alternated: its order reverses every round."""
+    counts = [int(n) for n in args.workers.split(",")]
+    env = {**server_env(db_url, sim_url), "HEDGING_DB_THREADS": str(args.db_threads)}
+    # A venue answer slow beyond the 1 s timeout on a loaded machine makes a hedge UNKNOWN, and enough
+    # of them trip a breaker that rejects every later order: measure orders, not breakers.
+    set_config(database, failureRateMinHedges="100000", unknownHedgeMaxAgeSeconds="86400",
+               venueOutageSeconds="3600")  # fmt: skip
+    results: dict[tuple[int, str, int], list[tuple[float, float, float, float]]] = {}
+    print(f"{'workers':>7} {'mode':6} {'callers':>7} {'orders':>6} {'p50 ms':>8} {'p99 ms':>8} {'orders/s':>9} "
+          f"{'/in seq':>7}")  # fmt: skip
+    for round_ in range(1, args.rounds + 1):
+        for workers in counts if round_ % 2 else counts[::-1]:
+            server = ServerProcess(env, workers=workers)
+            try:
+                floor = measure_floor(db_url, sim_url, server.port)
+                print(
+                    f"round {round_}, {workers} worker(s): in-sequence floor {ms(floor['in_sequence']).strip()} ms"
+                )
+                target = f"127.0.0.1:{server.port}"
+                for mode in args.modes.split(","):
+                    set_config(database, mode=mode)
+                    time.sleep(1.0)  # every worker reads config every 0.25 s
+                    run_load(target, 8, 200, _load, 8)  # warm-up: connections, caches
+                    for callers, orders in ((1, args.orders_1), (32, args.orders_32)):
+                        latencies, elapsed, failures = run_load(
+                            target, callers, orders, _load, min(callers, 8)
+                        )
+                        p50, p99, rate = (
+                            statistics.median(latencies),
+                            pct(latencies, 0.99),
+                            len(latencies) / elapsed,
+                        )
+                        in_seq = p50 / floor["in_sequence"]
+                        results.setdefault((workers, mode, callers), []).append((p50, p99, rate, in_seq))
+                        print(f"{workers:7d} {mode:6} {callers:7d} {len(latencies):6d} {ms(p50)} {ms(p99)} {rate:9.0f} "
+                              f"{in_seq:7.2f}" + (f"  ({failures} not accepted: {_refusals(database)})" if failures else ""))  # fmt: skip
+            finally:
+                server.stop()
+    print(f"\nmedians over {args.rounds} round(s)")
+    for (workers, mode, callers), rows in sorted(results.items()):
+        p50, p99, rate, in_seq = (statistics.median(column) for column in zip(*rows, strict=True))
+        print(f"{workers:7d} {mode:6} {callers:7d} {ms(p50)} {ms(p99)} {rate:9.0f} {in_seq:7.2f}")
     return 0
 
 

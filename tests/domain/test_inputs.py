@@ -135,3 +135,39 @@ def test_text_with_a_lone_surrogate_is_refused():
     error = refused(inputs.text, "reason", "a\ud800b")
     assert error.field == "reason"
     assert error.description == "must be valid Unicode text (it holds an unpaired surrogate)"
+
+
+# --- why and who: one check for halts, resumes, breaker resets, config changes and re-hedge requests ---
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [("incident 42", "incident 42"), ("  INC-9: venue back \n", "INC-9: venue back"), ("x" * 500, "x" * 500)],
+)
+def test_a_reason_is_kept_stripped_up_to_500_characters(value, kept):
+    assert inputs.reason(value) == kept
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        (None, "is required: say why"),
+        ("", "is required: say why"),
+        (" \t\n", "is required: say why"),
+        ("x" * 501, "must be at most 500 characters"),
+        ("  " + "x" * 501 + "  ", "must be at most 500 characters"),
+        ("drill\x00", "must not contain NUL (U+0000)"),
+    ],
+)
+def test_a_missing_long_or_unstorable_reason_is_refused_naming_reason(value, says):
+    error = refused(inputs.reason, value)
+    assert (error.field, error.description) == ("reason", says)
+
+
+@pytest.mark.parametrize("value", ["alice", "a" * 128])
+def test_an_author_up_to_128_characters_passes(value):
+    assert inputs.author(value) == value
+
+
+@pytest.mark.parametrize("value", [None, "", "a" * 129])
+def test_a_missing_or_long_author_is_refused_naming_author(value):
+    error = refused(inputs.author, value)
+    assert (error.field, error.description) == ("author", "is required (at most 128 characters)")

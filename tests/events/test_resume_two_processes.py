@@ -69,7 +69,12 @@ def produce(server: ServerProcess, count: int, seed: int) -> None:
 
 def test_every_subscriber_gets_every_event_once_in_order_across_reconnects(two_servers, pg_db):
     async def main() -> tuple[list[tuple[list[int], int]], list[int]]:
-        channels = [grpc.aio.insecure_channel(f"127.0.0.1:{s.port}") for s in two_servers]
+        # Several connections to each server, so each of its workers serves some of the streams.
+        channels = [
+            grpc.aio.insecure_channel(f"127.0.0.1:{s.port}", options=[("grpc.use_local_subchannel_pool", 1)])
+            for s in two_servers
+            for _ in range(3)
+        ]
         stubs = [hedging_service_pb2_grpc.HedgingServiceStub(c) for c in channels]
         final: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         subscribers = [asyncio.create_task(subscribe(i, stubs, final)) for i in range(SUBSCRIBERS)]

@@ -25,12 +25,14 @@ def two_servers(pg_db, pg_url, sim, mappings) -> Iterator[list[ServerProcess]]:
 
 
 def until_every_server(servers: list[ServerProcess], halted: bool, timeout: float = 10.0) -> None:
-    """Places orders on each server until each answers as wanted."""
+    """Places orders on each server (on connections to each of its workers) until each answers as
+    wanted."""
     start = time.monotonic()
-    pending = set(range(len(servers)))
+    stubs = [stub for server in servers for stub in server.stubs(4)]
+    pending = set(range(len(stubs)))
     while pending:
         for i in list(pending):
-            answer = servers[i].stub.PlaceOrder(order_request(MARKET, types_pb2.SIDE_BUY, "1"), timeout=5)
+            answer = stubs[i].PlaceOrder(order_request(MARKET, types_pb2.SIDE_BUY, "1"), timeout=5)
             is_halted = answer.reject_reason == types_pb2.REJECT_REASON_HALTED
             if is_halted == halted:
                 pending.discard(i)

@@ -132,9 +132,10 @@ def test_limits_hold_at_every_commit_point_with_sells_failed_and_in_flight_hedge
             sim.exchange.inject_fault("/order", rng.randint(1, 4), "before", status=400, method="POST")
         else:
             sim.exchange.inject_fault("/order", rng.randint(1, 4), "after", delay=0.3, method="POST")
+    stubs = [stub for server in two_servers for stub in server.stubs(4)]  # over every worker
     requests = [
         (
-            two_servers[i % 2],
+            stubs[i % len(stubs)],
             order_request(
                 rng.choice(MARKETS),
                 rng.choice([types_pb2.SIDE_BUY, types_pb2.SIDE_BUY, types_pb2.SIDE_SELL]),
@@ -144,7 +145,7 @@ def test_limits_hold_at_every_commit_point_with_sells_failed_and_in_flight_hedge
         for i in range(240)
     ]
     with ThreadPoolExecutor(24) as pool:
-        answers = list(pool.map(lambda sr: sr[0].stub.PlaceOrder(sr[1], timeout=60), requests))
+        answers = list(pool.map(lambda sr: sr[0].PlaceOrder(sr[1], timeout=60), requests))
     # Re-hedges went on meanwhile. To see the end state settle, stop them and the servers; a fresh
     # server resolves whatever they left in flight.
     set_config(pg_db, rehedgeEnabled="false")

@@ -41,15 +41,16 @@ def _recomputed() -> dict[str, Market]:
 @pytest.mark.parametrize("round_", range(2))
 def test_limits_hold_under_200_concurrent_orders_on_two_processes(two_servers, pg_db, round_):
     rng = random.Random(round_)
+    stubs = [stub for server in two_servers for stub in server.stubs(4)]  # over every worker
     requests = [
         (
-            two_servers[i % 2],
+            stubs[i % len(stubs)],
             order_request(rng.choice(MARKETS), types_pb2.SIDE_BUY, str(rng.choice([5, 10, 20, 40]))),
         )
         for i in range(200)
     ]
     with ThreadPoolExecutor(32) as pool:
-        answers = list(pool.map(lambda sr: sr[0].stub.PlaceOrder(sr[1], timeout=30), requests))
+        answers = list(pool.map(lambda sr: sr[0].PlaceOrder(sr[1], timeout=30), requests))
 
     accepted = [a for a in answers if a.status == types_pb2.ORDER_STATUS_ACCEPTED]
     rejected = [a for a in answers if a.status == types_pb2.ORDER_STATUS_REJECTED]
