@@ -49,6 +49,9 @@ def metrics_banner(settings: Settings, runtime: Runtime) -> str:
 
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
+    from server.doctor.gate import check_start
+
+    await check_start(settings)
     runtime, server = await start_service(settings)
     freeze_startup_heap()
     host = settings.grpc_listen.rpartition(":")[0]

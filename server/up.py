@@ -14,6 +14,7 @@ import secrets
 from dataclasses import replace
 
 from server.app import DRAIN_NOTICE_SECONDS, metrics_banner, start_service
+from server.doctor.gate import LiveRefused, live_refusal, stored_mode
 from server.heap import freeze_startup_heap
 from server.secret import Secret
 from server.settings import Settings
@@ -26,8 +27,9 @@ from server.store.models import HedgeConfig, PolymarketMarketMapping
 log = logging.getLogger(__name__)
 
 
-def _prepare_store(settings: Settings, markets: list[object]) -> list[tuple[str, str]]:
-    """Migrates, maps every simulator market once and turns live hedging on for a fresh store."""
+def _prepare_store(settings: Settings, markets: list[object], refusal: str | None) -> list[tuple[str, str]]:
+    """Migrates, maps every simulator market once and turns live hedging on for a fresh store (paper
+    when `refusal` says why a doctor check forbids live)."""
     database = bind(open_database(settings.database_url))
     with database.connection_context():
         migrate(database)
@@ -51,9 +53,12 @@ def _prepare_store(settings: Settings, markets: list[object]) -> list[tuple[str,
                     author="hedging up",
                 )
         if HedgeConfig.get_or_none(HedgeConfig.key == "mode") is None:
-            config_store.set_value(
-                database, "mode", "live", author="hedging up", reason="local demo against the CLOB simulator"
+            mode, reason = (
+                ("live", "local demo against the CLOB simulator")
+                if refusal is None
+                else ("paper", f"live refused: {refusal}")
             )
+            config_store.set_value(database, "mode", mode, author="hedging up", reason=reason)
         pairs = [
             (m.event_id, m.outcome)
             for m in PolymarketMarketMapping.select().where(PolymarketMarketMapping.active)
@@ -74,8 +79,14 @@ async def up(settings: Settings, stop: asyncio.Event) -> None:
         private_key=settings.private_key or Secret("0x" + secrets.token_hex(32)),
         venue_credentials=None,
         dev_mode=settings.dev_mode or not settings.admin_tokens,
+        geoblock_url=sim.url + "/api/geoblock",
     )
-    pairs = await asyncio.to_thread(_prepare_store, settings, list(sim.exchange.markets))
+    refusal = await live_refusal(settings)
+    if refusal is not None:
+        if await asyncio.to_thread(stored_mode, settings.database_url) == "live":
+            raise LiveRefused(f"mode is live but `hedging doctor` fails: {refusal}")
+        print(f"live refused, hedging in paper mode: {refusal}", flush=True)
+    pairs = await asyncio.to_thread(_prepare_store, settings, list(sim.exchange.markets), refusal)
     runtime, server = await start_service(settings)
     grpc_host = settings.grpc_listen.rpartition(":")[0]
     gateway = None

@@ -114,6 +114,8 @@ class ServerProcess:
 
     def __init__(self, env: dict[str, str]) -> None:
         full_env = {**os.environ, **env, "HEDGING_GRPC_LISTEN": "127.0.0.1:0", "PYTHONUNBUFFERED": "1"}
+        if "POLYMARKET_CLOB_URL" in env:  # serve asks where it trades whether the region is blocked
+            full_env.setdefault("POLYMARKET_GEOBLOCK_URL", env["POLYMARKET_CLOB_URL"] + "/api/geoblock")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve"],
             env=full_env,
