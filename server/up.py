@@ -102,6 +102,7 @@ async def up(settings: Settings, stop: asyncio.Event) -> None:
     print(metrics_banner(settings, runtime), flush=True)
     if gateway is not None:
         print(f"GraphQL gateway listening on {gateway.url}", flush=True)
+        print(f"operator console on {gateway.console_url}", flush=True)
     print(f"store: {settings.database_url}; demo orders on {len(pairs)} markets; Ctrl-C to stop", flush=True)
     demo = asyncio.create_task(drive(f"{grpc_host}:{server.port}", pairs, stop))
     try:
