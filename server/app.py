@@ -8,6 +8,7 @@ import logging
 from server.heap import freeze_startup_heap
 from server.metrics import PlaceOrderMetrics, RpcMetrics
 from server.rpc.exposure import ExposureReader
+from server.rpc.readiness import check_ready
 from server.rpc.server import GrpcServer, start_grpc_server
 from server.rpc.service import HedgingServicer
 from server.rpc.stream import EventStream
@@ -34,8 +35,7 @@ async def start_service(settings: Settings) -> tuple[Runtime, GrpcServer]:
         servicer,
         interceptors=(RpcMetrics(services.metrics), PlaceOrderMetrics(services.metrics)),
     )
-    database = runtime.db.database
-    server.watch_database(lambda: runtime.db(lambda: database.execute_sql("SELECT 1").fetchone()))
+    server.watch_database(lambda: runtime.db(check_ready))
     return runtime, server
 
 
