@@ -23,8 +23,17 @@ from server.store import mappings as mapping_store
 from server.store.db import bind, open_database
 from server.store.migrate import migrate
 from server.store.models import HedgeConfig, PolymarketMarketMapping
+from server.venue.order_signing import OrderSigner
 
 log = logging.getLogger(__name__)
+
+# The simulator's books drift a tick at a time. A hedge's FOK limit is the price its quote walked the
+# book to, so a book that moved between the quote's read and the hedge's post made it fail now and
+# then, which the demo should not show: books are reused for at most 0.5 s here, and the mover leaves
+# a market whose book was read in the last MOVER_HOLD seconds alone.
+DEMO_CONFIG = {"maxBookAgeMs": "500"}
+DEMO_REASON = "demo: quotes read the simulator's drifting books afresh every 0.5 s"
+MOVER_HOLD = 2.0
 
 
 def _prepare_store(settings: Settings, markets: list[object], refusal: str | None) -> list[tuple[str, str]]:
@@ -59,6 +68,8 @@ def _prepare_store(settings: Settings, markets: list[object], refusal: str | Non
                 else ("paper", f"live refused: {refusal}")
             )
             config_store.set_value(database, "mode", mode, author="hedging up", reason=reason)
+            for name, value in DEMO_CONFIG.items():
+                config_store.set_value(database, name, value, author="hedging up", reason=DEMO_REASON)
         pairs = [
             (m.event_id, m.outcome)
             for m in PolymarketMarketMapping.select().where(PolymarketMarketMapping.active)
@@ -67,12 +78,18 @@ def _prepare_store(settings: Settings, markets: list[object], refusal: str | Non
     return pairs
 
 
+def refuse_next_hedge(sim: object) -> None:
+    """The simulator answers the next order post with 400: one hedge FAILED, as the venue refuses."""
+    sim.exchange.inject_fault("/order", 1, "before", status=400, method="POST")  # type: ignore[attr-defined]
+
+
 async def up(settings: Settings, stop: asyncio.Event) -> None:
-    from server.demo import drive
+    from server.demo import drive, stock_wallet
     from server.sim.runner import start_simulator
 
     host, _, port = settings.sim_listen.rpartition(":")
     sim = await asyncio.to_thread(start_simulator, host=host, port=int(port), move_books=True)
+    sim.mover.hold = MOVER_HOLD
     settings = replace(
         settings,
         polymarket_url=sim.url,
@@ -81,6 +98,12 @@ async def up(settings: Settings, stop: asyncio.Event) -> None:
         dev_mode=settings.dev_mode or not settings.admin_tokens,
         geoblock_url=sim.url + "/api/geoblock",
     )
+    assert settings.private_key is not None
+    signer = OrderSigner(
+        settings.private_key.reveal(), settings.chain_id, settings.signature_type, settings.funder
+    )
+    tokens = [t for m in sim.exchange.markets for t in (m.yes_token_id, m.no_token_id)]
+    stock_wallet(sim.exchange, signer.maker, tokens)
     refusal = await live_refusal(settings)
     if refusal is not None:
         if await asyncio.to_thread(stored_mode, settings.database_url) == "live":
@@ -104,7 +127,9 @@ async def up(settings: Settings, stop: asyncio.Event) -> None:
         print(f"GraphQL gateway listening on {gateway.url}", flush=True)
         print(f"operator console on {gateway.console_url}", flush=True)
     print(f"store: {settings.database_url}; demo orders on {len(pairs)} markets; Ctrl-C to stop", flush=True)
-    demo = asyncio.create_task(drive(f"{grpc_host}:{server.port}", pairs, stop))
+    demo = asyncio.create_task(
+        drive(f"{grpc_host}:{server.port}", pairs, stop, inject_failure=lambda: refuse_next_hedge(sim))
+    )
     try:
         await stop.wait()
     finally:

@@ -207,6 +207,8 @@ class Exchange:
         self._lp_seq = 0
         self._fail_next = 0
         self._clock_offset = 0.0
+        # When each market's book was last read over /book (monotonic seconds; for the book mover).
+        self.book_read_at: dict[str, float] = {}
         # The answer of polymarket.com/api/geoblock for callers of this simulator.
         self.geoblock: dict[str, object] = {"blocked": False, "country": "NL", "region": "NH"}
         self._mode = "normal"
@@ -336,6 +338,7 @@ class Exchange:
         with self._lock:
             self._sweep()
             market = self._market_of_token(token_id)
+            self.book_read_at[market.condition_id] = time.monotonic()
             return self._book_json(market, token_id)
 
     def _book_json(self, market: SimMarket, token_id: str) -> dict[str, object]:
