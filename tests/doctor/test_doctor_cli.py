@@ -195,3 +195,19 @@ def test_a_key_funder_and_signature_type_that_do_not_belong_together_fail(
     assert result.returncode == 7
     line = finding(result, "wallet")
     assert line.startswith("FAIL") and advice in line, line
+
+
+def test_doctors_help_lists_its_option_variables_and_exit_statuses():
+    result = hedging("doctor", "--help", env={"POLYMARKET_PRIVATE_KEY": "0x" + "5e" * 32})
+    assert result.returncode == 0, result.stderr
+    for expected in (
+        "--json",
+        "POLYMARKET_CLOB_URL",
+        "POLYMARKET_GEOBLOCK_URL",
+        "POLYMARKET_PRIVATE_KEY [secret]",
+        "POLYMARKET_FUNDER",
+        "DATABASE_URL",
+        "6 the worst is a warning, 7 a check failed",
+    ):
+        assert expected in result.stdout, expected
+    assert "5e5e5e" not in result.stdout
