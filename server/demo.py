@@ -14,11 +14,15 @@ import random
 import uuid
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import grpc
 
 from hedging.v1 import hedging_service_pb2 as pb
 from hedging.v1 import hedging_service_pb2_grpc, types_pb2
+
+if TYPE_CHECKING:
+    from server.sim.exchange import Exchange
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +31,9 @@ WALLET_SHARES = Decimal("100000")  # of each outcome token: far more than the de
 FAIL_EVERY = 50  # about 2 % of hedges: well below the failure-rate breaker's 10 %
 
 
-def stock_wallet(exchange: object, address: str, token_ids: Iterable[str]) -> None:
+def stock_wallet(exchange: Exchange, address: str, token_ids: Iterable[str]) -> None:
     """Funds `address` at the simulator's `exchange` with USDC and shares of every token."""
-    exchange.fund(  # type: ignore[attr-defined]
-        address, usdc=WALLET_USDC, tokens={token: WALLET_SHARES for token in token_ids}
-    )
+    exchange.fund(address, usdc=WALLET_USDC, tokens=dict.fromkeys(token_ids, WALLET_SHARES))
 
 
 async def drive(

@@ -12,6 +12,7 @@ import importlib
 import logging
 import secrets
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from server.app import DRAIN_NOTICE_SECONDS, metrics_banner, start_service
 from server.doctor.gate import LiveRefused, live_refusal, stored_mode
@@ -24,6 +25,9 @@ from server.store.db import bind, open_database
 from server.store.migrate import migrate
 from server.store.models import HedgeConfig, PolymarketMarketMapping
 from server.venue.order_signing import OrderSigner
+
+if TYPE_CHECKING:
+    from server.sim.runner import RunningSimulator
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +82,9 @@ def _prepare_store(settings: Settings, markets: list[object], refusal: str | Non
     return pairs
 
 
-def refuse_next_hedge(sim: object) -> None:
+def refuse_next_hedge(sim: RunningSimulator) -> None:
     """The simulator answers the next order post with 400: one hedge FAILED, as the venue refuses."""
-    sim.exchange.inject_fault("/order", 1, "before", status=400, method="POST")  # type: ignore[attr-defined]
+    sim.exchange.inject_fault("/order", 1, "before", status=400, method="POST")
 
 
 async def up(settings: Settings, stop: asyncio.Event) -> None:

@@ -39,8 +39,9 @@ async def check_clock(probe: VenueProbe) -> Finding:
     after = time.time()
     if status != 200 or isinstance(body, bool) or not isinstance(body, int | Decimal):
         return warned("clock", f"not checked: /time answered HTTP {status} without a time")
-    # Our clock at the moment the venue read its own: the middle of the round trip.
-    offset = Decimal(body) - Decimal(repr((before + after) / 2))
+    # Our clock at the moment the venue read its own: the middle of the round trip. The venue's answer
+    # is truncated to its second, so the middle of that second is the best estimate of its reading.
+    offset = Decimal(body) + Decimal("0.5") - Decimal(repr((before + after) / 2))
     ahead = "ahead of" if offset < 0 else "behind"
     shown = f"{abs(offset):.0f} s"
     if abs(offset) > CLOCK_FAIL_SECONDS:
