@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
+from gateway.console import console_routes
 from gateway.context import Resources
 from gateway.middleware import AuthMiddleware, BodyLimitMiddleware
 from gateway.schema import build_schema
@@ -65,7 +66,11 @@ def build_app(settings: Settings, database: peewee.Database) -> Starlette:
             await asyncio.to_thread(db.close)
 
     return Starlette(
-        routes=[Route(PATH, view, methods=["GET", "POST"]), WebSocketRoute(PATH, view)],
+        routes=[
+            Route(PATH, view, methods=["GET", "POST"]),
+            WebSocketRoute(PATH, view),
+            *console_routes(dev_mode=settings.dev_mode),
+        ],
         middleware=[Middleware(AuthMiddleware, settings=settings), Middleware(BodyLimitMiddleware)],
         lifespan=lifespan,
     )
@@ -79,6 +84,10 @@ class RunningGateway:
     _server: ListeningServer
     _task: asyncio.Task[None]
     _database: peewee.Database
+
+    @property
+    def console_url(self) -> str:
+        return self.url.removesuffix(PATH) + "/console"
 
     async def stop(self) -> None:
         self._server.should_exit = True
@@ -129,6 +138,7 @@ async def serve_gateway(settings: Settings, stop: asyncio.Event) -> None:
     gateway = await start_gateway(settings)
     freeze_startup_heap()
     print(f"GraphQL gateway listening on {gateway.url}", flush=True)
+    print(f"operator console on {gateway.console_url}", flush=True)
     try:
         await stop.wait()
     finally:

@@ -8,6 +8,7 @@ import logging
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.auth import Unauthenticated, authenticate
+from gateway.console import is_public
 from gateway.view import PRINCIPAL_KEY
 from server.settings import Settings
 
@@ -32,14 +33,15 @@ async def _json(
 
 class AuthMiddleware:
     """Refuses HTTP requests without a valid bearer token (401) unless in development mode.
-    WebSocket connections pass through: they authenticate in connection_init."""
+    WebSocket connections pass through: they authenticate in connection_init. So do the console's
+    static pages and scripts, which hold no data."""
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or is_public(scope.get("path", "")):
             await self.app(scope, receive, send)
             return
         header = None

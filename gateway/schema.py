@@ -24,6 +24,7 @@ from gateway import markets, pages
 from gateway.arguments import check_strings
 from gateway.auth import IsAdmin, IsViewer
 from gateway.context import Info
+from gateway.doctor import DoctorReport, require_fit_for_live
 from gateway.errors import (
     AlreadyExistsError,
     AnyError,
@@ -228,6 +229,16 @@ class Query:
         current = await info.context.run(lambda: config_store.current_values(database))
         return [ConfigEntry.of(spec, current.get(name)) for name, spec in KEYS.items()]
 
+    @strawberry.field(
+        permission_classes=[IsViewer],
+        description="Runs the checks of `hedging doctor` now (venue, clock, wallet, credentials, funds, "
+        "geoblock, mappings, schema), with the gateway's settings.",
+    )
+    async def doctor(self, info: Info) -> DoctorReport:
+        from server.doctor.run import examine
+
+        return DoctorReport.of(await examine(info.context.resources.settings))
+
     @strawberry.field(permission_classes=[IsViewer], description="Configuration changes, newest first.")
     async def config_history(
         self, info: Info, key: str | None = None, first: int = 100
@@ -342,7 +353,8 @@ class Mutation:
     @strawberry.mutation(
         permission_classes=[IsAdmin],
         description="Validates and stores one config value (type and range per key, and cross-field "
-        "rules); records old and new value, author and reason. Running servers apply it within 1 s.",
+        "rules); records old and new value, author and reason. Running servers apply it within 1 s. "
+        "Switching `mode` to live runs the doctor's checks first and is refused while one fails.",
     )
     async def set_config(self, info: Info, input: SetConfigInput) -> SetConfigResult:
         ctx = info.context
@@ -350,6 +362,9 @@ class Mutation:
         try:
             spec = key(input.key)
             before = await ctx.run(lambda: config_store.current_values(database).get(spec.name))
+            going_live = spec.name == "mode" and spec.canonical(input.value) == "live"
+            if going_live and (before is None or before.value != "live"):
+                await require_fit_for_live(ctx.resources.settings)
             row = await ctx.run(
                 lambda: config_store.set_value(
                     database, spec.name, input.value, author=ctx.author, reason=input.reason

@@ -34,6 +34,13 @@ class GraphQLView(GraphQL[Context, None]):
             max_subscriptions_per_connection=10,
         )
 
+    @property
+    def graphql_ide_html(self) -> str:
+        """GraphiQL on the gateway's own copies of its scripts (strawberry's page loads them from a CDN)."""
+        from gateway.console import GRAPHIQL_HTML
+
+        return GRAPHIQL_HTML.read_text()
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         resources: Resources = request.app.state.resources
         principal = request.scope.get(PRINCIPAL_KEY)

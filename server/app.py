@@ -8,6 +8,7 @@ import logging
 from server.heap import freeze_startup_heap
 from server.metrics import PlaceOrderMetrics, RpcMetrics
 from server.rpc.exposure import ExposureReader
+from server.rpc.readiness import check_ready
 from server.rpc.server import GrpcServer, start_grpc_server
 from server.rpc.service import HedgingServicer
 from server.rpc.stream import EventStream
@@ -37,8 +38,7 @@ async def start_service(settings: Settings, *, settle_fresh: bool = True) -> tup
         interceptors=(RpcMetrics(services.metrics), PlaceOrderMetrics(services.metrics)),
         reuse_port=(settings.workers or 1) > 1,
     )
-    database = runtime.db.database
-    server.watch_database(lambda: runtime.db(lambda: database.execute_sql("SELECT 1").fetchone()))
+    server.watch_database(lambda: runtime.db(check_ready))
     return runtime, server
 
 
@@ -65,6 +65,10 @@ def serve_banner(settings: Settings, ready: Ready) -> str:
 async def serve(settings: Settings, stop: asyncio.Event, *, slot: Slot | None = None) -> None:
     """Serves until `stop` is set, then drains. As a worker (`slot`), it tells its parent when it
     serves instead of printing the banner."""
+    if slot is None or slot.first:  # once per `serve`, not once per worker
+        from server.doctor.gate import check_start
+
+        await check_start(settings)
     runtime, server = await start_service(settings, settle_fresh=slot is None or slot.first)
     freeze_startup_heap()
     if slot is not None:

@@ -28,6 +28,7 @@ COMMANDS = {
     "migrate": "apply pending database migrations; re-running does nothing",
     "check-totals": "recount the running totals from the order and hedge rows and compare (exit 1 on a difference)",
     "sim": "run the local Polymarket CLOB V2 simulator",
+    "doctor": "check the venue, the wallet and the database before trading live (PASS/WARN/FAIL)",
     "up": "run the simulator, the gRPC server and the gateway (on PostgreSQL of its own without DATABASE_URL)",
 }
 
@@ -38,6 +39,9 @@ EXIT_STATUSES = f"""exit status:
   {preflight.EXIT_CANNOT_LISTEN}  a listen address is in use or not available
   {preflight.EXIT_DATABASE_UNREACHABLE}  the database does not answer
   {preflight.EXIT_DATABASE_NOT_MIGRATED}  the database is not migrated (gateway: run `hedging migrate`)"""
+
+DOCTOR_STATUSES = """
+doctor's own exit status: 0 every check passed, 6 the worst is a warning, 7 a check failed"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
                 + ("1" if name == "serve" else "2")
                 + "); see server/workers.py",
             )
+        if name == "doctor":
+            sub.add_argument("--json", action="store_true", help="print the report as one JSON document")
+            sub.epilog = (sub.epilog or "") + DOCTOR_STATUSES
         if name == "check-totals":
             sub.add_argument(
                 "--repair", action="store_true", help="write the recounted totals where they differ"
@@ -147,6 +154,8 @@ def _guarded(body: Callable[[], int]) -> int:
 def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "up":
         return _up(settings, args.workers)
+    if args.command == "doctor":
+        return _doctor(settings, as_json=args.json)
     _preflight(args.command, settings)
     if args.command == "sim":
         from server.sim.runner import main as sim_main
@@ -246,6 +255,17 @@ def _migrate(settings: Settings) -> int:
     applied = migrate(bind(open_database(settings.database_url)))
     print("applied: " + ", ".join(applied) if applied else "database is up to date")
     return preflight.EXIT_OK
+
+
+def _doctor(settings: Settings, *, as_json: bool) -> int:
+    """Every check, one line each (or JSON); the exit status is the worst result's."""
+    import json
+
+    from server.doctor.run import examine
+
+    report = asyncio.run(examine(settings))
+    print(json.dumps(report.as_json(), indent=2) if as_json else "\n".join(report.lines()))
+    return report.exit_status
 
 
 def _check_totals(settings: Settings, *, repair: bool) -> int:

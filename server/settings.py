@@ -52,6 +52,7 @@ class Settings:
     # Empty: not set; `hedging up` then starts PostgreSQL of its own (server/store/local_postgres.py).
     database_url: str = ""
     polymarket_url: str | None = None
+    geoblock_url: str = "https://polymarket.com/api/geoblock"
     chain_id: int = 137
     private_key: Secret | None = field(default=None, repr=False)
     venue_credentials: VenueCredentials | None = field(default=None, repr=False)
@@ -75,6 +76,7 @@ class Settings:
             metrics_listen=_listen(env, "HEDGING_METRICS_LISTEN", cls.metrics_listen),
             database_url=_database_url(env.get("DATABASE_URL", "")),
             polymarket_url=_http_url(env, "POLYMARKET_CLOB_URL"),
+            geoblock_url=_http_url(env, "POLYMARKET_GEOBLOCK_URL") or cls.geoblock_url,
             chain_id=_chain_id(env.get("POLYMARKET_CHAIN_ID", "137")),
             private_key=_private_key(env.get("POLYMARKET_PRIVATE_KEY")),
             venue_credentials=_credentials(env),
@@ -259,7 +261,10 @@ class Variable:
 
 
 _SERVICE = ("serve", "up")
-_ALL = ("serve", "gateway", "migrate", "check-totals", "sim", "up")
+# Who needs the wallet: the service, `doctor`, and the gateway (it runs the doctor's checks before
+# it lets `mode` become live).
+_WALLET = ("serve", "up", "doctor", "gateway")
+_ALL = ("serve", "gateway", "migrate", "check-totals", "sim", "up", "doctor")
 
 # Shown by each command's --help (defaults only: a help text never shows a configured value).
 VARIABLES = (
@@ -267,7 +272,7 @@ VARIABLES = (
         "DATABASE_URL",
         "none (up: its own PostgreSQL in ./hedging-data/postgres)",
         "postgresql://user@host:5432/db",
-        ("serve", "gateway", "migrate", "check-totals", "up"),
+        ("serve", "gateway", "migrate", "check-totals", "up", "doctor"),
     ),
     Variable(
         "HEDGING_GRPC_LISTEN", Settings.grpc_listen, "gRPC listen address (port 0: any free port)", _SERVICE
@@ -279,26 +284,30 @@ VARIABLES = (
     Variable(
         "HEDGING_METRICS_LISTEN", Settings.metrics_listen, "Prometheus /metrics listen address", _SERVICE
     ),
-    Variable("POLYMARKET_CLOB_URL", "none (up: the simulator)", "CLOB base URL", ("serve", "gateway")),
-    Variable("POLYMARKET_CHAIN_ID", str(Settings.chain_id), "137 (Polygon) or 80002 (Amoy)", _SERVICE),
+    Variable("POLYMARKET_CLOB_URL", "none (up: the simulator)", "CLOB base URL", _WALLET),
     Variable(
-        "POLYMARKET_PRIVATE_KEY", "none (up: a throwaway key)", "signs hedge orders", _SERVICE, secret=True
+        "POLYMARKET_GEOBLOCK_URL",
+        Settings.geoblock_url + " (up: the simulator's)",
+        "where the region's geoblock status is read",
+        _WALLET,
+    ),
+    Variable("POLYMARKET_CHAIN_ID", str(Settings.chain_id), "137 (Polygon) or 80002 (Amoy)", _WALLET),
+    Variable(
+        "POLYMARKET_PRIVATE_KEY", "none (up: a throwaway key)", "signs hedge orders", _WALLET, secret=True
     ),
     Variable(
         "POLYMARKET_API_KEY",
         "derived from the key",
         "L2 API key (with SECRET and PASSPHRASE)",
-        ("serve",),
+        _WALLET,
         secret=True,
     ),
-    Variable("POLYMARKET_API_SECRET", "derived from the key", "L2 API secret", ("serve",), secret=True),
+    Variable("POLYMARKET_API_SECRET", "derived from the key", "L2 API secret", _WALLET, secret=True),
+    Variable("POLYMARKET_API_PASSPHRASE", "derived from the key", "L2 API passphrase", _WALLET, secret=True),
     Variable(
-        "POLYMARKET_API_PASSPHRASE", "derived from the key", "L2 API passphrase", ("serve",), secret=True
+        "POLYMARKET_SIGNATURE_TYPE", str(Settings.signature_type), "0 EOA, 1 proxy, 2 Gnosis safe", _WALLET
     ),
-    Variable(
-        "POLYMARKET_SIGNATURE_TYPE", str(Settings.signature_type), "0 EOA, 1 proxy, 2 Gnosis safe", _SERVICE
-    ),
-    Variable("POLYMARKET_FUNDER", "the key's address", "the wallet that holds the funds", _SERVICE),
+    Variable("POLYMARKET_FUNDER", "the key's address", "the wallet that holds the funds", _WALLET),
     Variable(
         "HEDGING_ADMIN_TOKENS", "none", "gateway tokens NAME:ROLE:TOKEN,...", ("gateway", "up"), secret=True
     ),
@@ -307,7 +316,7 @@ VARIABLES = (
         "HEDGING_VENUE_TIMEOUT_SECONDS",
         str(Settings.venue_timeout),
         "timeout of each venue request",
-        ("serve", "gateway", "up"),
+        ("serve", "gateway", "up", "doctor"),
     ),
     Variable(
         "HEDGING_DB_THREADS",

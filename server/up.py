@@ -23,10 +23,12 @@ import signal
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg2
 
 from server.app import DRAIN_NOTICE_SECONDS, metrics_banner, serve_banner, start_service
+from server.doctor.gate import LiveRefused, live_refusal, stored_mode
 from server.heap import freeze_startup_heap
 from server.preflight import EXIT_FAILED, EXIT_OK, StartupError, describe_database
 from server.secret import Secret
@@ -37,9 +39,22 @@ from server.store import mappings as mapping_store
 from server.store.db import bind, open_database
 from server.store.migrate import migrate
 from server.store.models import HedgeConfig, PolymarketMarketMapping
+from server.venue.order_signing import OrderSigner
 from server.workers import Ready, die_with_parent, fork
 
+if TYPE_CHECKING:
+    from server.sim.runner import RunningSimulator
+
+
 log = logging.getLogger(__name__)
+
+# The simulator's books drift a tick at a time. A hedge's FOK limit is the price its quote walked the
+# book to, so a book that moved between the quote's read and the hedge's post made it fail now and
+# then, which the demo should not show: books are reused for at most 0.5 s here, and the mover leaves
+# a market whose book was read in the last MOVER_HOLD seconds alone.
+DEMO_CONFIG = {"maxBookAgeMs": "500"}
+DEMO_REASON = "demo: quotes read the simulator's drifting books afresh every 0.5 s"
+MOVER_HOLD = 2.0
 
 DATA_DIR = Path("hedging-data") / "postgres"
 DATABASE = "hedging"
@@ -70,8 +85,9 @@ def local_database(settings: Settings) -> Iterator[Settings]:
         yield replace(settings, database_url=url)
 
 
-def _prepare_store(settings: Settings, markets: list[object]) -> list[tuple[str, str]]:
-    """Migrates, maps every simulator market once and turns live hedging on for a fresh store."""
+def _prepare_store(settings: Settings, markets: list[object], refusal: str | None) -> list[tuple[str, str]]:
+    """Migrates, maps every simulator market once and turns live hedging on for a fresh store (paper
+    when `refusal` says why a doctor check forbids live)."""
     database = bind(open_database(settings.database_url))
     with database.connection_context():
         migrate(database)
@@ -95,9 +111,14 @@ def _prepare_store(settings: Settings, markets: list[object]) -> list[tuple[str,
                     author="hedging up",
                 )
         if HedgeConfig.get_or_none(HedgeConfig.key == "mode") is None:
-            config_store.set_value(
-                database, "mode", "live", author="hedging up", reason="local demo against the CLOB simulator"
+            mode, reason = (
+                ("live", "local demo against the CLOB simulator")
+                if refusal is None
+                else ("paper", f"live refused: {refusal}")
             )
+            config_store.set_value(database, "mode", mode, author="hedging up", reason=reason)
+            for name, value in DEMO_CONFIG.items():
+                config_store.set_value(database, name, value, author="hedging up", reason=DEMO_REASON)
         pairs = [
             (m.event_id, m.outcome)
             for m in PolymarketMarketMapping.select().where(PolymarketMarketMapping.active)
@@ -154,7 +175,11 @@ class ServeWorkers:
 
     async def start(self, settings: Settings) -> Ready:
         """Hands over the venue and database `up` settled on; returns once every worker serves."""
-        go = {"polymarket_url": settings.polymarket_url, "database_url": settings.database_url}
+        go = {
+            "polymarket_url": settings.polymarket_url,
+            "database_url": settings.database_url,
+            "geoblock_url": settings.geoblock_url,
+        }
         os.write(self._go, (json.dumps(go) + "\n").encode())
         line = await asyncio.to_thread(self._read_line)
         if not line:
@@ -202,15 +227,32 @@ def _supervise(serve: Serve, settings: Settings, go_read: int, ready_write: int)
     return serve(settings, announce)
 
 
+def refuse_next_hedge(sim: RunningSimulator) -> None:
+    """The simulator answers the next order post with 400: one hedge FAILED, as the venue refuses."""
+    sim.exchange.inject_fault("/order", 1, "before", status=400, method="POST")
+
+
 async def up(settings: Settings, stop: asyncio.Event, workers: ServeWorkers | None = None) -> None:
     """Runs everything until `stop`; the gRPC service in `workers` when given, else in this process."""
-    from server.demo import drive
+    from server.demo import drive, stock_wallet
     from server.sim.runner import start_simulator
 
     host, _, port = settings.sim_listen.rpartition(":")
     sim = await asyncio.to_thread(start_simulator, host=host, port=int(port), move_books=True)
-    settings = replace(settings, polymarket_url=sim.url)
-    pairs = await asyncio.to_thread(_prepare_store, settings, list(sim.exchange.markets))
+    sim.mover.hold = MOVER_HOLD
+    settings = replace(settings, polymarket_url=sim.url, geoblock_url=sim.url + "/api/geoblock")
+    assert settings.private_key is not None
+    signer = OrderSigner(
+        settings.private_key.reveal(), settings.chain_id, settings.signature_type, settings.funder
+    )
+    tokens = [t for m in sim.exchange.markets for t in (m.yes_token_id, m.no_token_id)]
+    stock_wallet(sim.exchange, signer.maker, tokens)
+    refusal = await live_refusal(settings)
+    if refusal is not None:
+        if await asyncio.to_thread(stored_mode, settings.database_url) == "live":
+            raise LiveRefused(f"mode is live but `hedging doctor` fails: {refusal}")
+        print(f"live refused, hedging in paper mode: {refusal}", flush=True)
+    pairs = await asyncio.to_thread(_prepare_store, settings, list(sim.exchange.markets), refusal)
     runtime = server = None
     try:
         if workers is not None:
@@ -236,11 +278,14 @@ async def up(settings: Settings, stop: asyncio.Event, workers: ServeWorkers | No
     print(banner, flush=True)
     if gateway is not None:
         print(f"GraphQL gateway listening on {gateway.url}", flush=True)
+        print(f"operator console on {gateway.console_url}", flush=True)
     print(
         f"store: {describe_database(settings.database_url)}; demo orders on {len(pairs)} markets; Ctrl-C to stop",
         flush=True,
     )
-    demo = asyncio.create_task(drive(f"{grpc_host}:{grpc_port}", pairs, stop))
+    demo = asyncio.create_task(
+        drive(f"{grpc_host}:{grpc_port}", pairs, stop, inject_failure=lambda: refuse_next_hedge(sim))
+    )
     try:
         await stop.wait()
     finally:

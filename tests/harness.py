@@ -124,6 +124,8 @@ class ServerProcess:
             "HEDGING_GRPC_LISTEN": "127.0.0.1:0",
             "PYTHONUNBUFFERED": "1",
         }
+        if "POLYMARKET_CLOB_URL" in env:  # serve asks where it trades whether the region is blocked
+            full_env.setdefault("POLYMARKET_GEOBLOCK_URL", env["POLYMARKET_CLOB_URL"] + "/api/geoblock")
         self.workers = workers
         self.worker_pids: list[int] = []
         self.metrics_urls: list[str | None] = []

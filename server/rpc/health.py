@@ -1,5 +1,6 @@
-"""What the standard health service (grpc.health.v1) reports: SERVING while the database answers,
-NOT_SERVING while it does not, and NOT_SERVING for good once the server drains."""
+"""What the standard health service (grpc.health.v1) reports: SERVING while the database answers
+(and the probe finds nothing else wrong: `server.rpc.readiness`), NOT_SERVING while it does not, and
+NOT_SERVING for good once the server drains."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from grpc_health.v1 import health_pb2
 from grpc_health.v1._async import HealthServicer
 
 from server.periodic import Periodic
+from server.rpc.readiness import NotReady
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +60,18 @@ class DatabaseHealth:
             self._pending = asyncio.ensure_future(self._probe())
         done, _ = await asyncio.wait({self._pending}, timeout=self._timeout)
         up = False
+        why = "the database does not answer"
         if done:
-            up = self._pending.exception() is None
+            error = self._pending.exception()
+            up = error is None
+            if isinstance(error, NotReady):
+                why = str(error)
             self._pending = None
         if up != self._up:
             if up:
-                log.warning("the database answers again: health SERVING")
+                log.warning("health SERVING again")
             else:
-                log.warning("the database does not answer: health NOT_SERVING until it does")
+                log.warning("%s: health NOT_SERVING until it clears", why)
             self._up = up
         for service in self._services:
             # Ignored once draining began: the health servicer keeps NOT_SERVING for good then.

@@ -25,7 +25,9 @@ Writes (JSON bodies; Decimal values as strings or numbers):
     POST   /_sim/trades/{trade_id}/fail | /mine | /retry | /confirm
     POST   /_sim/tick-size     {"condition_id", "tick_size"}
     POST   /_sim/auto-tick     {"enabled": bool}
-    POST   /_sim/time          {"advance": seconds}
+    POST   /_sim/time          {"advance": seconds} | {"offset": seconds}  (offset: venue clock minus wall clock)
+    POST   /_sim/allowance     {"address", "usdc": amount | null}  (null: unlimited, as after approval)
+    POST   /_sim/geoblock      {"blocked": bool, "country"?, "region"?}  (the answer of /api/geoblock)
     POST   /_sim/config        {"default_collateral"?, "page_size"?, "heartbeat_timeout"?}
     POST   /_sim/mover         {"enabled": bool, "interval"?}
 Errors: 400 ``{"error": ...}``.
@@ -210,8 +212,22 @@ def control_routes(exchange: Exchange, mover: BookMover | None) -> list[BaseRout
         return {"enabled": exchange.auto_tick}
 
     async def advance_time(request: Request, body: dict[str, Any]) -> object:
-        exchange.advance_time(float(body["advance"]))
+        if "offset" in body:
+            exchange.set_clock_offset(float(body["offset"]))
+        else:
+            exchange.advance_time(float(body["advance"]))
         return {"now": exchange.now()}
+
+    async def allowance(request: Request, body: dict[str, Any]) -> object:
+        usdc = body["usdc"]
+        exchange.set_allowance(str(body["address"]), None if usdc is None else str(usdc))
+        return {"usdc": usdc}
+
+    async def geoblock(request: Request, body: dict[str, Any]) -> object:
+        answer: dict[str, object] = {"blocked": bool(body["blocked"])}
+        answer |= {k: str(body[k]) for k in ("country", "region") if k in body}
+        exchange.geoblock = exchange.geoblock | answer
+        return exchange.geoblock
 
     async def config(request: Request, body: dict[str, Any]) -> object:
         if "default_collateral" in body:
@@ -262,6 +278,8 @@ def control_routes(exchange: Exchange, mover: BookMover | None) -> list[BaseRout
         route("/tick-size", tick_size, "POST"),
         route("/auto-tick", auto_tick, "POST"),
         route("/time", advance_time, "POST"),
+        route("/allowance", allowance, "POST"),
+        route("/geoblock", geoblock, "POST"),
         route("/config", config, "POST"),
         route("/mover", set_mover, "POST"),
     ]

@@ -207,6 +207,10 @@ class Exchange:
         self._lp_seq = 0
         self._fail_next = 0
         self._clock_offset = 0.0
+        # When each market's book was last read over /book (monotonic seconds; for the book mover).
+        self.book_read_at: dict[str, float] = {}
+        # The answer of polymarket.com/api/geoblock for callers of this simulator.
+        self.geoblock: dict[str, object] = {"blocked": False, "country": "NL", "region": "NH"}
         self._mode = "normal"
         # Taker delay per market (seconds), and the delayed orders due for matching: (due, order id).
         self._taker_delay: dict[str, float] = {}
@@ -234,6 +238,11 @@ class Exchange:
     def now(self) -> float:
         """Venue clock (wall clock plus ``advance_time`` offsets)."""
         return time.time() + self._clock_offset
+
+    def set_clock_offset(self, seconds: float) -> None:
+        """Sets how far the venue clock runs ahead of the wall clock (negative: behind)."""
+        with self._lock:
+            self._clock_offset = seconds
 
     def advance_time(self, seconds: float) -> None:
         with self._lock:
@@ -329,6 +338,7 @@ class Exchange:
         with self._lock:
             self._sweep()
             market = self._market_of_token(token_id)
+            self.book_read_at[market.condition_id] = time.monotonic()
             return self._book_json(market, token_id)
 
     def _book_json(self, market: SimMarket, token_id: str) -> dict[str, object]:
@@ -516,6 +526,11 @@ class Exchange:
                 self._market_of_token(token_id)
                 self._ledger.move_tokens(address, token_id, Decimal(str(shares)))
 
+    def set_allowance(self, address: str, usdc: Decimal | int | str | None) -> None:
+        """The wallet's USDC allowance to the exchange contracts (None: unlimited, as after approval)."""
+        with self._lock:
+            self._ledger.account(address).allowance = None if usdc is None else Decimal(str(usdc))
+
     def set_default_collateral(self, amount: Decimal | int | str) -> None:
         self.default_collateral = Decimal(str(amount))
 
@@ -549,9 +564,10 @@ class Exchange:
                 balance = acct.token(token_id)
             else:
                 raise rejected("Invalid asset type")
+            allowance = _MAX_UINT if acct.allowance is None else str(to_units(acct.allowance))
         return {
             "balance": str(to_units(balance)),
-            "allowances": {EXCHANGE_V2: _MAX_UINT, NEG_RISK_EXCHANGE_V2: _MAX_UINT},
+            "allowances": {EXCHANGE_V2: allowance, NEG_RISK_EXCHANGE_V2: allowance},
         }
 
     def totals(self) -> dict[str, object]:
@@ -1165,7 +1181,7 @@ class Exchange:
             return
         notional = order.budget if order.budget is not None else ceil6(order.original_size * order.price)
         fee = taker_fee(market, order.original_size, order.price) if crosses else ZERO
-        if acct.available_usdc() < notional + fee:
+        if acct.spendable_usdc() < notional + fee:
             raise rejected(NOT_ENOUGH_BALANCE)
 
     def _plan(

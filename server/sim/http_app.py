@@ -124,6 +124,11 @@ def build_app(exchange: Exchange, *, mover: BookMover | None = None) -> Starlett
     async def server_time(request: Request, body: bytes) -> Any:
         return int(exchange.now())
 
+    async def geoblock(request: Request, body: bytes) -> Any:
+        # polymarket.com/api/geoblock (another host at the real venue): {blocked, ip, country, region}.
+        client = request.client.host if request.client else ""
+        return {"ip": client, **exchange.geoblock}
+
     async def version(request: Request, body: bytes) -> Any:
         return {"version": 2}
 
@@ -338,6 +343,7 @@ def build_app(exchange: Exchange, *, mover: BookMover | None = None) -> Starlett
         venue("/ok", ok, ["GET"]),
         venue("/time", server_time, ["GET"]),
         venue("/version", version, ["GET"]),
+        venue("/api/geoblock", geoblock, ["GET"]),
         venue("/books", books, ["POST"]),
         venue("/price", price, ["GET"]),
         venue("/prices", prices, ["POST"]),

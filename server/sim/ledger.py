@@ -18,12 +18,19 @@ class Account:
     tokens: dict[str, Decimal] = field(default_factory=dict)
     reserved_usdc: Decimal = ZERO
     reserved_tokens: dict[str, Decimal] = field(default_factory=dict)
+    # USDC the exchange contracts may move for this wallet; None: unlimited (an approved wallet).
+    allowance: Decimal | None = None
 
     def token(self, token_id: str) -> Decimal:
         return self.tokens.get(token_id, ZERO)
 
     def available_usdc(self) -> Decimal:
         return self.usdc - self.reserved_usdc
+
+    def spendable_usdc(self) -> Decimal:
+        """What a BUY may use: the available balance, capped by the allowance."""
+        available = self.available_usdc()
+        return available if self.allowance is None else min(available, self.allowance)
 
     def available_tokens(self, token_id: str) -> Decimal:
         return self.token(token_id) - self.reserved_tokens.get(token_id, ZERO)
