@@ -253,6 +253,7 @@ KEYS: dict[str, ConfigKey] = {
     )
 }
 
+
 def key(name: str) -> ConfigKey:
     """The key called `name`, or `InvalidArgument` if there is none."""
     found = KEYS.get(name)
