@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.store.models import HedgeConfig, HedgeConfigHistory, HedgeEvent
+from server.store.models import HedgeConfig, HedgeConfigHistory, HedgeEvent, PolymarketMarketMapping
 from tests.gateway.test_config import SET
 
 POLICY_KEYS = {
@@ -76,3 +76,67 @@ def test_in_range_policy_values_are_stored_and_audited(gateway, admin):
         {"oldValue": None, "newValue": "0.5", "changedBy": "alice", "reason": "elite tier, half hedged"}
     ]
     assert HedgeEvent.select().where(HedgeEvent.event_type == "config_changed").count() == 6
+
+
+UPDATE = """
+mutation Update($input: UpdateMappingInput!) {
+  updateMapping(input: $input) {
+    __typename
+    ... on MappingSuccess { mapping { id hedgePolicy hedgeRatio hedgeMinShares hedgeMaxDelayMs } }
+    ... on UserError { message }
+    ... on InvalidInputError { field }
+  }
+}
+"""
+
+
+def _mapping_rows() -> tuple[list[tuple], int]:
+    rows = [
+        (m.id, m.hedge_policy, m.hedge_ratio, m.hedge_min_shares, m.hedge_max_delay_ms, m.updated_at)
+        for m in PolymarketMarketMapping.select().order_by(PolymarketMarketMapping.id)
+    ]
+    return rows, HedgeEvent.select().count()
+
+
+def test_a_mapping_overrides_the_policy_keys_and_clears_them(gateway, admin, mappings):
+    mapping_id = next(iter(mappings.values())).id
+    own = {"id": mapping_id, "hedgePolicy": "netted", "hedgeRatio": "0.75", "hedgeMinShares": "20",
+           "hedgeMaxDelayMs": "250"}  # fmt: skip
+    result = admin(UPDATE, input=own)["updateMapping"]
+    assert result["mapping"] == {"id": mapping_id, "hedgePolicy": "netted", "hedgeRatio": "0.75",
+                                 "hedgeMinShares": "20", "hedgeMaxDelayMs": 250}  # fmt: skip
+    event = (
+        HedgeEvent.select()
+        .where(HedgeEvent.event_type == "mapping_changed")
+        .order_by(HedgeEvent.id.desc())
+        .get()
+    )
+    assert "hedge_ratio=0.75" in event.message and "by alice" in event.message
+    cleared = admin(UPDATE, input={"id": mapping_id, "clearHedgeOverrides": ["hedgeRatio", "hedgePolicy"]})
+    assert cleared["updateMapping"]["mapping"] == {"id": mapping_id, "hedgePolicy": None, "hedgeRatio": None,
+                                                   "hedgeMinShares": "20", "hedgeMaxDelayMs": 250}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"hedgeRatio": "1.5"}, "hedgeRatio", "at most 1"),
+        ({"hedgeMinShares": "4"}, "hedgeMinShares", "at least 5"),
+        ({"hedgeMaxDelayMs": "-5"}, "hedgeMaxDelayMs", "at least 0"),
+        ({"hedgePolicy": "sometimes"}, "hedgePolicy", "one of per_order, netted"),
+        ({"clearHedgeOverrides": ["maxPositionSize"]}, "maxPositionSize", "not a hedge policy key"),
+        ({"hedgeRatio": "0.5", "clearHedgeOverrides": ["hedgeRatio"]}, "hedgeRatio", "not both"),
+        # One bad key refuses the whole update: the good one is not written either.
+        ({"hedgePolicy": "netted", "hedgeRatio": "2"}, "hedgeRatio", "at most 1"),
+    ],
+)
+def test_out_of_range_overrides_are_refused_naming_the_key_and_change_nothing(
+    gateway, admin, mappings, change, field, message
+):
+    mapping_id = next(iter(mappings.values())).id
+    before = _mapping_rows()
+    result = admin(UPDATE, input={"id": mapping_id, **change})["updateMapping"]
+    assert result["__typename"] == "InvalidInputError"
+    assert result["field"] == field
+    assert message in result["message"]
+    assert _mapping_rows() == before
