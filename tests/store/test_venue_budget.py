@@ -147,3 +147,49 @@ def test_a_retry_after_recorded_by_one_connection_holds_for_all(db):
     # At least what is left of the 30 s (less than a few seconds of this test have passed), plus 1 ms.
     assert taken.wait > timedelta(seconds=25)
     assert VenueOrderBudget.get_by_id(SIGNER).blocked_until == blocked.blocked_until
+
+
+CHILD = """
+import sys
+from server.domain.order_bucket import OrderBudget
+from server.store import venue_budget
+from server.store.db import bind, open_database
+
+database = bind(open_database(sys.argv[1]))
+budget = OrderBudget(rate=200, burst=20)
+with database.connection_context():
+    for i in range(300):
+        taken = venue_budget.take(database, sys.argv[2], budget, 1 + i % 4)
+        if taken.admitted:
+            print(taken.bucket.as_of.isoformat(), 1 + i % 4, flush=True)
+"""
+
+
+def test_two_server_processes_together_stay_within_the_budget(db, pg_url):
+    import subprocess
+    import sys
+    from datetime import datetime
+
+    children = [
+        subprocess.Popen([sys.executable, "-c", CHILD, pg_url, SIGNER], stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [child.communicate(timeout=120)[0] for child in children]
+    assert [child.returncode for child in children] == [0, 0]
+    admitted = sorted(
+        (datetime.fromisoformat(when), int(cost))
+        for output in outputs
+        for when, cost in (line.split() for line in output.splitlines())
+    )
+    spans = [
+        (min(lines), max(lines))
+        for lines in ([datetime.fromisoformat(line.split()[0]) for line in o.splitlines()] for o in outputs)
+    ]
+    assert spans[0][0] < spans[1][1] and spans[1][0] < spans[0][1]  # both took tokens at the same time
+    burst, rate = 20, 200
+    for i, (start, _) in enumerate(admitted):
+        spent = 0
+        for end, cost in admitted[i:]:
+            spent += cost
+            seconds = Decimal((end - start) // timedelta(microseconds=1)) / 1_000_000
+            assert spent <= burst + rate * seconds, (start, end, spent)
