@@ -128,18 +128,18 @@ def decide(
     after = position.with_user_trade(request.side, request.size, priced.price)
     hedge = None
     if hedged > 0:
-        hedge = in_flight(
-            priced.hedge.leg,
-            priced.hedge.side,
-            hedged,
-            priced.hedge_limit_price,
-            tick=terms.tick_size,
-            fee_rate=terms.fee_rate,
-            fee_exponent=terms.fee_exponent,
-        )
+        hedge = _bound(priced, hedged, terms)
         after = after.with_hedge_sent(hedge)
-    problem = check_breaker(breaker, position, after) or check_exposure(
-        position, after, total, total_after(total, position, after), limits
+    checked = after
+    if netted and mode is not Mode.OFF:
+        # Room for the rebalancer: the order is accepted only if its own hedge, in flight at its worst,
+        # would fit too (as per_order requires), though that hedge is not booked here. Otherwise orders
+        # could fill a market exactly to its limit, where no hedge in flight fits any more.
+        own = hedge_size(request.side, request.size, position.unhedged_shares, ZERO)
+        if own > 0:
+            checked = after.with_hedge_sent(_bound(priced, own, terms))
+    problem = check_breaker(breaker, position, checked) or check_exposure(
+        position, checked, total, total_after(total, position, checked), limits
     )
     if problem:
         return Rejected(problem.reason, problem.message, priced)
@@ -186,6 +186,19 @@ def _hedge_shares(request: OrderRequest, priced: Quote, position: Position, term
     ):
         return ZERO
     return shares
+
+
+def _bound(priced: Quote, shares: Decimal, terms: MarketTerms) -> InFlight:
+    """The worst a hedge of `shares` on the quote's plan can do while in flight."""
+    return in_flight(
+        priced.hedge.leg,
+        priced.hedge.side,
+        shares,
+        priced.hedge_limit_price,
+        tick=terms.tick_size,
+        fee_rate=terms.fee_rate,
+        fee_exponent=terms.fee_exponent,
+    )
 
 
 def _rejected(problem: Rejection) -> Rejected:

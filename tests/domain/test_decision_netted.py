@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+from server.domain.book import Book
 from server.domain.decision import Accepted
 from server.domain.exposure import Position
+from server.domain.rebalance import LimitPrices, MarketLimits, RebalanceOrder, RebalancePolicy, rebalance
 from server.domain.types import BreakerLevel, RejectReason, Side
-from tests.domain.test_decision import order, rejected, run
+from tests.domain.test_decision import NOW, T0, TERMS, order, rejected, run
 
 
 def accepted(decision) -> Accepted:
@@ -44,16 +46,41 @@ def test_platform_min_shares_is_the_floor_in_netted_markets():
     assert accepted(run(order(size="0.5"), mode="live", hedgePolicy="netted", platformMinShares="0.5"))
 
 
-def test_small_netted_orders_stay_within_the_limits():
-    # 3 shares at 0.48: loss if YES 3 - 1.44 = 1.56.
-    at_limit = run(order(size="3"), mode="live", hedgePolicy="netted", market_limit="1.56")
+def test_small_netted_orders_stay_within_the_limits_with_room_for_their_hedge():
+    # 3 shares at 0.48: loss if YES 3 - 1.44 = 1.56, and its hedge (a BUY of 3 YES) in flight may add
+    # the cent of fee rounding to it: the order needs 1.57 of room, though 1.56 is booked.
+    at_limit = run(order(size="3"), mode="live", hedgePolicy="netted", market_limit="1.57")
     assert accepted(at_limit).after.exposure == D("1.56")
-    over = rejected(run(order(size="3"), mode="live", hedgePolicy="netted", market_limit="1.55"))
+    over = rejected(run(order(size="3"), mode="live", hedgePolicy="netted", market_limit="1.56"))
     assert over.reason is RejectReason.MARKET_EXPOSURE_LIMIT
     total = rejected(
-        run(order(size="3"), mode="live", hedgePolicy="netted", total="998.45", maxUnhedgedExposure="1000")
+        run(order(size="3"), mode="live", hedgePolicy="netted", total="998.44", maxUnhedgedExposure="1000")
     )
-    assert total.reason is RejectReason.TOTAL_EXPOSURE_LIMIT  # 998.45 + 1.56 = 1000.01
+    assert total.reason is RejectReason.TOTAL_EXPOSURE_LIMIT  # 998.44 + 1.57 = 1000.01
+    assert accepted(
+        run(order(size="3"), mode="live", hedgePolicy="netted", total="998.43", maxUnhedgedExposure="1000")
+    )
+    # With hedging off nothing will be in flight: no room is kept.
+    assert accepted(run(order(size="3"), mode="off", hedgePolicy="netted", market_limit="1.56"))
+
+
+def test_a_market_filled_to_its_limit_can_still_be_rebalanced():
+    # 5 shares at 0.48 (5 x 0.4794 = 2.397 -> 0.48 a share): loss if YES 5 - 2.40 = 2.60; accepted with a
+    # limit of 2.61. The rebalancer's BUY of 5 YES at 0.50 then adds 0.01 if YES wins (2.61, within)
+    # and 2.50 + 0.01 if NO wins (-2.40 + 2.51 = 0.11): it goes.
+    a = accepted(run(order(size="5"), mode="live", hedgePolicy="netted", market_limit="2.61"))
+    assert a.after == Position(user_shares=D(5), net_cash=D("2.40"))
+    step = rebalance(
+        a.after,
+        RebalancePolicy(ratio=D(1), min_shares=D(5), max_delay_ms=0),
+        TERMS,
+        LimitPrices(D("0.50"), D("0.52"), D("0.48"), D("0.46")),
+        MarketLimits(market_limit=D("2.61"), total=a.total_after, total_limit=D(1000)),
+        oldest_unhedged_at=None,
+        now=NOW,
+    )
+    assert isinstance(step, RebalanceOrder) and step.size == D(5)
+    assert step.after.exposure == D("2.61")
 
 
 def test_reducing_accepts_only_what_lowers_exposure_in_netted_markets_too():
@@ -70,3 +97,16 @@ def test_reducing_accepts_only_what_lowers_exposure_in_netted_markets_too():
         run(order(size="3"), mode="live", hedgePolicy="netted", position=owed, breaker=BreakerLevel.REDUCING)
     )
     assert buy.reason is RejectReason.REDUCE_ONLY
+
+
+def test_an_order_that_brings_the_market_back_needs_no_room_for_a_hedge():
+    # A wide book: asks 0.47, bids 0.10. After a 3-share BUY at 0.48 (loss if YES 1.56, within 1.57), a
+    # user sells the 3 back at 0.09: nothing is left to hedge, and the sale is accepted at the same limit.
+    wide = Book(token_id="yes", bids=((D("0.10"), D(100)),), asks=((D("0.47"), D(80)),), updated_at=T0)
+    bought = accepted(run(order(size="3"), book=wide, mode="live", hedgePolicy="netted", market_limit="1.57"))
+    assert bought.after.exposure == D("1.56")
+    sold = run(
+        order(Side.SELL, size="3"), book=wide, mode="live", hedgePolicy="netted", market_limit="1.57",
+        position=bought.after,
+    )  # fmt: skip
+    assert accepted(sold).after.user_shares == 0
