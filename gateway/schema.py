@@ -316,6 +316,18 @@ class UpdateMappingInput:
     active: bool | None = None
     exposure_limit: Decimal | None = None
     clear_exposure_limit: bool = False
+    hedge_policy: str | None = strawberry.field(default=None, description="The market's own hedgePolicy.")
+    hedge_ratio: str | None = strawberry.field(default=None, description="The market's own hedgeRatio.")
+    hedge_min_shares: str | None = strawberry.field(
+        default=None, description="The market's own hedgeMinShares."
+    )
+    hedge_max_delay_ms: str | None = strawberry.field(
+        default=None, description="The market's own hedgeMaxDelayMs."
+    )
+    clear_hedge_overrides: list[str] = strawberry.field(
+        default_factory=list,
+        description="Hedge policy keys (hedgePolicy, hedgeRatio, ...) to take from the config again.",
+    )
     refresh_from_venue: bool = strawberry.field(
         default=False, description="Re-read tick size, minimum size, neg-risk and fees from the venue."
     )
@@ -413,7 +425,8 @@ class Mutation:
         try:
             if input.exposure_limit is not None and input.clear_exposure_limit:
                 raise InvalidArgument("exposureLimit", "give a limit or clearExposureLimit, not both")
-            venue_fields: dict[str, object] = {}
+            overrides = _hedge_overrides(input)
+            venue_fields: dict[str, Any] = {}
             if input.refresh_from_venue:
                 current = await ctx.run(
                     lambda: PolymarketMarketMapping.get_or_none(PolymarketMarketMapping.id == input.id)
@@ -438,6 +451,7 @@ class Mutation:
                     active=input.active,
                     exposure_limit=input.exposure_limit,
                     clear_limit=input.clear_exposure_limit,
+                    hedge_overrides=overrides,
                     **venue_fields,
                 )
             )
@@ -592,3 +606,19 @@ def _unexpected(error: object) -> bool:
 
 
 __all__ = ["UserError", "build_schema"]
+
+
+def _hedge_overrides(input: UpdateMappingInput) -> dict[str, str | None]:
+    """The hedge policy overrides an update sets (key -> value text) or clears (key -> None)."""
+    given = {
+        "hedgePolicy": input.hedge_policy,
+        "hedgeRatio": input.hedge_ratio,
+        "hedgeMinShares": input.hedge_min_shares,
+        "hedgeMaxDelayMs": input.hedge_max_delay_ms,
+    }
+    overrides: dict[str, str | None] = {name: text for name, text in given.items() if text is not None}
+    for name in input.clear_hedge_overrides:
+        if name in overrides:
+            raise InvalidArgument(name[:64], "give a value or clear it, not both")
+        overrides[name] = None
+    return overrides

@@ -261,6 +261,18 @@ class Mapping:
     active: bool
     created_at: datetime
     updated_at: datetime
+    hedge_policy: str | None = strawberry.field(
+        description="The market's own hedgePolicy; null: the config's."
+    )
+    hedge_ratio: Decimal | None = strawberry.field(
+        description="The market's own hedgeRatio; null: the config's."
+    )
+    hedge_min_shares: Decimal | None = strawberry.field(
+        description="The market's own hedgeMinShares; null: the config's."
+    )
+    hedge_max_delay_ms: int | None = strawberry.field(
+        description="The market's own hedgeMaxDelayMs; null: the config's."
+    )
 
     @classmethod
     def of(cls, m: PolymarketMarketMapping) -> Mapping:
@@ -281,6 +293,10 @@ class Mapping:
             active=m.active,
             created_at=m.created_at,
             updated_at=m.updated_at,
+            hedge_policy=m.hedge_policy,
+            hedge_ratio=m.hedge_ratio,
+            hedge_min_shares=m.hedge_min_shares,
+            hedge_max_delay_ms=m.hedge_max_delay_ms,
         )
 
 

@@ -66,6 +66,8 @@ class ConfigKey:
 
 
 _D = Decimal
+# The venue's smallest resting order (5 shares: venue-facts-2026-12.md "Minimums"); a market may ask more.
+VENUE_MIN_SHARES = _D(5)
 
 KEYS: dict[str, ConfigKey] = {
     k.name: k
@@ -189,6 +191,65 @@ KEYS: dict[str, ConfigKey] = {
             _D(1),
             _D(3600),
         ),
+        ConfigKey(
+            "hedgePolicy",
+            "enum",
+            "per_order",
+            "per_order: each user order gets its own venue hedge; netted: a rebalancer keeps each market's "
+            "hedges at hedgeRatio of its directional exposure, one venue order for the net gap",
+            choices=("per_order", "netted"),
+        ),
+        ConfigKey(
+            "hedgeRatio",
+            "decimal",
+            "1",
+            "netted: the share of a market's directional exposure to hedge (1 = fully, below 1 = partially)",
+            _D(0),
+            _D(1),
+        ),
+        ConfigKey(
+            "hedgeMinShares",
+            "decimal",
+            "10",
+            "netted: a market's unhedged residual is sent at once from this many shares "
+            "(at least the venue's 5-share minimum order)",
+            VENUE_MIN_SHARES,
+            _D(1_000_000),
+        ),
+        ConfigKey(
+            "hedgeMaxDelayMs",
+            "int",
+            "1000",
+            "netted: a residual below hedgeMinShares is sent once it has waited this long "
+            "(and is at least the venue's minimum), in milliseconds",
+            _D(0),
+            _D(3_600_000),
+        ),
+        ConfigKey(
+            "platformMinShares",
+            "decimal",
+            "1",
+            "netted: the smallest user order accepted, in shares (below the venue's minimum: the "
+            "rebalancer hedges it together with others)",
+            _D("0.01"),
+            _D(1_000_000),
+        ),
+        ConfigKey(
+            "venueOrderRate",
+            "int",
+            "40",
+            "the signer's venue order budget: orders a second (the documented Standard tier: 40)",
+            _D(1),
+            _D(100_000),
+        ),
+        ConfigKey(
+            "venueOrderBurst",
+            "int",
+            "60",
+            "the signer's venue order budget: the most orders at once (the documented Standard tier: 60)",
+            _D(1),
+            _D(100_000),
+        ),
     )
 }
 
@@ -223,6 +284,13 @@ class HedgeSettings:
     rehedge_enabled: bool
     rehedge_max_attempts: int
     rehedge_backoff_seconds: int
+    hedge_policy: str
+    hedge_ratio: Decimal
+    hedge_min_shares: Decimal
+    hedge_max_delay_ms: int
+    platform_min_shares: Decimal
+    venue_order_rate: int
+    venue_order_burst: int
 
     @classmethod
     def from_values(cls, values: dict[str, str]) -> HedgeSettings:

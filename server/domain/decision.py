@@ -53,7 +53,8 @@ class Accepted:
     total_limit: Decimal  # maxUnhedgedExposure, re-checked atomically when the total is reserved
     mode: Mode
     order_type: str
-    hedge: InFlight | None  # None: hedging is off, or the order needs no hedge
+    # None: hedging is off, the order needs no hedge, or the market is netted (its rebalancer covers it)
+    hedge: InFlight | None
     paper_fill: PaperFill | None
 
 
@@ -67,6 +68,7 @@ class Rejected:
 Decision = Accepted | Rejected
 
 ZERO = Decimal(0)
+NETTED = "netted"  # the hedgePolicy whose markets are hedged by their rebalancer, not per order
 
 LIMIT_REASONS = frozenset(
     {RejectReason.MARKET_EXPOSURE_LIMIT, RejectReason.TOTAL_EXPOSURE_LIMIT, RejectReason.SIZE_TOO_LARGE}
@@ -84,12 +86,15 @@ def decide(
     breaker: BreakerLevel,
     now: datetime,
 ) -> Decision:
-    limits = Limits(
-        settings.max_position_size, terms.min_order_size, market_limit, settings.max_unhedged_exposure
-    )
+    netted = settings.hedge_policy == NETTED
+    # Netted: the rebalancer hedges the market's net, so an order need not be hedgeable on its own.
+    smallest = settings.platform_min_shares if netted else terms.min_order_size
+    limits = Limits(settings.max_position_size, smallest, market_limit, settings.max_unhedged_exposure)
     if breaker is BreakerLevel.HALTED:
         return Rejected(RejectReason.HALTED, "trading is halted by a circuit breaker")
-    size_problem = check_size(request.size, limits)
+    size_problem = check_size(
+        request.size, limits, "platformMinShares" if netted else "the venue's minimum order size"
+    )
     if size_problem:
         return _rejected(size_problem)
     if book is None or (now - book.updated_at).total_seconds() * 1000 > settings.max_book_age_ms:
@@ -114,8 +119,8 @@ def decide(
             priced,
         )
     mode = Mode(settings.mode)
-    hedged = ZERO if mode is Mode.OFF else _hedge_shares(request, priced, position, terms)
-    if hedged == request.size:
+    hedged = ZERO if mode is Mode.OFF or netted else _hedge_shares(request, priced, position, terms)
+    if hedged == request.size:  # never in netted markets: there `hedged` is 0
         too_small = check_venue_minimum(priced.hedge.side is Side.BUY, hedged, priced.hedge_limit_price)
         if too_small:
             return Rejected(too_small.reason, too_small.message, priced)
@@ -123,18 +128,18 @@ def decide(
     after = position.with_user_trade(request.side, request.size, priced.price)
     hedge = None
     if hedged > 0:
-        hedge = in_flight(
-            priced.hedge.leg,
-            priced.hedge.side,
-            hedged,
-            priced.hedge_limit_price,
-            tick=terms.tick_size,
-            fee_rate=terms.fee_rate,
-            fee_exponent=terms.fee_exponent,
-        )
+        hedge = _bound(priced, hedged, terms)
         after = after.with_hedge_sent(hedge)
-    problem = check_breaker(breaker, position, after) or check_exposure(
-        position, after, total, total_after(total, position, after), limits
+    checked = after
+    if netted and mode is not Mode.OFF:
+        # Room for the rebalancer: the order is accepted only if its own hedge, in flight at its worst,
+        # would fit too (as per_order requires), though that hedge is not booked here. Otherwise orders
+        # could fill a market exactly to its limit, where no hedge in flight fits any more.
+        own = hedge_size(request.side, request.size, position.unhedged_shares, ZERO)
+        if own > 0:
+            checked = after.with_hedge_sent(_bound(priced, own, terms))
+    problem = check_breaker(breaker, position, checked) or check_exposure(
+        position, checked, total, total_after(total, position, checked), limits
     )
     if problem:
         return Rejected(problem.reason, problem.message, priced)
@@ -181,6 +186,19 @@ def _hedge_shares(request: OrderRequest, priced: Quote, position: Position, term
     ):
         return ZERO
     return shares
+
+
+def _bound(priced: Quote, shares: Decimal, terms: MarketTerms) -> InFlight:
+    """The worst a hedge of `shares` on the quote's plan can do while in flight."""
+    return in_flight(
+        priced.hedge.leg,
+        priced.hedge.side,
+        shares,
+        priced.hedge_limit_price,
+        tick=terms.tick_size,
+        fee_rate=terms.fee_rate,
+        fee_exponent=terms.fee_exponent,
+    )
 
 
 def _rejected(problem: Rejection) -> Rejected:

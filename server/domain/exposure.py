@@ -26,6 +26,7 @@ class Position:
     in_flight_delta: Decimal = ZERO  # YES-equivalent shares in-flight hedges add when filled in full
     in_flight_loss_if_yes: Decimal = ZERO  # the most in-flight hedges can add to the loss if YES wins
     in_flight_loss_if_no: Decimal = ZERO  # ... and if NO wins
+    no_reserved_for_sale: Decimal = ZERO  # NO shares promised to in-flight SELL hedges (the rebalancer's)
 
     @property
     def loss_if_yes(self) -> Decimal:
@@ -49,6 +50,10 @@ class Position:
         return self.hedge_yes - self.yes_reserved_for_sale
 
     @property
+    def no_available(self) -> Decimal:
+        return self.hedge_no - self.no_reserved_for_sale
+
+    @property
     def unhedged_shares(self) -> Decimal:
         """YES shares owed to users that no hedge, held or in flight, covers; below zero when the
         hedges hold more YES than users are owed (the platform is long YES)."""
@@ -61,12 +66,13 @@ class Position:
         return replace(self, user_shares=self.user_shares - size, net_cash=self.net_cash - size * price)
 
     def with_hedge_sent(self, hedge: InFlight) -> Position:
-        """After a hedge is booked and before its outcome is known: counted at its worst (a SELL of
-        YES also reserves the shares it sells)."""
-        reserved = hedge.size if hedge.leg is Leg.YES and hedge.side is Side.SELL else ZERO
+        """After a hedge is booked and before its outcome is known: counted at its worst (a SELL also
+        reserves the shares it sells)."""
+        selling = hedge.size if hedge.side is Side.SELL else ZERO
         return replace(
             self,
-            yes_reserved_for_sale=self.yes_reserved_for_sale + reserved,
+            yes_reserved_for_sale=self.yes_reserved_for_sale + (selling if hedge.leg is Leg.YES else ZERO),
+            no_reserved_for_sale=self.no_reserved_for_sale + (selling if hedge.leg is Leg.NO else ZERO),
             in_flight_delta=self.in_flight_delta + hedge.delta,
             in_flight_loss_if_yes=self.in_flight_loss_if_yes + hedge.loss_if_yes,
             in_flight_loss_if_no=self.in_flight_loss_if_no + hedge.loss_if_no,
@@ -80,6 +86,8 @@ class Position:
         )
         if hedge.leg is Leg.YES and hedge.side is Side.SELL:
             return replace(sent, hedge_yes=sent.hedge_yes - filled, net_cash=sent.net_cash + cost - fee)
+        if hedge.side is Side.SELL:
+            return replace(sent, hedge_no=sent.hedge_no - filled, net_cash=sent.net_cash + cost - fee)
         if hedge.leg is Leg.YES:
             return replace(sent, hedge_yes=sent.hedge_yes + filled, net_cash=sent.net_cash - cost - fee)
         return replace(sent, hedge_no=sent.hedge_no + filled, net_cash=sent.net_cash - cost - fee)

@@ -37,9 +37,10 @@ class InFlight:
     def delta(self) -> Decimal:
         """YES-equivalent shares the hedge adds to the platform's holdings when it fills in full
         (a NO share is short one YES share, plus one USDC at resolution)."""
+        buys = self.side is Side.BUY
         if self.leg is Leg.YES:
-            return self.size if self.side is Side.BUY else -self.size
-        return -self.size
+            return self.size if buys else -self.size
+        return -self.size if buys else self.size
 
 
 def in_flight(
@@ -53,8 +54,8 @@ def in_flight(
     fee_exponent: Decimal,
 ) -> InFlight:
     """The bounds of a marketable hedge of `size` shares at `limit_price` (a BUY spends at most its
-    USDC budget at prices no worse than the limit; a SELL gives at most `size` shares for prices no
-    worse than the limit), fees included."""
+    USDC budget at prices no worse than the limit; a SELL gives at most `size` shares of the token it
+    holds, YES or NO, for prices no worse than the limit), fees included."""
     if side is Side.BUY:
         budget = hedge_budget(size, limit_price)
         fee = budget * fee_rate * _max_fee_per_usdc(tick, limit_price, fee_exponent)
@@ -71,14 +72,14 @@ def in_flight(
             _up(paid if pays_if_yes else unpaid),
             _up(unpaid if pays_if_yes else paid),
         )
-    if leg is not Leg.YES:
-        raise ValueError("a hedge sells only YES shares it holds")
     fee = size * fee_rate * _max_fee_base(limit_price, ONE - tick, fee_exponent)
-    # YES wins: each share sold would have paid 1 and brought at least the limit, less its fee.
-    if_yes = size * (ONE - limit_price) + fee + FEE_ROUNDING_ALLOWANCE
-    # NO wins: the proceeds are a gain, more than the fee when the exponent is at least 1.
-    if_no = FEE_ROUNDING_ALLOWANCE + (fee if fee_exponent < 1 else ZERO)
-    return InFlight(leg, side, size, _up(if_yes), _up(if_no))
+    # The sold token wins: each share sold would have paid 1 and brought at least the limit, less its fee.
+    if_sold_wins = size * (ONE - limit_price) + fee + FEE_ROUNDING_ALLOWANCE
+    # The other wins: the proceeds are a gain, more than the fee when the exponent is at least 1.
+    if_other_wins = FEE_ROUNDING_ALLOWANCE + (fee if fee_exponent < 1 else ZERO)
+    if leg is Leg.YES:
+        return InFlight(leg, side, size, _up(if_sold_wins), _up(if_other_wins))
+    return InFlight(leg, side, size, _up(if_other_wins), _up(if_sold_wins))
 
 
 def _max_fee_per_usdc(tick: Decimal, limit: Decimal, exponent: Decimal) -> Decimal:

@@ -27,7 +27,10 @@ class Limits:
     total_limit: Decimal
 
 
-def check_size(size: Decimal, limits: Limits) -> Rejection | None:
+def check_size(
+    size: Decimal, limits: Limits, minimum: str = "the venue's minimum order size"
+) -> Rejection | None:
+    """Refuses a size above maxPositionSize or below `limits.min_order_size` (named `minimum`)."""
     if size > limits.max_position_size:
         return Rejection(
             RejectReason.SIZE_TOO_LARGE, f"size {size} is above maxPositionSize {limits.max_position_size}"
@@ -35,7 +38,7 @@ def check_size(size: Decimal, limits: Limits) -> Rejection | None:
     if size < limits.min_order_size:
         return Rejection(
             RejectReason.SIZE_TOO_SMALL,
-            f"size {size} is below the venue's minimum order size {limits.min_order_size}",
+            f"size {size} is below {minimum} {limits.min_order_size}",
         )
     return None
 

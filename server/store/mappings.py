@@ -3,11 +3,13 @@ platform's event outcomes. Creating one also creates the market's exposure row."
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
 import peewee
 
+from server.domain.hedge_policy import PolicyOverrides, parse_overrides
 from server.errors import AlreadyExists, InvalidArgument, NotFound
 from server.store import events
 from server.store.db import write_transaction
@@ -67,18 +69,25 @@ def update(
     active: bool | None = None,
     exposure_limit: Decimal | None = None,
     clear_limit: bool = False,
+    hedge_overrides: Mapping[str, str | None] | None = None,
     **venue_fields: object,
 ) -> PolymarketMarketMapping:
-    """Changes a mapping's activity, limit or venue parameters (as re-read from the venue)."""
+    """Changes a mapping's activity, limit, hedge policy overrides (config key name -> value text, None
+    to fall back to the key) or venue parameters (as re-read from the venue). Invalid input raises
+    `InvalidArgument` before anything is written."""
     allowed = {"tick_size", "min_order_size", "neg_risk", "fee_rate", "fee_exponent", "question"}
     unknown = set(venue_fields) - allowed
     if unknown:
         raise InvalidArgument(sorted(unknown)[0], "cannot be changed on a mapping")
+    policy_columns = parse_overrides(hedge_overrides or {})
     with write_transaction(database):
         mapping = PolymarketMarketMapping.get_or_none(PolymarketMarketMapping.id == mapping_id)
         if mapping is None:
             raise NotFound(f"no mapping {mapping_id}")
         changes: dict[str, object] = dict(venue_fields)
+        changes.update(
+            (column, value) for column, value in policy_columns.items() if getattr(mapping, column) != value
+        )
         if active is not None:
             if active and not mapping.active:
                 _refuse_shared_token(mapping.yes_token_id, mapping.id)
@@ -97,6 +106,13 @@ def update(
         what = ", ".join(f"{k}={v}" for k, v in changes.items() if k != "updated_at")
         events.append(database, [_event(mapping, f"mapping changed by {author}: {what}", author)])
     return mapping
+
+
+def policy_overrides(mapping: PolymarketMarketMapping) -> PolicyOverrides:
+    """The hedge policy keys the mapping sets of its own."""
+    return PolicyOverrides(
+        mapping.hedge_policy, mapping.hedge_ratio, mapping.hedge_min_shares, mapping.hedge_max_delay_ms
+    )
 
 
 def follow_venue_tick(database: peewee.Database, mapping_id: int, tick: Decimal) -> PolymarketMarketMapping:

@@ -52,6 +52,11 @@ class PolymarketMarketMapping(BaseModel):
     active = peewee.BooleanField()
     created_at = InstantField()
     updated_at = InstantField()
+    # migration 0008: the mapping's own hedge policy keys (None: the config key's value holds)
+    hedge_policy = peewee.TextField(null=True)
+    hedge_ratio = MoneyField(null=True)
+    hedge_min_shares = MoneyField(null=True)
+    hedge_max_delay_ms = peewee.IntegerField(null=True)
 
 
 class UserOrder(BaseModel):
@@ -198,6 +203,16 @@ class RiskSnapshot(BaseModel):
     per_market = peewee.TextField()
 
 
+class VenueOrderBudget(BaseModel):
+    """One signer's venue order bucket (migration 0008; `server.store.venue_budget`): tokens left as of
+    an instant, and the venue's Retry-After, if any."""
+
+    signer = peewee.TextField(primary_key=True)
+    tokens = MoneyField()
+    as_of = InstantField()
+    blocked_until = InstantField(null=True)
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     HedgeConfig,
     HedgeConfigHistory,
@@ -210,4 +225,5 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     CircuitBreaker,
     RiskSnapshot,
     HedgeOutcomeSecond,
+    VenueOrderBudget,
 )

@@ -9,10 +9,12 @@ look it up by its hash before doing anything else).
 
 from __future__ import annotations
 
+import email.utils
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
@@ -48,6 +50,19 @@ class PostOutcome:
     making: Decimal = Decimal(0)  # BUY: USDC paid; SELL: shares sold
     taking: Decimal = Decimal(0)  # BUY: shares got; SELL: USDC got
     trade_ids: tuple[str, ...] = ()
+
+
+MAX_BATCH = 15  # orders in one `POST /orders` (venue-facts-2026-12.md "Batches")
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """The outcome of each order of a `POST /orders`, in the order posted, and a 429's `Retry-After`
+    (None when the venue gave none): honour it before posting for this signer again."""
+
+    outcomes: tuple[PostOutcome, ...]
+    retry_after: timedelta | None
+    warned: bool = False  # `Poly-RateLimit-Warning: true`: over the budget, admitted in warning mode
 
 
 @dataclass(frozen=True)
@@ -133,6 +148,24 @@ class VenueClient:
             return PostOutcome(PostKind.UNKNOWN, None, f"no answer from the venue ({type(exc).__name__})")
         return classify_post(response)
 
+    async def post_orders(self, orders: Sequence[tuple[str, bytes]]) -> BatchOutcome:
+        """Posts up to 15 signed orders as one `POST /orders`: `orders` pairs each order's hash with the
+        exact body `POST /order` would carry (a retry passes the same bytes). Each order's outcome is
+        classified as a single post's is; a whole-batch answer (429, 5xx, a timeout) applies to every
+        order, and a 429's `Retry-After` is surfaced for the caller to honour."""
+        if not 1 <= len(orders) <= MAX_BATCH:
+            raise ValueError(f"a batch holds 1 to {MAX_BATCH} orders, not {len(orders)}")
+        body = b"[" + b",".join(order_body for _, order_body in orders) + b"]"
+        hashes = [order_hash for order_hash, _ in orders]
+        try:
+            response = await self._http.post(
+                "/orders", content=body, headers=self._auth("POST", "/orders", body)
+            )
+        except HttpError as exc:
+            lost = PostOutcome(PostKind.UNKNOWN, None, f"no answer from the venue ({type(exc).__name__})")
+            return BatchOutcome(tuple(lost for _ in hashes), None)
+        return classify_batch(response, hashes)
+
     async def get_order(self, order_id: str) -> VenueOrder | None:
         """The venue's record of an order, or None when it has none. Raises `Unavailable` otherwise."""
         path = f"/data/order/{order_id}"
@@ -204,6 +237,38 @@ def classify_post(response: HttpResponse) -> PostOutcome:
         if isinstance(error, str) and answers.is_refusal(status, error):
             return PostOutcome(PostKind.REJECTED, status, error)
         return PostOutcome(PostKind.UNKNOWN, status, f"HTTP {status}: {_error_text(response)}")
+    return _classify_entry(status, data)
+
+
+def classify_batch(response: HttpResponse, hashes: Sequence[str]) -> BatchOutcome:
+    """What an answer to `POST /orders` proves for each order (by hash, in the order given). A non-200
+    answers for the whole batch, as it would for one order; a 200 lists one entry per order, found by
+    its `orderID` (the venue processes a batch in parallel: no order of entries is promised). An order
+    with no entry of its own is UNKNOWN, except the one order left when exactly one entry carries no
+    `orderID` (the venue could not read that order)."""
+    retry_after = _retry_after(response) if response.status == 429 else None
+    warned = response.headers.get("poly-ratelimit-warning", "").strip().lower() == "true"
+    if response.status != 200:
+        whole = classify_post(response)
+        return BatchOutcome(tuple(whole for _ in hashes), retry_after, warned)
+    data = _json(response)
+    if not isinstance(data, list):
+        odd = PostOutcome(PostKind.UNKNOWN, 200, "the venue answered a batch with an unexpected body")
+        return BatchOutcome(tuple(odd for _ in hashes), None, warned)
+    entries = [e for e in data if isinstance(e, dict)]
+    by_hash = {str(e["orderID"]): e for e in entries if e.get("orderID")}
+    unmatched = [h for h in hashes if h not in by_hash]
+    anonymous = [e for e in entries if not e.get("orderID")]
+    if len(unmatched) == 1 and len(anonymous) == 1 and len(entries) == len(hashes):
+        by_hash[unmatched[0]] = anonymous[0]
+    missing = PostOutcome(PostKind.UNKNOWN, 200, "the venue's batch answer has no entry for this order")
+    return BatchOutcome(
+        tuple(_classify_entry(200, by_hash[h]) if h in by_hash else missing for h in hashes), None, warned
+    )
+
+
+def _classify_entry(status: int, data: Any) -> PostOutcome:
+    """A 200 answer for one order: `POST /order`'s body, or one entry of `POST /orders`'s list."""
     if not isinstance(data, dict):
         return PostOutcome(PostKind.UNKNOWN, status, "the venue answered 200 with an unexpected body")
     error = str(data.get("errorMsg") or data.get("error") or "")
@@ -233,6 +298,26 @@ def classify_post(response: HttpResponse) -> PostOutcome:
         taking=taking,
         trade_ids=tuple(str(t) for t in trade_ids) if isinstance(trade_ids, list) else (),
     )
+
+
+def _retry_after(response: HttpResponse) -> timedelta | None:
+    """A 429's `Retry-After` (seconds, or an HTTP date); None when absent or unreadable."""
+    raw = response.headers.get("retry-after", "").strip()
+    if not raw:
+        return None
+    try:
+        seconds = Decimal(raw)
+    except InvalidOperation:
+        try:
+            when = email.utils.parsedate_to_datetime(raw)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            return None
+        return max(when - datetime.now(UTC), timedelta(0))
+    if not seconds.is_finite() or seconds < 0:
+        return None
+    return timedelta(seconds=float(seconds))
 
 
 def _json(response: HttpResponse) -> Any:

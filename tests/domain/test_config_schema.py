@@ -26,6 +26,12 @@ NUMERIC = {
     "snapshotIntervalSeconds": ("1", "86400", "1"),
     "rehedgeMaxAttempts": ("0", "100", "1"),
     "rehedgeBackoffSeconds": ("1", "3600", "1"),
+    "hedgeRatio": ("0", "1", "0.01"),
+    "hedgeMinShares": ("5", "1000000", "0.01"),  # at least the venue's 5-share minimum
+    "hedgeMaxDelayMs": ("0", "3600000", "1"),
+    "platformMinShares": ("0.01", "1000000", "0.01"),
+    "venueOrderRate": ("1", "100000", "1"),
+    "venueOrderBurst": ("1", "100000", "1"),
 }
 
 
@@ -37,7 +43,7 @@ def refused(name: str, text: str) -> InvalidArgument:
 
 
 def test_every_key_is_covered_here():
-    assert set(KEYS) == set(NUMERIC) | {"mode", "hedgeOrderType", "rehedgeEnabled"}
+    assert set(KEYS) == set(NUMERIC) | {"mode", "hedgeOrderType", "rehedgeEnabled", "hedgePolicy"}
 
 
 @pytest.mark.parametrize("name", sorted(NUMERIC))
@@ -100,6 +106,8 @@ def test_enums():
     assert refused("mode", "LIVE").description == "must be one of live, paper, off"
     assert KEYS["hedgeOrderType"].parse("FAK") == "FAK"
     assert "FOK, FAK" in refused("hedgeOrderType", "GTC").description
+    assert KEYS["hedgePolicy"].parse("netted") == "netted"
+    assert refused("hedgePolicy", "NETTED").description == "must be one of per_order, netted"
 
 
 @pytest.mark.parametrize(
@@ -157,6 +165,12 @@ def test_settings_take_defaults_for_missing_keys():
     assert s.rehedge_enabled is True
     assert s.rehedge_max_attempts == 3
     assert s.rehedge_backoff_seconds == 5
+    assert s.hedge_policy == "per_order"  # today's behaviour stays the default
+    assert s.hedge_ratio == D(1)
+    assert s.hedge_min_shares == D(10)
+    assert s.hedge_max_delay_ms == 1000
+    assert s.platform_min_shares == D(1)
+    assert (s.venue_order_rate, s.venue_order_burst) == (40, 60)  # the documented Standard tier
 
 
 def test_settings_refuse_a_bad_stored_value():

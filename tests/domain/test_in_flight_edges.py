@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-import pytest
-
 from server.domain.in_flight import in_flight
 from server.domain.types import Leg, Side
 
@@ -51,6 +49,11 @@ def test_a_sale_below_exponent_one_counts_its_fee_if_no_wins_too():
     assert bound(Leg.YES, Side.SELL, "0.07", "1").loss_if_no == D("0.01")
 
 
-def test_only_yes_is_ever_sold():
-    with pytest.raises(ValueError, match=r"^a hedge sells only YES shares it holds$"):
-        bound(Leg.NO, Side.SELL, "0", "1")
+def test_a_sale_of_no_is_the_mirror_of_a_sale_of_yes():
+    # The rebalancer sells NO it holds: NO winning costs 100 x (1 - 0.5) + 3.5 + 0.01, YES winning
+    # only the fee (exponent 0.5) and the allowance; as a delta it gives back YES-equivalent shares.
+    hedge = bound(Leg.NO, Side.SELL, "0.07", "0.5")
+    assert (hedge.loss_if_yes, hedge.loss_if_no) == (D("3.51"), D("53.51"))
+    assert bound(Leg.NO, Side.SELL, "0.07", "1").loss_if_yes == D("0.01")
+    assert hedge.delta == D("100")
+    assert bound(Leg.NO, Side.BUY, "0", "1").delta == D("-100")
