@@ -73,7 +73,7 @@ from server.store.models import (
 from server.store.models import (
     RiskSnapshot as RiskSnapshotRow,
 )
-from server.store.orders import OrderStore
+from server.store.rehedges import Rehedges
 
 MAX_DEPTH = 5  # counted from 0: the deepest useful query (orders > edges > node > hedges > id) is 4
 MAX_ALIASES = 15
@@ -457,9 +457,7 @@ class Mutation:
             if not hedge_id:
                 raise InvalidArgument("id", "is required")
             # The gateway holds no signing key: it records the request; a server signs and posts.
-            hedge = await ctx.run(
-                lambda: OrderStore(database).request_rehedge(hedge_id, author, input.reason)
-            )
+            hedge = await ctx.run(lambda: Rehedges(database).request(hedge_id, author, input.reason))
         except HedgingError as exc:
             return as_error(exc)
         return RetryHedgeSuccess(hedge=Hedge.of(hedge))

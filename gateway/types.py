@@ -14,7 +14,9 @@ from strawberry import relay
 
 from gateway import dashboard as figures
 from server.domain.config_schema import ConfigKey
+from server.domain.hedge import Hedge as DomainHedge
 from server.domain.hedge_result import shown_fill_price
+from server.domain.order import Order as DomainOrder
 from server.events.feed import EventRow
 from server.risk import exposure as risk
 from server.store.models import (
@@ -155,7 +157,7 @@ class Hedge:
     rehedge_request_reason: str | None = strawberry.field(description="Why they asked.")
 
     @classmethod
-    def of(cls, h: HedgePosition) -> Hedge:
+    def of(cls, h: HedgePosition | DomainHedge) -> Hedge:
         return cls(
             id=h.id,
             order_id=h.order_id,
@@ -214,7 +216,7 @@ class Order:
     hedges: list[Hedge]
 
     @classmethod
-    def of(cls, o: UserOrder, hedges: list[HedgePosition]) -> Order:
+    def of(cls, o: UserOrder | DomainOrder, hedges: list[HedgePosition] | list[DomainHedge]) -> Order:
         return cls(
             id=o.id,
             account_id=o.account_id,

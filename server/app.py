@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from server.heap import freeze_startup_heap
 from server.metrics import PlaceOrderMetrics, RpcMetrics
 from server.rpc.exposure import ExposureReader
 from server.rpc.server import GrpcServer, start_grpc_server
@@ -50,7 +49,6 @@ def metrics_banner(settings: Settings, runtime: Runtime) -> str:
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     runtime, server = await start_service(settings)
-    freeze_startup_heap()
     host = settings.grpc_listen.rpartition(":")[0]
     print(f"gRPC HedgingService listening on {host}:{server.port}", flush=True)
     print(metrics_banner(settings, runtime), flush=True)

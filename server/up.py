@@ -14,7 +14,6 @@ import secrets
 from dataclasses import replace
 
 from server.app import DRAIN_NOTICE_SECONDS, metrics_banner, start_service
-from server.heap import freeze_startup_heap
 from server.secret import Secret
 from server.settings import Settings
 from server.store import config as config_store
@@ -85,7 +84,6 @@ async def up(settings: Settings, stop: asyncio.Event) -> None:
         log.warning("the GraphQL gateway is not installed; running without it")
     else:
         gateway = await gateway_app.start_gateway(settings)
-    freeze_startup_heap()
     print(f"CLOB V2 simulator listening on {sim.url}", flush=True)
     print(f"gRPC HedgingService listening on {grpc_host}:{server.port}", flush=True)
     print(metrics_banner(settings, runtime), flush=True)

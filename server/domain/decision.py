@@ -123,15 +123,7 @@ def decide(
     after = position.with_user_trade(request.side, request.size, priced.price)
     hedge = None
     if hedged > 0:
-        hedge = in_flight(
-            priced.hedge.leg,
-            priced.hedge.side,
-            hedged,
-            priced.hedge_limit_price,
-            tick=terms.tick_size,
-            fee_rate=terms.fee_rate,
-            fee_exponent=terms.fee_exponent,
-        )
+        hedge = in_flight_on(terms, priced.hedge.leg, priced.hedge.side, hedged, priced.hedge_limit_price)
         after = after.with_hedge_sent(hedge)
     problem = check_breaker(breaker, position, after) or check_exposure(
         position, after, total, total_after(total, position, after), limits
@@ -185,3 +177,17 @@ def _hedge_shares(request: OrderRequest, priced: Quote, position: Position, term
 
 def _rejected(problem: Rejection) -> Rejected:
     return Rejected(problem.reason, problem.message)
+
+
+def in_flight_on(terms: MarketTerms, leg: Leg, side: Side, size: Decimal, limit_price: Decimal) -> InFlight:
+    """`in_flight` of a hedge on a market with these terms (its tick and fees): the one way an order's
+    hedge and a re-hedge are counted while they are open."""
+    return in_flight(
+        leg,
+        side,
+        size,
+        limit_price,
+        tick=terms.tick_size,
+        fee_rate=terms.fee_rate,
+        fee_exponent=terms.fee_exponent,
+    )
