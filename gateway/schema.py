@@ -58,6 +58,8 @@ from gateway.types import (
 )
 from server.domain import event_types
 from server.domain.config_schema import KEYS, key
+from server.domain.hedge import Hedge as DomainHedge
+from server.domain.order import Order as DomainOrder
 from server.errors import HedgingError, InvalidArgument, NotFound
 from server.events.feed import Heartbeat
 from server.risk.exposure import read_exposure, read_headline
@@ -66,9 +68,7 @@ from server.store import mappings as mapping_store
 from server.store.fields import utcnow
 from server.store.models import (
     CircuitBreaker,
-    HedgePosition,
     PolymarketMarketMapping,
-    UserOrder,
 )
 from server.store.models import (
     RiskSnapshot as RiskSnapshotRow,
@@ -150,7 +150,7 @@ class Query:
                 end=end,
             )
 
-            def read() -> tuple[pages.Page[UserOrder], dict[str, list[HedgePosition]]]:
+            def read() -> tuple[pages.Page[DomainOrder], dict[str, list[DomainHedge]]]:
                 page = pages.orders_page(which, first, after)
                 return page, pages.hedges_of([row.id for _, row in page.items])
 
