@@ -115,19 +115,19 @@ def test_an_open_hedge_refused_at_the_venue_is_failed_with_nothing_filled(start:
 
 @pytest.mark.parametrize("start", FINAL)
 def test_a_final_hedge_is_never_settled_again(start: HedgeStatus):
-    hedge = in_state(start, paper=start is HedgeStatus.PAPER)
-    with pytest.raises(TransitionRefused):
+    hedge = in_state(start)
+    with pytest.raises(TransitionRefused, match=f"^hedge h-1 is {start.value}: a final hedge cannot settle$"):
         hedge.settled(result(HedgeStatus.HEDGED, "10", "5"), LATER)
 
 
 @pytest.mark.parametrize("status", [HedgeStatus.PENDING, HedgeStatus.UNKNOWN, HedgeStatus.PAPER])
 def test_an_answer_with_nothing_filled_must_be_a_venue_outcome(status: HedgeStatus):
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(TransitionRefused, match=f"^hedge h-1: {status.value} is not a venue outcome$"):
         booked().settled(result(status, "0"), LATER)
 
 
 def test_a_paper_hedge_is_never_settled_by_the_venue():
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(TransitionRefused, match=r"^hedge h-1 is a paper hedge: the venue never sees it$"):
         booked(None).settled(result(HedgeStatus.HEDGED, "10", "5"), LATER)
 
 
@@ -149,13 +149,13 @@ def test_a_paper_hedge_that_filled_nothing_is_failed():
 
 
 def test_a_live_hedge_is_never_paper_filled():
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(TransitionRefused, match=r"^hedge h-1 is live: only the venue fills it$"):
         booked().paper_filled(result(HedgeStatus.PAPER, "10", "5"), LATER)
 
 
 @pytest.mark.parametrize("start", FINAL)
 def test_a_final_paper_hedge_is_never_filled_again(start: HedgeStatus):
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(TransitionRefused, match=f"^hedge h-1 is {start.value}: a final hedge cannot settle$"):
         in_state(start, paper=True).paper_filled(result(HedgeStatus.PAPER, "10", "5"), LATER)
 
 
@@ -171,7 +171,9 @@ def test_an_open_hedge_whose_answer_is_lost_is_unknown_until_looked_up(start: He
 
 @pytest.mark.parametrize("start", FINAL)
 def test_a_final_hedge_never_becomes_unknown(start: HedgeStatus):
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(
+        TransitionRefused, match=f"^hedge h-1 is {start.value}: a final hedge cannot mark unknown$"
+    ):
         in_state(start).unknown("timeout", LATER, LATER)
 
 
@@ -194,17 +196,18 @@ def test_a_failed_or_partial_live_hedge_takes_a_re_hedge_request_once(start: Hed
     "start", [HedgeStatus.PENDING, HedgeStatus.UNKNOWN, HedgeStatus.HEDGED, HedgeStatus.PAPER]
 )
 def test_only_a_failed_or_partial_hedge_is_re_hedged(start: HedgeStatus):
-    with pytest.raises(TransitionRefused, match=start.value):
+    refusal = f"^hedge is {start.value}: only a failed or partial live hedge is re-hedged$"
+    with pytest.raises(TransitionRefused, match=refusal):
         in_state(start).rehedge_requested("alice", "INC-1", LATER)
 
 
 def test_a_paper_hedge_is_never_re_hedged():
-    with pytest.raises(TransitionRefused, match="paper"):
+    with pytest.raises(TransitionRefused, match=r"^hedge is a paper hedge: only a live hedge is re-hedged$"):
         in_state(HedgeStatus.FAILED, paper=True).rehedge_requested("alice", "INC-1", LATER)
 
 
 def test_a_hedge_with_nothing_left_unfilled_is_never_re_hedged():
-    with pytest.raises(TransitionRefused, match="residual"):
+    with pytest.raises(TransitionRefused, match=r"^hedge has no unhedged residual left$"):
         in_state(HedgeStatus.PARTIAL, filled="10").rehedge_requested("alice", "INC-1", LATER)
 
 
@@ -263,5 +266,5 @@ def test_a_paper_hedge_is_never_the_pending_one():
 
 
 def test_an_order_refuses_a_hedge_that_is_not_its_own():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^hedge other is not one of order o-1's$"):
         OrderWithHedges(_order(), [booked()]).with_hedge(replace(booked(), id="other"), LATER)
