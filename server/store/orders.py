@@ -89,7 +89,7 @@ class OrderStore:
         created it; a replay of the same request returns the stored order, a different body under the
         same request id raises `AlreadyExists`.
 
-        One transaction: lock the market's exposure row, find any order under this request id, decide
+        One transaction: find any order under this request id, lock the market's exposure row, decide
         on the position and the total, then write the order, its hedge, the position, the market's
         running totals and the events, and reserve the total by a conditional update. When another
         process took the total's last headroom meanwhile, that transaction rolls back and the order
@@ -123,11 +123,12 @@ class OrderStore:
         sign: Callable[[Quote], SignedIntent],
     ) -> OrderWithHedges:
         with write_transaction(self.db):
+            # Before the market's lock, so as not to hold it for this read: a duplicate that commits
+            # meanwhile is found by the unique request id (`place`).
+            _raise_if_booked(request)
             if mapping is None or not mapping.active:
-                _raise_if_booked(request)
                 return self._write_rejected(request, request_hash, mapping, _inactive())
             position = positions.lock(mapping.id)
-            _raise_if_booked(request)
             decision = decide(position, positions.total())
             if isinstance(decision, Rejected):
                 return self._write_rejected(request, request_hash, mapping, decision)
