@@ -43,13 +43,13 @@ class HedgeOutcomes:
         the hedge's order with all its hedges as stored after it."""
         with write_transaction(self.db):
             position = positions.lock(hedge.mapping_id)
-            rows = positions.locked(
+            siblings = positions.locked(
                 HedgePosition.select()
                 .where(HedgePosition.order == hedge.order_id)
                 .order_by(HedgePosition.created_at)
             )
             stored = OrderWithHedges(
-                order_of(UserOrder.get_by_id(hedge.order_id)), [hedge_of(r) for r in rows]
+                order_of(UserOrder.get_by_id(hedge.order_id)), [hedge_of(r) for r in siblings]
             )
             current = next((h for h in stored.hedges if h.id == hedge.id), None)
             if current is None:
@@ -60,28 +60,35 @@ class HedgeOutcomes:
             settled = current.settled(result, now)
             after = stored.with_hedge(settled, now)
             order = after.order
-            HedgePosition.update(**hedge_changes(current, settled)).where(
-                HedgePosition.id == settled.id
-            ).execute()
-            UserOrder.update(
-                hedge_status=order.hedge_status.value, hedged_size=order.hedged_size, updated_at=now
-            ).where(UserOrder.id == order.id).execute()
             moved = position.with_hedge_result(
                 current.in_flight, filled=result.filled, cost=result.cost, fee=result.fee
             )
-            positions.write(hedge.mapping_id, moved, now)
-            before = stored.order
             change = (
                 of_hedge(settled.status.value, settled.spread_captured, settled.fee, settled.net_profit)
                 + _share(order)
                 - of_hedge(current.status.value, current.spread_captured, current.fee, current.net_profit)
-                - _share(before)
+                - _share(stored.order)
             )
-            positions.add_totals(self.db, hedge.mapping_id, change)
+            writes = [
+                sql.update("hedge_position", hedge_changes(current, settled), {"id": settled.id}),
+                sql.update(
+                    "user_order",
+                    {
+                        "hedge_status": order.hedge_status.value,
+                        "hedged_size": order.hedged_size,
+                        "updated_at": now,
+                    },
+                    {"id": order.id},
+                ),
+            ]
+            sql.run(self.db, writes + positions.writes(self.db, hedge.mapping_id, moved, change, now))
             positions.move_total(moved.exposure - position.exposure, None, now)
-            positions.count_outcome(self.db, settled.created_at, current.status.value, settled.status.value)
-            sql.run(self.db, events.statements(self.db, _result_events(after, settled, result, resolved),
-                                               notify=self._announce is None))  # fmt: skip
+            new = _result_events(after, settled, result, resolved)
+            sql.run(
+                self.db,
+                positions.outcome_count(settled.created_at, current.status.value, settled.status.value)
+                + events.statements(self.db, new, notify=self._announce is None),
+            )
         if self._announce is not None:
             self._announce()
         return after

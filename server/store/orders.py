@@ -142,12 +142,11 @@ class OrderStore:
         decision: Rejected,
     ) -> OrderWithHedges:
         order = _order(request, request_hash, mapping, utcnow(), decision)
-        UserOrder.insert(**order_columns(order)).execute()
         data: dict[str, object] = {"reason": decision.reason.value}
         new = [_order_event(order, "order_rejected", decision.message, data)]
         if decision.reason in LIMIT_REASONS:
             new.append(_order_event(order, "limit_reached", decision.message, data))
-        self._append(new)
+        sql.run(self.db, [sql.insert("user_order", order_columns(order)), *self._events(new)])
         return OrderWithHedges(order, [])
 
     def _write_accepted(
@@ -160,14 +159,14 @@ class OrderStore:
     ) -> OrderWithHedges:
         now = utcnow()
         order = _order(request, request_hash, mapping, now, decision)
-        UserOrder.insert(**order_columns(order)).execute()
+        rows = [sql.insert("user_order", order_columns(order))]
         q = decision.quote
         new = [_order_event(order, "order_accepted", order.message, {"price": q.price, "size": q.size})]
         change = of_order(order.size, q.price, order.hedged_size)
         hedges = []
         if decision.hedge is not None:
             hedge = _hedge(order.id, mapping.id, decision, decision.hedge, sign, now)
-            HedgePosition.insert(**hedge_columns(hedge)).execute()
+            rows.append(sql.insert("hedge_position", hedge_columns(hedge)))
             hedges.append(hedge)
             change += of_hedge(hedge.status.value, hedge.spread_captured, hedge.fee, hedge.net_profit)
             if hedge.is_paper:
@@ -182,18 +181,16 @@ class OrderStore:
                         order, "hedge_submitted", "hedge signed and sent to Polymarket", {}, hedge.id
                     )
                 )
-        positions.write(mapping.id, decision.after, now)
-        positions.add_totals(self.db, mapping.id, change)
+        sql.run(self.db, rows + positions.writes(self.db, mapping.id, decision.after, change, now))
         delta = decision.total_after - decision.total_before
         if not positions.move_total(delta, decision.total_limit if delta > 0 else None, now):
             raise _NoRoom
-        if hedges:
-            positions.count_outcome(self.db, now, "", hedges[0].status.value)
-        self._append(new)
+        counted = positions.outcome_count(now, "", hedges[0].status.value) if hedges else []
+        sql.run(self.db, counted + self._events(new))
         return OrderWithHedges(order, hedges)
 
-    def _append(self, new: list[NewEvent]) -> None:
-        sql.run(self.db, events.statements(self.db, new, notify=self._announce is None))
+    def _events(self, new: list[NewEvent]) -> list[sql.Statement]:
+        return events.statements(self.db, new, notify=self._announce is None)
 
 
 class _Replay(Exception):

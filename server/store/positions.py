@@ -45,11 +45,16 @@ def total() -> Decimal:
     return found
 
 
-def write(mapping_id: int, position: Position, now: datetime) -> None:
-    """Stores the market's position (hold its lock)."""
-    MarketExposure.update(**position_columns(position), updated_at=now).where(
-        MarketExposure.mapping == mapping_id
-    ).execute()
+def writes(
+    database: peewee.Database, mapping_id: int, position: Position, change: MarketTotals, now: datetime
+) -> list[sql.Statement]:
+    """The statements that store the market's position and add `change` to its running totals (run
+    them holding the market's lock)."""
+    stored = sql.update(
+        "market_exposure", position_columns(position) | {"updated_at": now}, {"mapping_id": mapping_id}
+    )
+    added = market_totals.add(database, mapping_id, change)
+    return [stored] if added is None else [stored, added]
 
 
 def move_total(delta: Decimal, limit: Decimal | None, now: datetime) -> bool:
@@ -83,8 +88,8 @@ def add_totals(database: peewee.Database, mapping_id: int, change: MarketTotals)
         sql.run(database, [statement])
 
 
-def count_outcome(database: peewee.Database, created_at: datetime, before: str, after: str) -> None:
-    """Counts a hedge's move from `before` to `after` in `hedge_outcome_second` (after `move_total`)."""
+def outcome_count(created_at: datetime, before: str, after: str) -> list[sql.Statement]:
+    """The statement counting a hedge's move from `before` to `after` in `hedge_outcome_second`, if
+    any (run it after `move_total`, which orders its writers)."""
     statement = outcome_seconds.add(created_at, before, after)
-    if statement is not None:
-        sql.run(database, [statement])
+    return [] if statement is None else [statement]

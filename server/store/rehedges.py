@@ -19,7 +19,7 @@ from server.domain.limits import Limits, check_exposure, check_venue_minimum
 from server.domain.types import Leg, OrderHedgeStatus, Side
 from server.errors import FailedPrecondition, InvalidArgument, NotFound
 from server.risk.market_totals import MarketTotals
-from server.store import events, positions
+from server.store import events, positions, sql
 from server.store.db import write_transaction
 from server.store.events import NewEvent
 from server.store.fields import utcnow
@@ -158,8 +158,9 @@ class Rehedges:
                 return None
             now = utcnow()
             delta = moved - total
-            positions.write(mapping_id, after, now)
-            positions.add_totals(self.db, mapping_id, MarketTotals(pending_hedges=1))
+            sql.run(
+                self.db, positions.writes(self.db, mapping_id, after, MarketTotals(pending_hedges=1), now)
+            )
             if not positions.move_total(delta, limits.total_limit if delta > 0 else None, now):
                 raise _NoRoom
             child = Hedge.pending(

@@ -35,6 +35,13 @@ def insert(table: str, values: Mapping[str, Any]) -> Statement:
     return f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(values.values())
 
 
+def update(table: str, values: Mapping[str, Any], where: Mapping[str, Any]) -> Statement:
+    """`UPDATE table SET values WHERE where` (columns equal to the given values)."""
+    assignments = ", ".join(f"{column} = %s" for column in values)
+    condition = " AND ".join(f"{column} = %s" for column in where)
+    return f"UPDATE {table} SET {assignments} WHERE {condition}", (*values.values(), *where.values())
+
+
 def run(database: peewee.Database, statements: Sequence[Statement]) -> int:
     """Executes `statements` in order, in one round trip on PostgreSQL (the event log's writes hold
     its lock from their first statement to COMMIT: one round trip there, not one per event);
