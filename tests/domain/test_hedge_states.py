@@ -268,3 +268,54 @@ def test_a_paper_hedge_is_never_the_pending_one():
 def test_an_order_refuses_a_hedge_that_is_not_its_own():
     with pytest.raises(ValueError, match=r"^hedge other is not one of order o-1's$"):
         OrderWithHedges(_order(), [booked()]).with_hedge(replace(booked(), id="other"), LATER)
+
+
+def test_a_booked_hedge_holds_exactly_what_it_was_booked_with():
+    assert booked() == Hedge(
+        id="h-1",
+        order_id="o-1",
+        mapping_id=7,
+        parent_hedge_id=None,
+        token_id="yes-token",
+        leg=Leg.YES,
+        side=Side.BUY,
+        size=D(10),
+        limit_price=D("0.56"),
+        quoted_price=D("0.50"),
+        user_price=D("0.55"),
+        order_type="FAK",
+        is_paper=False,
+        status=HedgeStatus.PENDING,
+        venue_order_id=SIGNED.venue_order_id,
+        signed_order=SIGNED.body,
+        filled_size=D(0),
+        fill_cost=D(0),
+        fill_price=None,
+        fee=D(0),
+        spread_captured=D(0),
+        net_profit=D(0),
+        failure_reason=None,
+        attempt_count=1,
+        next_check_at=None,
+        created_at=BOOKED,
+        updated_at=BOOKED,
+        submitted_at=BOOKED,
+        resolved_at=None,
+        worst_loss_if_yes=D("0.02"),
+        worst_loss_if_no=D("5.72"),
+    )
+
+
+def test_a_paper_hedge_that_filled_a_fraction_of_a_share_is_paper():
+    hedge = booked(None).paper_filled(result(HedgeStatus.PAPER, "0.5", "0.25"), LATER)
+    assert (hedge.status, hedge.filled_size) == (HedgeStatus.PAPER, D("0.5"))
+
+
+def test_settling_an_unknown_hedge_clears_its_next_check():
+    unknown = booked().unknown("timeout", LATER, LATER)
+    assert unknown.settled(result(HedgeStatus.FAILED, "0"), LATER).next_check_at is None
+
+
+def test_a_partial_hedge_with_a_fraction_of_a_share_left_is_re_hedged():
+    hedge = in_state(HedgeStatus.PARTIAL, filled="9.5")
+    assert hedge.rehedge_requested("alice", "INC-1", LATER).rehedge_requested_by == "alice"
