@@ -319,3 +319,23 @@ def test_settling_an_unknown_hedge_clears_its_next_check():
 def test_a_partial_hedge_with_a_fraction_of_a_share_left_is_re_hedged():
     hedge = in_state(HedgeStatus.PARTIAL, filled="9.5")
     assert hedge.rehedge_requested("alice", "INC-1", LATER).rehedge_requested_by == "alice"
+
+
+def test_a_re_hedge_is_booked_under_its_parent():
+    child = Hedge.pending(
+        id="h-2",
+        order_id="o-1",
+        mapping_id=7,
+        parent_hedge_id="h-1",
+        token_id="yes-token",
+        leg=Leg.YES,
+        side=Side.BUY,
+        user_price=D("0.55"),
+        quoted_price=D("0.50"),
+        limit_price=D("0.56"),
+        order_type="FAK",
+        flight=FLIGHT,
+        signed=SIGNED,
+        now=LATER,
+    )
+    assert (child.parent_hedge_id, child.created_at, child.status) == ("h-1", LATER, HedgeStatus.PENDING)
