@@ -27,12 +27,12 @@ OPEN = [HedgeStatus.PENDING, HedgeStatus.UNKNOWN]
 FINAL = [HedgeStatus.HEDGED, HedgeStatus.PARTIAL, HedgeStatus.FAILED, HedgeStatus.PAPER]
 
 
-def booked(signed: SignedIntent | None = SIGNED) -> Hedge:
+def booked(signed: SignedIntent | None = SIGNED, parent: str | None = None, now: datetime = BOOKED) -> Hedge:
     return Hedge.pending(
-        id="h-1",
+        id="h-1" if parent is None else "h-2",
         order_id="o-1",
         mapping_id=7,
-        parent_hedge_id=None,
+        parent_hedge_id=parent,
         token_id="yes-token",
         leg=Leg.YES,
         side=Side.BUY,
@@ -42,7 +42,7 @@ def booked(signed: SignedIntent | None = SIGNED) -> Hedge:
         order_type="FAK",
         flight=FLIGHT,
         signed=signed,
-        now=BOOKED,
+        now=now,
     )
 
 
@@ -322,20 +322,10 @@ def test_a_partial_hedge_with_a_fraction_of_a_share_left_is_re_hedged():
 
 
 def test_a_re_hedge_is_booked_under_its_parent():
-    child = Hedge.pending(
-        id="h-2",
-        order_id="o-1",
-        mapping_id=7,
-        parent_hedge_id="h-1",
-        token_id="yes-token",
-        leg=Leg.YES,
-        side=Side.BUY,
-        user_price=D("0.55"),
-        quoted_price=D("0.50"),
-        limit_price=D("0.56"),
-        order_type="FAK",
-        flight=FLIGHT,
-        signed=SIGNED,
-        now=LATER,
+    child = booked(parent="h-1", now=LATER)
+    assert (child.id, child.parent_hedge_id, child.created_at, child.status) == (
+        "h-2",
+        "h-1",
+        LATER,
+        HedgeStatus.PENDING,
     )
-    assert (child.parent_hedge_id, child.created_at, child.status) == ("h-1", LATER, HedgeStatus.PENDING)
