@@ -25,7 +25,6 @@ from gateway.venue import VenueReader
 from gateway.view import GraphQLView
 from server.errors import ConfigurationError
 from server.events.feed import EventFeed
-from server.heap import freeze_startup_heap
 from server.listening import ListeningServer
 from server.runtime import DatabaseRunner
 from server.settings import Settings
@@ -136,7 +135,6 @@ async def start_gateway(settings: Settings) -> RunningGateway:
 async def serve_gateway(settings: Settings, stop: asyncio.Event) -> None:
     """Serves until `stop` is set, then drains and closes."""
     gateway = await start_gateway(settings)
-    freeze_startup_heap()
     print(f"GraphQL gateway listening on {gateway.url}", flush=True)
     print(f"operator console on {gateway.console_url}", flush=True)
     try:

@@ -11,8 +11,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from server.domain import inputs
+from server.domain.hedge import Hedge
+from server.domain.order import Order
 from server.errors import InvalidArgument
 from server.store.models import HedgePosition, PolymarketMarketMapping, UserOrder
+from server.store.rows import hedge_of, order_of
 
 T = TypeVar("T")
 DEFAULT_PAGE = 50
@@ -106,7 +109,7 @@ def _keyset(query: Any, created: Any, ident: Any, after: str | None, size: int) 
     return rows[:size], len(rows) > size
 
 
-def orders_page(which: OrderQuery, first: int | None, after: str | None) -> Page[UserOrder]:
+def orders_page(which: OrderQuery, first: int | None, after: str | None) -> Page[Order]:
     """A page of orders (call from a database thread)."""
     size = page_size(first)
     query = UserOrder.select()
@@ -121,20 +124,20 @@ def orders_page(which: OrderQuery, first: int | None, after: str | None) -> Page
     if which.end is not None:
         query = query.where(UserOrder.created_at < which.end)
     rows, more = _keyset(query, UserOrder.created_at, UserOrder.id, after, size)
-    return Page([(encode_cursor(r.created_at, r.id), r) for r in rows], more, after is not None)
+    return Page([(encode_cursor(r.created_at, r.id), order_of(r)) for r in rows], more, after is not None)
 
 
-def hedges_of(order_ids: list[str]) -> dict[str, list[HedgePosition]]:
+def hedges_of(order_ids: list[str]) -> dict[str, list[Hedge]]:
     """Every hedge of these orders, oldest first, in one query."""
-    found: dict[str, list[HedgePosition]] = {i: [] for i in order_ids}
+    found: dict[str, list[Hedge]] = {i: [] for i in order_ids}
     if order_ids:
         query = HedgePosition.select().where(HedgePosition.order.in_(order_ids))
         for h in query.order_by(HedgePosition.created_at, HedgePosition.id):
-            found[h.order_id].append(h)
+            found[h.order_id].append(hedge_of(h))
     return found
 
 
-def hedges_page(which: HedgeQuery, first: int | None, after: str | None) -> Page[HedgePosition]:
+def hedges_page(which: HedgeQuery, first: int | None, after: str | None) -> Page[Hedge]:
     size = page_size(first)
     query = HedgePosition.select()
     if which.statuses:
@@ -152,4 +155,4 @@ def hedges_page(which: HedgeQuery, first: int | None, after: str | None) -> Page
     if which.end is not None:
         query = query.where(HedgePosition.created_at < which.end)
     rows, more = _keyset(query, HedgePosition.created_at, HedgePosition.id, after, size)
-    return Page([(encode_cursor(r.created_at, r.id), r) for r in rows], more, after is not None)
+    return Page([(encode_cursor(r.created_at, r.id), hedge_of(r)) for r in rows], more, after is not None)

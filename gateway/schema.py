@@ -60,6 +60,8 @@ from gateway.types import (
 )
 from server.domain import event_types
 from server.domain.config_schema import KEYS, key
+from server.domain.hedge import Hedge as DomainHedge
+from server.domain.order import Order as DomainOrder
 from server.errors import HedgingError, InvalidArgument, NotFound
 from server.events.feed import Heartbeat
 from server.risk import manual
@@ -69,14 +71,12 @@ from server.store import mappings as mapping_store
 from server.store.fields import utcnow
 from server.store.models import (
     CircuitBreaker,
-    HedgePosition,
     PolymarketMarketMapping,
-    UserOrder,
 )
 from server.store.models import (
     RiskSnapshot as RiskSnapshotRow,
 )
-from server.store.orders import OrderStore
+from server.store.rehedges import Rehedges
 
 MAX_DEPTH = 5  # counted from 0: the deepest useful query (orders > edges > node > hedges > id) is 4
 MAX_ALIASES = 15
@@ -153,7 +153,7 @@ class Query:
                 end=end,
             )
 
-            def read() -> tuple[pages.Page[UserOrder], dict[str, list[HedgePosition]]]:
+            def read() -> tuple[pages.Page[DomainOrder], dict[str, list[DomainHedge]]]:
                 page = pages.orders_page(which, first, after)
                 return page, pages.hedges_of([row.id for _, row in page.items])
 
@@ -488,9 +488,7 @@ class Mutation:
             if not hedge_id:
                 raise InvalidArgument("id", "is required")
             # The gateway holds no signing key: it records the request; a server signs and posts.
-            hedge = await ctx.run(
-                lambda: OrderStore(database).request_rehedge(hedge_id, author, input.reason)
-            )
+            hedge = await ctx.run(lambda: Rehedges(database).request(hedge_id, author, input.reason))
         except HedgingError as exc:
             return as_error(exc)
         return RetryHedgeSuccess(hedge=Hedge.of(hedge))

@@ -14,16 +14,16 @@ from strawberry import relay
 
 from gateway import dashboard as figures
 from server.domain.config_schema import ConfigKey
+from server.domain.hedge import Hedge as DomainHedge
 from server.domain.hedge_result import shown_fill_price
+from server.domain.order import Order as DomainOrder
 from server.events.feed import EventRow
 from server.risk import exposure as risk
 from server.store.models import (
     CircuitBreaker,
     HedgeConfig,
     HedgeConfigHistory,
-    HedgePosition,
     PolymarketMarketMapping,
-    UserOrder,
 )
 from server.store.models import (
     HedgeEvent as HedgeEventRow,
@@ -155,22 +155,22 @@ class Hedge:
     rehedge_request_reason: str | None = strawberry.field(description="Why they asked.")
 
     @classmethod
-    def of(cls, h: HedgePosition) -> Hedge:
+    def of(cls, h: DomainHedge) -> Hedge:
         return cls(
             id=h.id,
             order_id=h.order_id,
             mapping_id=h.mapping_id,
             parent_hedge_id=h.parent_hedge_id,
             token_id=h.token_id,
-            leg=h.leg,
-            side=h.side,
+            leg=h.leg.value,
+            side=h.side.value,
             size=h.size,
             limit_price=h.limit_price,
             quoted_price=h.quoted_price,
             user_price=h.user_price,
             order_type=h.order_type,
             is_paper=h.is_paper,
-            status=HedgeStatus(h.status),
+            status=HedgeStatus(h.status.value),
             venue_order_id=h.venue_order_id,
             filled_size=h.filled_size,
             fill_cost=h.fill_cost,
@@ -214,24 +214,24 @@ class Order:
     hedges: list[Hedge]
 
     @classmethod
-    def of(cls, o: UserOrder, hedges: list[HedgePosition]) -> Order:
+    def of(cls, o: DomainOrder, hedges: list[DomainHedge]) -> Order:
         return cls(
             id=o.id,
             account_id=o.account_id,
             request_id=o.request_id,
             event_id=o.event_id,
             outcome=o.outcome,
-            side=o.side,
+            side=o.side.value,
             size=o.size,
             limit_price=o.limit_price,
             status=OrderStatus(o.status),
-            reject_reason=o.reject_reason,
+            reject_reason=o.reject_reason.value if o.reject_reason is not None else None,
             message=o.message,
             price=o.price,
             notional=o.notional,
             reference_price=o.reference_price,
             hedge_fee_estimate=o.hedge_fee_estimate,
-            hedge_status=o.hedge_status,
+            hedge_status=o.hedge_status.value,
             hedged_size=o.hedged_size,
             created_at=o.created_at,
             updated_at=o.updated_at,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from server.heap import freeze_startup_heap
 from server.metrics import PlaceOrderMetrics, RpcMetrics
 from server.rpc.exposure import ExposureReader
 from server.rpc.readiness import check_ready
@@ -70,7 +69,6 @@ async def serve(settings: Settings, stop: asyncio.Event, *, slot: Slot | None = 
 
         await check_start(settings)
     runtime, server = await start_service(settings, settle_fresh=slot is None or slot.first)
-    freeze_startup_heap()
     if slot is not None:
         slot.ready(runtime.services.metrics.port if runtime.services is not None else None)
     else:

@@ -38,3 +38,7 @@ class Unavailable(HedgingError):
 
 class ConfigurationError(HedgingError):
     """A setting read at start is malformed. The message names the variable, never its secret value."""
+
+
+class TransitionRefused(FailedPrecondition):
+    """A hedge (or order) was asked to move to a state its current state does not lead to."""

@@ -11,20 +11,17 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from wsgiref.simple_server import WSGIServer
 
 import grpc
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Metric, start_http_server
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from hedging.v1 import types_pb2
 from server.domain.types import BreakerLevel, Mode, Side
 from server.version import python_version, version
-
-if TYPE_CHECKING:
-    from server.store.group_commit import GroupCounts
 
 log = logging.getLogger(__name__)
 
@@ -159,12 +156,6 @@ class Metrics:
         for name, level in states.items():
             self.breaker.labels(name).set(_BREAKER_VALUE[level])
 
-    def watch_store(self, counts: Callable[[], GroupCounts]) -> None:
-        """Serves the order store's group-commit counts (`OrderStore.group_counts`), read at each
-        scrape. Writes running alone or stale hints rising against grouped writes mean another
-        process is writing the same markets: each such write costs two round trips under row locks."""
-        self.registry.register(_StoreCollector(counts))
-
     def watch_mode(self, mode: Callable[[], str]) -> None:
         """Serves `hedging_mode{mode}`: 1 for the hedging mode in force (`mode()`, read at each
         scrape from the state cache), 0 for the others, so an alert can ask "not live for 15 m"."""
@@ -197,34 +188,6 @@ class Metrics:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-
-
-class _StoreCollector(Collector):
-    def __init__(self, counts: Callable[[], GroupCounts]) -> None:
-        self._counts = counts
-
-    def collect(self) -> Iterator[Metric]:
-        c = self._counts()
-        commits = CounterMetricFamily(
-            "hedging_store_group_commits",
-            "transactions of order and hedge-result writes committed as groups on PostgreSQL",
-        )
-        commits.add_metric([], c.commits)
-        writes = CounterMetricFamily(
-            "hedging_store_writes",
-            "order and hedge-result writes on PostgreSQL by path: grouped (one round trip from the known "
-            "position) or alone (under the market's row lock: no position known, a rejection, or a group "
-            "rolled back)",
-            labels=["path"],
-        )
-        writes.add_metric(["grouped"], c.grouped_writes)
-        writes.add_metric(["alone"], c.alone_writes)
-        stale = CounterMetricFamily(
-            "hedging_store_stale_hints",
-            "groups rolled back because another writer had changed the market's position or the total",
-        )
-        stale.add_metric([], c.stale_groups)
-        yield from (commits, writes, stale)
 
 
 class _ModeCollector(Collector):

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import queue
-import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import peewee
 
@@ -18,7 +17,6 @@ from server.errors import FailedPrecondition, Unavailable
 from server.risk.services import RiskServices
 from server.settings import Settings
 from server.store.db import bind, open_connection, open_database
-from server.store.group_commit import GroupCommit, Queued
 from server.store.migrate import migrate
 from server.store.orders import OrderStore
 from server.trading.books import BookCache
@@ -34,130 +32,30 @@ T = TypeVar("T")
 
 
 class DatabaseRunner:
-    """Runs blocking Peewee work on a fixed set of threads, each keeping its own connection.
-
-    The hand-off is one queue put and one `call_soon_threadsafe` back: half the cost per call of
-    `run_in_executor` (its futures, locks and chained callbacks) here, paid on the event loop that
-    every request shares. As with an executor, work not yet started when its caller is cancelled is
-    skipped, and work once started always runs to its end (a transaction is never cut short). Writes
-    to a market's position (`join`) wait in the market's group-commit queue, not on a thread."""
+    """Runs blocking Peewee work on a pool of threads (`run_in_executor`), each with its own
+    connection, as Peewee keeps one per thread. Work not yet started when its caller is cancelled is
+    skipped; work once started runs to its end (a transaction is never cut short). A lost
+    connection is dropped and reported as `Unavailable`."""
 
     def __init__(self, database: peewee.Database, threads: int) -> None:
         self.database = database
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._lock = threading.Lock()  # no job is queued behind the stop marks of `close`
-        self._closed = False
-        self._threads = [
-            threading.Thread(target=self._serve, name=f"db-{n}", daemon=True) for n in range(threads)
-        ]
-        for thread in self._threads:
-            thread.start()
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="db")
 
     async def __call__(self, work: Callable[[], T]) -> T:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("the database runner is closed")
-            self._jobs.put((loop, future, work))
-        return await future
-
-    async def join(self, group: GroupCommit[Any], queued: Queued[Any]) -> Any:
-        """Runs a write with its market's group commit; returns its answer or raises its error. It
-        holds no thread while it waits: only the write that finds its market idle takes one, to
-        drain the market's queue (a lost connection is dropped and reported as `Unavailable`, as
-        for any other work here)."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-
-        def settle(answer: Any, error: BaseException | None) -> None:
-            if isinstance(error, peewee.OperationalError | peewee.InterfaceError):
-                error = _unavailable(error)
-            outcome = (True, answer) if error is None else (False, error)
-            try:
-                loop.call_soon_threadsafe(_settle, future, outcome)
-            except RuntimeError:
-                pass  # the caller's event loop is closed: nobody is waiting
-
-        with self._lock:  # so a drain, once needed, is queued before any stop mark of `close`
-            if self._closed:
-                raise RuntimeError("the database runner is closed")
-            if group.offer(queued.mapping_id, queued.work, settle, future.cancelled):
-                self._jobs.put((loop, None, lambda: group.drain(queued.mapping_id)))
-        return await future
-
-    def _serve(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            loop, future, work = job
-            if future is None:
-                self._drain(work)
-                continue
-            if future.cancelled():
-                continue
-            try:
-                outcome: tuple[bool, Any] = (True, self._run(work))
-            except BaseException as exc:  # handed to the caller, whatever it is
-                outcome = (False, exc)
-            try:
-                loop.call_soon_threadsafe(_settle, future, outcome)
-            except RuntimeError:
-                pass  # the caller's event loop is closed: nobody is waiting
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self._run, work)
 
     def _run(self, work: Callable[[], T]) -> T:
         try:
             open_connection(self.database)
             return work()
         except (peewee.OperationalError, peewee.InterfaceError) as exc:
-            self._drop_connection()
-            raise _unavailable(exc) from None
-
-    def _drain(self, drain: Callable[[], None]) -> None:
-        """A market's group commit (`join`). It settles each of its writes with that write's answer or
-        error, so none reaches this thread; a connection it broke is dropped here."""
-        try:
-            open_connection(self.database)
-        except (peewee.OperationalError, peewee.InterfaceError):
-            pass  # then each write finds the database unavailable itself
-        try:
-            drain()
-        except Exception:
-            log.exception("a group commit stopped")
-        finally:
-            if not self.database.is_closed() and not self.database.is_connection_usable():
-                self._drop_connection()
-
-    def _drop_connection(self) -> None:
-        """A broken connection is dropped so the next call on this thread opens a fresh one."""
-        if not self.database.is_closed():
-            self.database.close()
+            if not self.database.is_closed():
+                self.database.close()  # the next call on this thread opens a fresh connection
+            raise Unavailable(f"database unavailable ({type(exc).__name__})") from None
 
     def close(self) -> None:
         """Lets the work already handed over finish, then stops the threads."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            for _ in self._threads:
-                self._jobs.put(None)
-        for thread in self._threads:
-            thread.join()
-
-
-_Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any] | None", Callable[[], Any]]
-
-
-def _unavailable(exc: BaseException) -> Unavailable:
-    return Unavailable(f"database unavailable ({type(exc).__name__})")
-
-
-def _settle(future: asyncio.Future[Any], outcome: tuple[bool, Any]) -> None:
-    if future.cancelled():
-        return
-    done, value = outcome
-    if done:
-        future.set_result(value)
-    else:
-        future.set_exception(value)
+        self._pool.shutdown(wait=True)
 
 
 def derive_credentials(settings: Settings) -> ApiCredentials:
@@ -233,7 +131,6 @@ class Runtime:
         books = BookCache(venue)
         services = RiskServices(settings, database, db, venue, DatabaseRunner(database, 4))
         store = OrderStore(database, announce=services.feed.announce)
-        services.metrics.watch_store(store.group_counts)
         services.metrics.watch_mode(lambda: state.current.settings.mode)
         hedger = Hedger(
             store,

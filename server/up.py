@@ -29,7 +29,6 @@ import psycopg2
 
 from server.app import DRAIN_NOTICE_SECONDS, metrics_banner, serve_banner, start_service
 from server.doctor.gate import LiveRefused, live_refusal, stored_mode
-from server.heap import freeze_startup_heap
 from server.preflight import EXIT_FAILED, EXIT_OK, StartupError, describe_database
 from server.secret import Secret
 from server.settings import Settings
@@ -272,7 +271,6 @@ async def up(settings: Settings, stop: asyncio.Event, workers: ServeWorkers | No
         log.warning("the GraphQL gateway is not installed; running without it")
     else:
         gateway = await gateway_app.start_gateway(settings)
-    freeze_startup_heap()
     print(f"CLOB V2 simulator listening on {sim.url}", flush=True)
     print(f"gRPC HedgingService listening on {grpc_host}:{grpc_port}", flush=True)
     print(banner, flush=True)

@@ -128,7 +128,7 @@ def decide(
     after = position.with_user_trade(request.side, request.size, priced.price)
     hedge = None
     if hedged > 0:
-        hedge = _bound(priced, hedged, terms)
+        hedge = in_flight_on(terms, priced.hedge.leg, priced.hedge.side, hedged, priced.hedge_limit_price)
         after = after.with_hedge_sent(hedge)
     checked = after
     if netted and mode is not Mode.OFF:
@@ -137,7 +137,9 @@ def decide(
         # could fill a market exactly to its limit, where no hedge in flight fits any more.
         own = hedge_size(request.side, request.size, position.unhedged_shares, ZERO)
         if own > 0:
-            checked = after.with_hedge_sent(_bound(priced, own, terms))
+            checked = after.with_hedge_sent(
+                in_flight_on(terms, priced.hedge.leg, priced.hedge.side, own, priced.hedge_limit_price)
+            )
     problem = check_breaker(breaker, position, checked) or check_exposure(
         position, checked, total, total_after(total, position, checked), limits
     )
@@ -188,18 +190,19 @@ def _hedge_shares(request: OrderRequest, priced: Quote, position: Position, term
     return shares
 
 
-def _bound(priced: Quote, shares: Decimal, terms: MarketTerms) -> InFlight:
-    """The worst a hedge of `shares` on the quote's plan can do while in flight."""
+def _rejected(problem: Rejection) -> Rejected:
+    return Rejected(problem.reason, problem.message)
+
+
+def in_flight_on(terms: MarketTerms, leg: Leg, side: Side, size: Decimal, limit_price: Decimal) -> InFlight:
+    """`in_flight` of a hedge on a market with these terms (its tick and fees): the one way an order's
+    hedge and a re-hedge are counted while they are open."""
     return in_flight(
-        priced.hedge.leg,
-        priced.hedge.side,
-        shares,
-        priced.hedge_limit_price,
+        leg,
+        side,
+        size,
+        limit_price,
         tick=terms.tick_size,
         fee_rate=terms.fee_rate,
         fee_exponent=terms.fee_exponent,
     )
-
-
-def _rejected(problem: Rejection) -> Rejected:
-    return Rejected(problem.reason, problem.message)

@@ -29,7 +29,7 @@ from server.store.models import (
     PolymarketMarketMapping,
     RiskTotals,
 )
-from server.store.orders import position_of
+from server.store.rows import position_of
 
 ZERO = Decimal(0)
 

@@ -26,12 +26,13 @@ from decimal import Decimal
 from typing import Any
 
 from server.domain.book import walk
+from server.domain.hedge import Hedge, SignedIntent
 from server.domain.limits import Limits, check_venue_minimum
 from server.domain.types import BreakerLevel, Leg, Side
 from server.periodic import Periodic
 from server.store.fields import utcnow
-from server.store.models import HedgePosition, PolymarketMarketMapping
-from server.store.orders import OrderStore, SignedIntent
+from server.store.models import PolymarketMarketMapping
+from server.store.orders import OrderStore
 from server.trading.books import BookCache
 from server.trading.hedge_signing import sign_hedge
 from server.trading.hedger import Hedger
@@ -90,13 +91,13 @@ class Rehedger:
         if self._signer is None:
             return 0
         since, automatic = utcnow() - LOOKBACK, s.rehedge_enabled
-        candidates: list[HedgePosition] = await self._run(
-            lambda: self._store.rehedge_candidates(since=since, automatic=automatic)
+        candidates: list[Hedge] = await self._run(
+            lambda: self._store.rehedges.candidates(since=since, automatic=automatic)
         )
         posted = 0
         for parent in candidates:
             requested = parent.rehedge_requested_at is not None
-            attempt = await self._run(functools.partial(self._store.attempt_of, parent))
+            attempt = await self._run(functools.partial(self._store.rehedges.attempt_of, parent))
             resolved = parent.resolved_at or parent.updated_at
             if not requested and not due(
                 attempt,
@@ -114,7 +115,7 @@ class Rehedger:
             limit = mapping.exposure_limit if mapping.exposure_limit is not None else s.max_market_exposure
             limits = Limits(s.max_position_size, mapping.min_order_size, limit, s.max_unhedged_exposure)
             child = await self._run(
-                functools.partial(self._store.create_rehedge, parent.id, self._sign(parent, mapping), limits)
+                functools.partial(self._store.rehedges.create, parent.id, self._sign(parent, mapping), limits)
             )
             if child is None:
                 continue
@@ -141,7 +142,7 @@ class Rehedger:
         return None
 
     async def _book_allows(
-        self, parent: HedgePosition, mapping: PolymarketMarketMapping, residual: Decimal, max_age_ms: int
+        self, parent: Hedge, mapping: PolymarketMarketMapping, residual: Decimal, max_age_ms: int
     ) -> bool:
         side = Side(parent.side)
         if residual < mapping.min_order_size or check_venue_minimum(
@@ -156,9 +157,7 @@ class Rehedger:
         fill = walk(book.side_taken_by(side), residual, parent.limit_price, side)
         return fill.shares >= residual
 
-    def _sign(
-        self, parent: HedgePosition, mapping: PolymarketMarketMapping
-    ) -> Callable[[Decimal], SignedIntent]:
+    def _sign(self, parent: Hedge, mapping: PolymarketMarketMapping) -> Callable[[Decimal], SignedIntent]:
         """Signs the residual exactly as the order desk signs a hedge."""
         signer = self._signer
         assert signer is not None

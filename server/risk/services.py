@@ -13,6 +13,7 @@ from typing import Any
 
 import peewee
 
+from server.domain.hedge import Hedge
 from server.domain.hedge_result import HedgeResult
 from server.domain.types import Side
 from server.events.feed import EventFeed
@@ -22,7 +23,7 @@ from server.risk.monitor import RiskMonitor
 from server.risk.rehedge import Rehedger
 from server.settings import Settings
 from server.store.fields import utcnow
-from server.store.models import HedgeConfig, HedgePosition
+from server.store.models import HedgeConfig
 from server.store.orders import OrderStore
 from server.trading.books import BookCache
 from server.trading.hedger import Hedger
@@ -62,7 +63,7 @@ class RiskServices:
         self.monitor.on_outcome(outcome)
         self.metrics.venue_failed(endpoint_of("/order"), outcome.status_code)
 
-    def on_result(self, hedge: HedgePosition, result: HedgeResult) -> None:
+    def on_result(self, hedge: Hedge, result: HedgeResult) -> None:
         seconds = (utcnow() - hedge.created_at).total_seconds()
         self.metrics.hedge_recorded(
             result.status.value

@@ -12,12 +12,12 @@ from hedging.v1 import hedging_service_pb2 as pb
 from hedging.v1 import types_pb2
 from server.domain import inputs
 from server.domain.decision import OrderRequest
+from server.domain.hedge import Hedge
 from server.domain.hedge_result import shown_fill_price
+from server.domain.order import Order, OrderWithHedges
 from server.domain.pricing import Quote
 from server.domain.types import HedgeStatus, OrderHedgeStatus, RejectReason, Side
 from server.errors import InvalidArgument
-from server.store.models import HedgePosition, UserOrder
-from server.store.orders import OrderWithHedges
 
 _SIDES = {types_pb2.SIDE_BUY: Side.BUY, types_pb2.SIDE_SELL: Side.SELL}
 _SIDE_OUT = {v: k for k, v in _SIDES.items()}
@@ -104,7 +104,7 @@ def quote_out(q: Quote, event_id: str, outcome: str, tick: Decimal) -> types_pb2
     )
 
 
-def order_out(order: UserOrder) -> types_pb2.Order:
+def order_out(order: Order) -> types_pb2.Order:
     return types_pb2.Order(
         order_id=order.id,
         request_id=order.request_id,
@@ -127,7 +127,7 @@ def order_out(order: UserOrder) -> types_pb2.Order:
     )
 
 
-def hedge_out(h: HedgePosition) -> types_pb2.Hedge:
+def hedge_out(h: Hedge) -> types_pb2.Hedge:
     return types_pb2.Hedge(
         hedge_id=h.id,
         order_id=h.order_id,

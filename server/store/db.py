@@ -54,12 +54,6 @@ def _new_database(url: str) -> peewee.Database:
     )
 
 
-def is_sqlite(database: peewee.Database) -> bool:
-    """Always false now; kept until the order store's modules stop asking (issue 17)."""
-    target = getattr(database, "obj", database)
-    return isinstance(target, peewee.SqliteDatabase)
-
-
 def bind(database: peewee.Database) -> peewee.Database:
     """Points the models' proxy at `database` and returns it."""
     database_proxy.initialize(database)

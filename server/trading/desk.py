@@ -12,13 +12,16 @@ from server.domain import inputs
 from server.domain.book import Book
 from server.domain.decision import Decision, OrderRequest, Rejected, decide
 from server.domain.exposure import Position
-from server.domain.pricing import MarketTerms, Quote, Unpriceable, quote
+from server.domain.hedge import SignedIntent
+from server.domain.order import OrderWithHedges
+from server.domain.pricing import Quote, Unpriceable, quote
 from server.domain.types import BreakerLevel, RejectReason
 from server.errors import InvalidArgument
 from server.store import mappings as mapping_store
 from server.store.fields import utcnow
 from server.store.models import MarketExposure, PolymarketMarketMapping
-from server.store.orders import OrderStore, OrderWithHedges, SignedIntent, position_of
+from server.store.orders import OrderStore
+from server.store.rows import position_of, terms_of
 from server.trading.books import BookCache
 from server.trading.hedge_signing import sign_hedge
 from server.trading.hedger import Hedger, RunInDb
@@ -42,17 +45,6 @@ class Placed:
     order: OrderWithHedges
     quote: Quote | None
     created: bool
-
-
-def terms_of(mapping: PolymarketMarketMapping) -> MarketTerms:
-    return MarketTerms(
-        yes_token_id=mapping.yes_token_id,
-        no_token_id=mapping.no_token_id,
-        tick_size=mapping.tick_size,
-        min_order_size=mapping.min_order_size,
-        fee_rate=mapping.fee_rate,
-        fee_exponent=mapping.fee_exponent,
-    )
 
 
 def request_hash(request: OrderRequest) -> str:
@@ -183,19 +175,15 @@ class OrderDesk:
                 order_type=snapshot.settings.hedge_order_type,
             )
 
-        queued = self._store.place_queued(request, digest, mapping, decide_on, sign)
-        if queued is not None:
-            stored, created = await self._run.join(self._store.group, queued)
-        else:
-            stored, created = await self._run(
-                lambda: self._store.place(request, digest, mapping, decide_on, sign)
-            )
-        # The last decision is the one booked (one made on a stale hint is made again under lock). A
-        # replay answers with the stored order only: a decision made while finding it was never booked.
+        stored, created = await self._run(
+            lambda: self._store.place(request, digest, mapping, decide_on, sign)
+        )
+        # The last decision is the one booked (a reservation that no longer fits is booked rejected).
+        # A replay answers with the stored order only: a decision made while finding it was never booked.
         quoted = decided[-1].quote if decided and created else None
         pending = stored.pending_hedge if created else None
         if pending is not None and self._hedger is not None:
-            settled = await self._hedger.submit(pending, stored)
+            settled = await self._hedger.submit(pending)
             if settled is None:
                 settled = await self._run(lambda: self._store.get(stored.order.id))
             stored = settled

@@ -9,9 +9,9 @@ from __future__ import annotations
 import time
 from decimal import ROUND_DOWN, Decimal
 
+from server.domain.hedge import SignedIntent
 from server.domain.limits import hedge_budget
 from server.domain.types import Side
-from server.store.orders import SignedIntent
 from server.venue.order_signing import OrderSigner, new_salt
 from server.venue.wire import post_order_body
 

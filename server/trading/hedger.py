@@ -12,16 +12,17 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from server.domain.book import Fill
 from server.domain.fees import taker_fee
+from server.domain.hedge import Hedge
 from server.domain.hedge_result import HedgeResult, status_for_fill
+from server.domain.order import OrderWithHedges
 from server.domain.types import HedgeStatus, Leg, Side
 from server.errors import Unavailable
-from server.store.group_commit import GroupCommit, Queued
-from server.store.models import HedgePosition, PolymarketMarketMapping
-from server.store.orders import OrderStore, OrderWithHedges
+from server.store.models import PolymarketMarketMapping
+from server.store.orders import OrderStore
 from server.trading.books import BookCache
 from server.venue.client import PostKind, PostOutcome, VenueClient
 
@@ -33,10 +34,6 @@ class RunInDb(Protocol):
     """Runs blocking database work off the event loop (`server.runtime.DatabaseRunner`)."""
 
     def __call__(self, work: Callable[[], T]) -> Awaitable[T]: ...
-
-    def join(self, group: GroupCommit[Any], queued: Queued[Any]) -> Awaitable[Any]:
-        """Runs a write with its market's group commit, holding no thread while it waits."""
-        ...
 
 
 FINAL_VENUE_STATUSES = frozenset({"MATCHED", "CANCELED", "CANCELLED", "INVALID", "CANCELED_MARKET_RESOLVED"})
@@ -51,7 +48,7 @@ class Hedger:
         run_in_db: RunInDb,
         mapping_of: Callable[[int], Awaitable[PolymarketMarketMapping]],
         on_outcome: Callable[[PostOutcome], None] | None = None,
-        on_result: Callable[[HedgePosition, HedgeResult], None] | None = None,
+        on_result: Callable[[Hedge, HedgeResult], None] | None = None,
         books: BookCache | None = None,
     ) -> None:
         self._store = store
@@ -62,34 +59,33 @@ class Hedger:
         self._on_outcome = on_outcome or (lambda _: None)
         self._on_result = on_result or (lambda _h, _r: None)
 
-    async def submit(
-        self, hedge: HedgePosition, placed: OrderWithHedges | None = None
-    ) -> OrderWithHedges | None:
-        """Posts a freshly booked hedge and records what the venue said. `placed`, when the hedge is
-        the only one of a just-booked order, is that order as booked (it lets the result be written
-        in one round trip; see `OrderStore.record_result`)."""
+    async def submit(self, hedge: Hedge) -> OrderWithHedges | None:
+        """Posts a freshly booked hedge and records what the venue said; returns its order as stored
+        after that, or None when the outcome is UNKNOWN."""
         outcome = await self._post(hedge)
-        return await self._apply(hedge, outcome, resolved=False, placed=placed)
+        return await self._apply(hedge, outcome, resolved=False)
 
-    async def resolve(self, hedge: HedgePosition) -> None:
+    async def resolve(self, hedge: Hedge) -> None:
         """Settles a PENDING or UNKNOWN hedge by looking its hash up at the venue."""
         assert hedge.venue_order_id is not None and hedge.signed_order is not None
         try:
             found = await self._venue.get_order(hedge.venue_order_id)
         except Unavailable as exc:
             message = str(exc)
-            await self._run(lambda: self._store.mark_unknown(hedge.id, message, UNKNOWN_RETRY))
+            await self._run(lambda: self._store.outcomes.mark_unknown(hedge.id, message, UNKNOWN_RETRY))
             return
         if found is None:
             # The venue never took these bytes (or killed them unfilled): posting them again is safe,
             # since the same hash can only ever execute once.
-            await self._run(lambda: self._store.note_attempt(hedge.id))
+            await self._run(lambda: self._store.outcomes.note_attempt(hedge.id))
             outcome = await self._post(hedge)
             await self._apply(hedge, outcome, resolved=True)
             return
         if found.status not in FINAL_VENUE_STATUSES:
             await self._run(
-                lambda: self._store.mark_unknown(hedge.id, f"venue order {found.status}", UNKNOWN_RETRY)
+                lambda: self._store.outcomes.mark_unknown(
+                    hedge.id, f"venue order {found.status}", UNKNOWN_RETRY
+                )
             )
             return
         filled = found.size_matched
@@ -98,9 +94,9 @@ class Hedger:
         reason = None if status is HedgeStatus.HEDGED else f"venue order {found.status.lower()}"
         result = HedgeResult(status, filled, cost, fee, reason)
         self._announce(hedge, result)
-        await self._run(lambda: self._store.record_result(hedge, result, resolved=True))
+        await self._run(lambda: self._store.outcomes.record_result(hedge, result, resolved=True))
 
-    async def _post(self, hedge: HedgePosition) -> PostOutcome:
+    async def _post(self, hedge: Hedge) -> PostOutcome:
         assert hedge.signed_order is not None
         # Quotes are priced off the YES book: what this hedge takes comes out of it before the next.
         yes_token = (await self._mapping_of(hedge.mapping_id)).yes_token_id if self._books is not None else ""
@@ -115,11 +111,10 @@ class Hedger:
 
     async def _apply(
         self,
-        hedge: HedgePosition,
+        hedge: Hedge,
         outcome: PostOutcome,
         *,
         resolved: bool,
-        placed: OrderWithHedges | None = None,
     ) -> OrderWithHedges | None:
         if outcome.kind is PostKind.UNKNOWN:
             log.warning(
@@ -129,7 +124,9 @@ class Hedger:
                 hedge.venue_order_id,
                 outcome.message,
             )
-            await self._run(lambda: self._store.mark_unknown(hedge.id, outcome.message, UNKNOWN_RETRY))
+            await self._run(
+                lambda: self._store.outcomes.mark_unknown(hedge.id, outcome.message, UNKNOWN_RETRY)
+            )
             return None
         if outcome.kind is PostKind.REJECTED:
             result = HedgeResult(HedgeStatus.FAILED, Decimal(0), Decimal(0), Decimal(0), outcome.message)
@@ -143,15 +140,9 @@ class Hedger:
             reason = None if status is HedgeStatus.HEDGED else outcome.message or "not fully filled"
             result = HedgeResult(status, filled, cost, fee, reason)
         self._announce(hedge, result)
-        queued = self._store.record_queued(hedge, result, resolved=resolved, placed=placed)
-        if queued is not None:
-            recorded: OrderWithHedges = await self._run.join(self._store.group, queued)
-            return recorded
-        return await self._run(
-            lambda: self._store.record_result(hedge, result, resolved=resolved, placed=placed)
-        )
+        return await self._run(lambda: self._store.outcomes.record_result(hedge, result, resolved=resolved))
 
-    def _announce(self, hedge: HedgePosition, result: HedgeResult) -> None:
+    def _announce(self, hedge: Hedge, result: HedgeResult) -> None:
         """Hands a settled outcome to the listeners; a failed hedge leaves its order unhedged, so an
         operator must see it in the log with the ids to look it up by."""
         if result.status is HedgeStatus.FAILED:
@@ -166,7 +157,7 @@ class Hedger:
 
     async def _cost_and_fee(
         self,
-        hedge: HedgePosition,
+        hedge: Hedge,
         filled: Decimal,
         price: Decimal,
         trade_ids: tuple[str, ...],

@@ -37,7 +37,7 @@ class Resolver:
     async def resolve_all(self, *, include_fresh: bool = False) -> int:
         """One pass over every open hedge; returns how many were looked at."""
         cutoff = utcnow() + timedelta(days=1) if include_fresh else utcnow() - self._grace
-        hedges = await self._run(lambda: self._store.open_hedges(submitted_before=cutoff))
+        hedges = await self._run(lambda: self._store.outcomes.open_hedges(submitted_before=cutoff))
         for hedge in hedges:
             try:
                 await self._hedger.resolve(hedge)

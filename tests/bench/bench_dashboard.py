@@ -33,7 +33,6 @@ import httpx
 
 from gateway import dashboard
 from gateway.app import start_gateway
-from server.heap import freeze_startup_heap
 from server.secret import Secret
 from server.settings import AdminToken, Settings
 from server.store.db import bind, open_database
@@ -93,7 +92,6 @@ async def _measure(url: str, hedges: int, days: int, n: int) -> None:
         db_threads=4,
     )
     gateway = await start_gateway(settings)
-    freeze_startup_heap()  # as `hedging gateway` does once it serves
     try:
         resources_db = gateway._database
         print(f"dashboard with {written} hedges over {days} days ({n} runs per line after warm-up):")

@@ -48,7 +48,6 @@ import httpx  # noqa: E402
 import psycopg2  # noqa: E402
 from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
 
-from server.heap import freeze_startup_heap  # noqa: E402
 from server.sim.markets import load_markets  # noqa: E402
 from server.store.db import bind, open_database  # noqa: E402
 from server.store.migrate import migrate  # noqa: E402
@@ -392,7 +391,6 @@ def main() -> int:
             if args.workers:
                 return bench_workers(args, database, db_url, sim_url)
             service = ServiceThread(service_settings(db_url, sim_url, db_threads=args.db_threads))
-            freeze_startup_heap()  # as `hedging serve` does once it serves
             target = f"127.0.0.1:{service.port}"
             loop_thread = service.call(_native_thread_id())
             for _ in range(args.followers):
@@ -418,13 +416,9 @@ def main() -> int:
                     run_load(target, 4, 100)  # warm-up: connections, caches
                     for callers, orders in ((1, args.orders_1), (32, args.orders_32)):
                         recorder.reset()
-                        groups = service.runtime.store.group_counts()
                         cpu = CpuShares(sim.pid, loop_thread)
                         latencies, elapsed, failures = run_load(target, callers, orders)
                         shares = cpu.shares()
-                        counted = service.runtime.store.group_counts()
-                        commits = counted.commits - groups.commits
-                        writes = counted.grouped_writes - groups.grouped_writes
                         s = recorder.samples
                         sign = statistics.median(s["sign"]) if s["sign"] else 0.0
                         venue = statistics.median(s["venue_post"]) if s["venue_post"] else 0.0
@@ -445,7 +439,6 @@ def main() -> int:
                             f"{rate:9.0f} {p50 / floor['floor']:9.2f} {p50 / floor['in_sequence']:7.2f} | "
                             f"{ms(book)} {ms(db)} {ms(sign)} {ms(venue)} {ms(rest)} ({ms(outside).strip()} outside the desk)"
                             + f" | {shares}"
-                            + (f" | writes/commit {writes / commits:.2f}" if commits else "")
                             + (f"  ({failures} not accepted)" if failures else "")
                         )
             if args.rounds > 1:

@@ -16,6 +16,7 @@ import peewee
 import pytest
 
 from hedging.v1 import types_pb2
+from server.domain.hedge import SignedIntent
 from server.domain.limits import Limits
 from server.errors import FailedPrecondition, InvalidArgument, NotFound
 from server.metrics import Metrics
@@ -25,7 +26,7 @@ from server.runtime import DatabaseRunner
 from server.store import mappings as mapping_store
 from server.store.fields import utcnow
 from server.store.models import HedgeEvent, HedgePosition, MarketExposure, RiskSnapshot, UserOrder
-from server.store.orders import OrderStore, SignedIntent
+from server.store.orders import OrderStore
 from tests.harness import hedger_address, order_request, set_config, wait_until
 
 MARKET = "fed-cut-december-2026"
@@ -99,7 +100,7 @@ def test_a_requested_re_hedge_is_posted_once_with_rehedging_off(live, sim, pg_db
     assert live.call(rehedger.run_once()) == 0
     assert HedgePosition.select().count() == 1
 
-    asked = OrderStore(pg_db).request_rehedge(failed.id, "alice", "  INC-9: venue is back  ")
+    asked = OrderStore(pg_db).rehedges.request(failed.id, "alice", "  INC-9: venue is back  ")
     assert (asked.rehedge_requested_by, asked.rehedge_request_reason) == ("alice", "INC-9: venue is back")
 
     child = wait_until(lambda: _filled_child(failed.id), timeout=15, message="the requested re-hedge")
@@ -120,7 +121,7 @@ def test_a_requested_re_hedge_is_posted_once_with_rehedging_off(live, sim, pg_db
     # The request is consumed: nothing more to do, and asking again is refused.
     assert live.call(rehedger.run_once()) == 0
     with pytest.raises(FailedPrecondition, match=child.id):
-        OrderStore(pg_db).request_rehedge(failed.id, "bob", "again")
+        OrderStore(pg_db).rehedges.request(failed.id, "bob", "again")
     assert HedgePosition.select().count() == 2
 
 
@@ -140,7 +141,7 @@ def test_a_request_overrides_the_attempt_limit_and_the_back_off(live, sim, pg_db
     assert live.call(rehedger.run_once()) == 0
     assert _child_of(failed.id) is None
 
-    OrderStore(pg_db).request_rehedge(failed.id, "alice", "retry now")
+    OrderStore(pg_db).rehedges.request(failed.id, "alice", "retry now")
     child = wait_until(lambda: _filled_child(failed.id), timeout=15, message="the requested re-hedge")
     assert sim.exchange.post_count(child.venue_order_id) == 1
     assert HedgePosition.select().count() == 2
@@ -158,7 +159,7 @@ def test_a_request_waits_for_live_mode_and_a_book_that_fills_it(live, sim, pg_db
     # A book too thin for the residual within the hedge's limit price: the request waits.
     sim.exchange.set_book(market.yes_token_id, bids=[("0.61", "1800")], asks=[("0.63", "5")])
     wait_until(lambda: _cached_best_ask_size(live, market.yes_token_id) == 5, message="the thin book")
-    OrderStore(pg_db).request_rehedge(failed.id, "alice", "INC-10")
+    OrderStore(pg_db).rehedges.request(failed.id, "alice", "INC-10")
     assert live.call(rehedger.run_once()) == 0
     assert _child_of(failed.id) is None
 
@@ -266,24 +267,24 @@ def test_request_rehedge_checks_the_hedge_and_keeps_the_first_request(store_db):
         "unknown": _hedge(mapping, "unknown"),
     }
     with pytest.raises(NotFound):
-        store.request_rehedge("no-such-hedge", "alice", "why")
+        store.rehedges.request("no-such-hedge", "alice", "why")
     for kind, hedge in refused.items():
         with pytest.raises(FailedPrecondition, match=kind):
-            store.request_rehedge(hedge.id, "alice", "why")
+            store.rehedges.request(hedge.id, "alice", "why")
     for reason in ("", "   ", "x" * 501):
         with pytest.raises(InvalidArgument) as bad:
-            store.request_rehedge(failed.id, "alice", reason)
+            store.rehedges.request(failed.id, "alice", reason)
         assert bad.value.field == "reason"
     assert HedgePosition.select().where(HedgePosition.rehedge_requested_at.is_null(False)).count() == 0
 
-    first = store.request_rehedge(failed.id, "alice", "INC-1")
-    again = store.request_rehedge(failed.id, "bob", "INC-2")
+    first = store.rehedges.request(failed.id, "alice", "INC-1")
+    again = store.rehedges.request(failed.id, "bob", "INC-2")
     stored = HedgePosition.get_by_id(failed.id)
     for row in (first, again, stored):
         assert (row.rehedge_requested_by, row.rehedge_request_reason) == ("alice", "INC-1")
         assert row.rehedge_requested_at == first.rehedge_requested_at
     assert stored.status == "failed" and stored.filled_size == 0
-    assert store.request_rehedge(partial.id, "bob", "INC-3").rehedge_requested_by == "bob"
+    assert store.rehedges.request(partial.id, "bob", "INC-3").rehedge_requested_by == "bob"
     assert HedgePosition.select().count() == 6  # nothing was created
 
 
@@ -295,27 +296,27 @@ def test_requested_hedges_are_candidates_whatever_their_age_until_re_hedged(stor
     recent = _hedge(mapping, "failed")
     since = utcnow() - timedelta(days=1)
 
-    assert [h.id for h in store.rehedge_candidates(since=since)] == [recent.id]
-    store.request_rehedge(old_requested.id, "alice", "INC-4")
-    assert [h.id for h in store.rehedge_candidates(since=since)] == [old_requested.id, recent.id]
-    assert [h.id for h in store.rehedge_candidates(since=since, automatic=False)] == [old_requested.id]
-    store.request_rehedge(recent.id, "alice", "INC-5")
+    assert [h.id for h in store.rehedges.candidates(since=since)] == [recent.id]
+    store.rehedges.request(old_requested.id, "alice", "INC-4")
+    assert [h.id for h in store.rehedges.candidates(since=since)] == [old_requested.id, recent.id]
+    assert [h.id for h in store.rehedges.candidates(since=since, automatic=False)] == [old_requested.id]
+    store.rehedges.request(recent.id, "alice", "INC-5")
     # A hedge both recent and requested is listed once.
-    assert [h.id for h in store.rehedge_candidates(since=since)] == [old_requested.id, recent.id]
-    assert old.id not in {h.id for h in store.rehedge_candidates(since=since)}
+    assert [h.id for h in store.rehedges.candidates(since=since)] == [old_requested.id, recent.id]
+    assert old.id not in {h.id for h in store.rehedges.candidates(since=since)}
 
     # The re-hedge consumes the request: the parent is no longer a candidate, and asking again is refused.
     # (Users are owed 10 YES shares of which the partial hedge holds 4: the market needs the other 6.)
     MarketExposure.update(user_shares=Decimal("10"), hedge_yes=Decimal("4")).where(
         MarketExposure.mapping == mapping.id
     ).execute()
-    child = store.create_rehedge(
+    child = store.rehedges.create(
         old_requested.id, lambda size: SignedIntent("0x" + "cd" * 32, "{}"), GENEROUS
     )
     assert child is not None and child.size == Decimal("6") and child.parent_hedge_id == old_requested.id
-    assert [h.id for h in store.rehedge_candidates(since=since, automatic=False)] == [recent.id]
+    assert [h.id for h in store.rehedges.candidates(since=since, automatic=False)] == [recent.id]
     with pytest.raises(FailedPrecondition, match=child.id):
-        store.request_rehedge(old_requested.id, "bob", "again")
+        store.rehedges.request(old_requested.id, "bob", "again")
     event = HedgeEvent.get((HedgeEvent.event_type == "hedge_submitted") & (HedgeEvent.hedge_id == child.id))
     assert json.loads(event.data)["requested_by"] == "alice"
 
@@ -359,11 +360,6 @@ def test_metrics_are_served_in_prometheus_format(live, sim):
     assert 'hedging_breaker_state{breaker="manual"} 0.0' in text
     assert "hedging_unhedged_exposure_usdc" in text
     assert f'hedging_market_exposure_usdc{{market="{MARKET}/YES"}}' in text
-    # The order went alone (the process knew no position yet); its hedge's result was grouped.
-    assert 'hedging_store_writes_total{path="alone"} 1.0' in text
-    assert 'hedging_store_writes_total{path="grouped"} 1.0' in text
-    assert "hedging_store_group_commits_total 1.0" in text
-    assert "hedging_store_stale_hints_total 0.0" in text
 
 
 def test_the_monitor_counts_every_status_on_every_pass(live, pg_db, sim):

@@ -232,13 +232,18 @@ def _restart_under_load(
 
 
 class _LosingCursor(psycopg2.extensions.cursor):  # type: ignore[misc]
-    """Loses the connection around the COMMIT of the batch that carries `_lose["request_id"]`: before
-    it reaches the server (nothing committed) or after (committed, its answer lost), once."""
+    """Loses the connection around the COMMIT of the transaction that carries `_lose["request_id"]`:
+    before it reaches the server (nothing committed) or after (committed, its answer lost), once."""
 
     def execute(self, query: Any, vars: Any = None) -> Any:
-        target = _lose.get("request_id")
-        if target is None or not str(query).rstrip().endswith("COMMIT") or target not in (vars or ()):
+        target, text, conn = _lose.get("request_id"), str(query).strip(), id(self.connection)
+        if text in ("BEGIN", "ROLLBACK"):
+            _carrying.discard(conn)
+        elif target is not None and target in (vars or ()):
+            _carrying.add(conn)
+        if text != "COMMIT" or conn not in _carrying or target is None:
             return super().execute(query, vars)
+        _carrying.discard(conn)
         del _lose["request_id"]
         if _lose["when"] == "after":
             super().execute(query, vars)
@@ -246,6 +251,7 @@ class _LosingCursor(psycopg2.extensions.cursor):  # type: ignore[misc]
         raise psycopg2.OperationalError("server closed the connection unexpectedly (lost by the test)")
 
 
+_carrying: set[int] = set()  # connections whose open transaction carries the request id
 _lose: dict[str, str] = {}
 _OPEN = (types_pb2.HEDGE_STATUS_PENDING, types_pb2.HEDGE_STATUS_UNKNOWN)
 

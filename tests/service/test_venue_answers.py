@@ -111,12 +111,12 @@ def test_the_re_hedger_never_re_hedges_an_unknown_hedge(rehedging, sim, pg_db):
 
     assert rehedging.call(rehedging.runtime.services.rehedger.run_once()) == 0
     store = OrderStore(pg_db)
-    assert store.rehedge_candidates(since=hedge.created_at - timedelta(days=1), automatic=True) == []
+    assert store.rehedges.candidates(since=hedge.created_at - timedelta(days=1), automatic=True) == []
 
     def must_not_sign(size: Decimal) -> object:
         raise AssertionError("an UNKNOWN hedge was signed for a re-hedge")
 
     generous = Limits(Decimal(1000), Decimal(5), Decimal(1000), Decimal(1000))
-    assert store.create_rehedge(hedge.id, must_not_sign, generous) is None  # type: ignore[arg-type]
+    assert store.rehedges.create(hedge.id, must_not_sign, generous) is None  # type: ignore[arg-type]
     assert HedgePosition.select().count() == 1
     assert [o["id"] for o in sim.exchange.orders(hedger_address())] == [hedge.venue_order_id]

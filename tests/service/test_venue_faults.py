@@ -88,7 +88,7 @@ def test_marking_a_hedge_unknown_never_overwrites_an_outcome_recorded_meanwhile(
 
         def mark() -> None:
             backend.append(HedgePosition._meta.database.connection().get_backend_pid())
-            store.mark_unknown(hedge_id, "lookup failed", timedelta(seconds=60))
+            store.outcomes.mark_unknown(hedge_id, "lookup failed", timedelta(seconds=60))
 
         marker = threading.Thread(target=mark)
         marker.start()

@@ -1,6 +1,5 @@
-"""Orders and hedge results are written in one round trip from what the process last knew of the
-market (its hint); these show that a hint gone stale, because another process wrote the market or
-the total meanwhile, is never written over: the write is checked again under lock."""
+"""Orders and hedge results decide on the market's position read under its row's lock: these show
+that what another process wrote to the market or the total meanwhile is never written over."""
 
 from __future__ import annotations
 
@@ -20,7 +19,8 @@ from server.store.models import (
     RiskTotals,
     UserOrder,
 )
-from server.store.orders import OrderStore, position_of
+from server.store.orders import OrderStore
+from server.store.rows import hedge_of, position_of
 from tests.harness import order_request, set_config, wait_until
 from tests.reference import Market, stored_fields
 from tests.service.conftest import VENUE_DELAY
@@ -165,8 +165,8 @@ def test_a_hedge_result_already_recorded_elsewhere_is_not_recorded_again(patient
                 lambda: HedgePosition.get_or_none(HedgePosition.status == HedgeStatus.PENDING.value),
                 message="the second hedge to be booked and sent",
             )
-            OrderStore(pg_db).record_result(
-                pending,
+            OrderStore(pg_db).outcomes.record_result(
+                hedge_of(pending),
                 HedgeResult(HedgeStatus.FAILED, Decimal(0), Decimal(0), Decimal(0), "resolved elsewhere"),
             )
             placed = answer.result(timeout=15)

@@ -1,0 +1,183 @@
+"""What became of hedges at the venue: each outcome recorded exactly once, lost answers marked
+UNKNOWN, re-posts counted, and the open hedges the resolver must look up.
+
+Each write is one transaction in the lock order of every writer (`server.store.positions`): the
+market's exposure row, then the hedge rows, then the totals row, then the event lock. The hedge's
+state change itself is `server.domain.hedge.Hedge`'s."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import peewee
+
+from server.domain.hedge import Hedge
+from server.domain.hedge_result import HedgeResult
+from server.domain.order import Order, OrderWithHedges
+from server.domain.types import HedgeStatus, OrderHedgeStatus
+from server.errors import NotFound
+from server.risk.market_totals import MarketTotals, of_hedge, of_order
+from server.store import events, positions, sql
+from server.store.db import write_transaction
+from server.store.events import NewEvent
+from server.store.fields import utcnow
+from server.store.models import HedgePosition, UserOrder
+from server.store.rows import hedge_changes, hedge_of, order_of
+
+_EVENT_OF = {
+    HedgeStatus.HEDGED: "hedge_filled",
+    HedgeStatus.PARTIAL: "hedge_partially_filled",
+    HedgeStatus.FAILED: "hedge_failed",
+}
+
+
+class HedgeOutcomes:
+    def __init__(self, database: peewee.Database, announce: Callable[[], None] | None = None) -> None:
+        """`announce`, when given, is called after each recorded result commits (see `OrderStore`)."""
+        self.db = database
+        self._announce = announce
+
+    def record_result(self, hedge: Hedge, result: HedgeResult, *, resolved: bool = False) -> OrderWithHedges:
+        """Applies a live hedge's final outcome once; a hedge already final is left as it is. Returns
+        the hedge's order with all its hedges as stored after it."""
+        with write_transaction(self.db):
+            position = positions.lock(hedge.mapping_id)
+            siblings = positions.locked(
+                HedgePosition.select()
+                .where(HedgePosition.order == hedge.order_id)
+                .order_by(HedgePosition.created_at)
+            )
+            stored = OrderWithHedges(
+                order_of(UserOrder.get_by_id(hedge.order_id)), [hedge_of(r) for r in siblings]
+            )
+            current = next((h for h in stored.hedges if h.id == hedge.id), None)
+            if current is None:
+                raise NotFound(f"no hedge {hedge.id!r}")
+            if not current.is_open:
+                return stored
+            now = utcnow()
+            settled = current.settled(result, now)
+            after = stored.with_hedge(settled, now)
+            order = after.order
+            moved = position.with_hedge_result(
+                current.in_flight, filled=result.filled, cost=result.cost, fee=result.fee
+            )
+            change = (
+                of_hedge(settled.status.value, settled.spread_captured, settled.fee, settled.net_profit)
+                + _share(order)
+                - of_hedge(current.status.value, current.spread_captured, current.fee, current.net_profit)
+                - _share(stored.order)
+            )
+            writes = [
+                sql.update("hedge_position", hedge_changes(current, settled), {"id": settled.id}),
+                sql.update(
+                    "user_order",
+                    {
+                        "hedge_status": order.hedge_status.value,
+                        "hedged_size": order.hedged_size,
+                        "updated_at": now,
+                    },
+                    {"id": order.id},
+                ),
+            ]
+            sql.run(self.db, writes + positions.writes(self.db, hedge.mapping_id, moved, change, now))
+            positions.move_total(moved.exposure - position.exposure, None, now)
+            new = _result_events(after, settled, result, resolved)
+            sql.run(
+                self.db,
+                positions.outcome_count(settled.created_at, current.status.value, settled.status.value)
+                + events.statements(self.db, new, notify=self._announce is None),
+            )
+        if self._announce is not None:
+            self._announce()
+        return after
+
+    def mark_unknown(self, hedge_id: str, message: str, retry_in: timedelta) -> None:
+        """The venue's answer was lost: keep the exposure reserved and look the order up later."""
+        mapping_id = HedgePosition.select(HedgePosition.mapping).where(HedgePosition.id == hedge_id).scalar()
+        if mapping_id is None:
+            raise NotFound(f"no hedge {hedge_id!r}")
+        with write_transaction(self.db):
+            # The market's exposure row first (the lock order), then the hedge as it is now: every
+            # writer of a hedge's status holds that row, so the status read here stays true to commit
+            # and the market's hedge counts move once.
+            positions.lock(mapping_id)
+            hedge = hedge_of(
+                positions.locked(HedgePosition.select().where(HedgePosition.id == hedge_id)).get()
+            )
+            if not hedge.is_open:
+                return
+            now = utcnow()
+            unknown = hedge.unknown(message, now + retry_in, now)
+            HedgePosition.update(**hedge_changes(hedge, unknown)).where(
+                HedgePosition.id == hedge_id
+            ).execute()
+            if hedge.status is HedgeStatus.PENDING:
+                positions.add_totals(self.db, mapping_id, MarketTotals(pending_hedges=-1, unknown_hedges=1))
+                order = order_of(UserOrder.get_by_id(hedge.order_id))
+                UserOrder.update(hedge_status=OrderHedgeStatus.UNKNOWN.value, updated_at=now).where(
+                    UserOrder.id == order.id
+                ).execute()
+                event = NewEvent(
+                    "hedge_unknown", message, order.event_id, order.outcome, order.id, hedge.id, {}
+                )
+                events.append(self.db, [event])
+
+    def note_attempt(self, hedge_id: str) -> None:
+        """Counts one more post of the hedge's stored bytes."""
+        now = utcnow()
+        HedgePosition.update(
+            attempt_count=HedgePosition.attempt_count + 1, submitted_at=now, updated_at=now
+        ).where(HedgePosition.id == hedge_id).execute()
+
+    def open_hedges(self, *, submitted_before: datetime, limit: int = 100) -> list[Hedge]:
+        """Live hedges whose outcome is not known: UNKNOWN ones due for a check, and PENDING ones older
+        than `submitted_before` (their poster may have crashed)."""
+        now = utcnow()
+        due = (HedgePosition.status == HedgeStatus.UNKNOWN.value) & (
+            HedgePosition.next_check_at.is_null() | (HedgePosition.next_check_at <= now)
+        )
+        stale = (HedgePosition.status == HedgeStatus.PENDING.value) & (
+            HedgePosition.created_at < submitted_before
+        )
+        query = (
+            HedgePosition.select()
+            .where((HedgePosition.is_paper == False) & (due | stale))  # noqa: E712 - peewee expression
+            .order_by(HedgePosition.created_at)
+            .limit(limit)
+        )
+        return [hedge_of(row) for row in query]
+
+
+def _result_events(
+    after: OrderWithHedges, settled: Hedge, result: HedgeResult, resolved: bool
+) -> list[NewEvent]:
+    order = after.order
+    message = result.failure_reason or f"{result.filled} of {settled.size} shares filled"
+    data: dict[str, object] = {
+        "filled_size": result.filled,
+        "fee": result.fee,
+        "venue_order_id": settled.venue_order_id or "",
+    }
+    kind = _EVENT_OF[settled.status]
+    new = [NewEvent(kind, message, order.event_id, order.outcome, order.id, settled.id, dict(data))]
+    if resolved:
+        new.append(
+            NewEvent(
+                "hedge_resolved",
+                "unknown hedge resolved at the venue",
+                order.event_id,
+                order.outcome,
+                order.id,
+                settled.id,
+                dict(data),
+            )
+        )
+    return new
+
+
+def _share(order: Order) -> MarketTotals:
+    """The running totals' share of an accepted order (the only kind a hedge belongs to)."""
+    assert order.price is not None, f"order {order.id} has a hedge but no price"
+    return of_order(order.size, order.price, order.hedged_size)
