@@ -22,7 +22,15 @@ TOTAL_LIMIT = Decimal("300")
 @pytest.fixture
 def two_servers(pg_db, pg_url, sim, mappings):
     # Hedging off: every accepted order adds its whole worst case, so the limits are what stops them.
-    set_config(pg_db, mode="off", maxMarketExposure=str(MARKET_LIMIT), maxUnhedgedExposure=str(TOTAL_LIMIT))
+    # Books may be a minute old: on a loaded machine a quote waiting its turn for the market's lock
+    # would otherwise be refused BOOK_STALE, which is not what this test is about.
+    set_config(
+        pg_db,
+        mode="off",
+        maxMarketExposure=str(MARKET_LIMIT),
+        maxUnhedgedExposure=str(TOTAL_LIMIT),
+        maxBookAgeMs="60000",
+    )
     servers = [ServerProcess(server_env(pg_url, sim.url)) for _ in range(2)]
     yield servers
     for server in servers:

@@ -40,7 +40,7 @@ def test_a_mapping_is_served_from_the_last_read_else_read_on_a_database_thread(p
         threads.clear()
         read = await state.mapping_by_id(added.id)
         assert (read.id, read.event_id) == (added.id, "added-later")
-        assert threads == ["db-0"]  # not the event loop's thread
+        assert threads == ["db_0"]  # a database thread, not the event loop's
 
     try:
         asyncio.run(scenario())
