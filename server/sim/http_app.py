@@ -72,7 +72,7 @@ def build_app(exchange: Exchange, *, mover: BookMover | None = None) -> Starlett
         """A venue route; ``engine`` routes are order-related: 425 while the matching engine restarts."""
 
         async def endpoint(request: Request) -> Response:
-            latency = exchange.faults.latency
+            latency = exchange.faults.delay()
             if latency:
                 await asyncio.sleep(latency)
             body = await request.body()
