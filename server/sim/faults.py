@@ -73,7 +73,7 @@ class FaultPlan:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
         self.latency = 0.0
-        # Drawn per request on top of ``latency`` (the realistic profile); None: no distribution.
+        # Drawn per request once its body is read (the realistic profile); None: no distribution.
         self.distribution: Latency | None = None
 
     def inject(
@@ -95,10 +95,11 @@ class FaultPlan:
         with self._lock:
             self._faults.append(Fault(path, count, mode, status, delay, method.upper() if method else None))
 
-    def delay(self) -> float:
-        """Seconds to hold the next venue request before serving it."""
+    def transit(self) -> float:
+        """Seconds a venue request read in full spends on its way to the exchange (the distribution's
+        draw): a client that gives up meanwhile has still sent an order the exchange will process."""
         distribution = self.distribution
-        return self.latency + (distribution.sample() if distribution is not None else 0.0)
+        return distribution.sample() if distribution is not None else 0.0
 
     def take(self, method: str, path: str) -> FaultAction | None:
         """Consume one use of the first fault matching this request, if any."""

@@ -4,8 +4,9 @@ and ``realistic`` (what the venue does to a client on an ordinary day), applied 
 The realistic figures and where they come from (venue-facts-2026-12.md unless said otherwise):
 
 * latency: log-normal around 40 ms (sigma 0.6, so p99 about 160 ms), plus a stall of 0.5-1.5 s on 2 %
-  of requests, capped at 2 s. Our own choice: the venue publishes no latency figures; the stalls are
-  there so that some posts outlast a 1 s client timeout and the UNKNOWN path runs.
+  of requests, capped at 2 s, spent once the request has been read (``http_app.py``). Our own choice:
+  the venue publishes no latency figures; the stalls are there so that some posts outlast a 1 s
+  client timeout and are executed all the same, so the UNKNOWN path and its look-ups run.
 * taker delay: marketable orders on Sports markets wait 3 s before matching (clob-v1-venue-semantics.md
   §"Sports markets", from the order docs' ``delayed`` status), on Crypto markets 50 ms (changelog
   2026-08-17).

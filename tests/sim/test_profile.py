@@ -16,13 +16,14 @@ import pytest
 from eth_account import Account
 from py_clob_client_v2.client import ClobClient
 from py_clob_client_v2.clob_types import MarketOrderArgsV2, OrderType
+from py_clob_client_v2.exceptions import PolyApiException
 
 from server.sim.exchange import Exchange
 from server.sim.latency import Latency, LatencySpec
 from server.sim.markets import load_markets
 from server.sim.profile import PROFILES, profile_named
 from server.sim.runner import RunningSimulator, start_simulator
-from tests.sim.conftest import CHAIN_ID, D, Trader, market_by_slug, private_key
+from tests.sim.conftest import CHAIN_ID, D, Trader, market_by_slug, private_key, wait_for
 
 LP = "0x00000000000000000000000000000000000000aa"
 TAKER = "0x00000000000000000000000000000000000000bb"
@@ -219,3 +220,21 @@ def test_realistic_settlement_goes_matched_mined_confirmed_over_four_seconds(
     realistic.exchange.advance_time(2)  # past 4 s: final (seed 0 fails none of its first trades)
     assert status() == "CONFIRMED"
     assert realistic.exchange.balances(alice.address)["tokens"] == {plain.yes_token_id: Decimal(100)}
+
+
+def test_a_post_whose_client_gives_up_during_the_latency_draw_is_still_executed(
+    sim: RunningSimulator,
+) -> None:
+    """The profile's delay is spent after the request is read: the venue executes what a timed-out
+    client sent (the client's read timeout here is 2 s, the fixture's)."""
+    alice = _trader(sim, "alice")
+    plain = market_by_slug(sim, "fed-cut")  # asks 1700 @ 0.63
+    signed = alice.client.create_market_order(
+        MarketOrderArgsV2(token_id=plain.yes_token_id, amount=63, side="BUY")
+    )
+    sim.exchange.faults.distribution = Latency(_spec(median=2.5), seed=0)
+    with pytest.raises(PolyApiException, match="Request exception"):  # the client's word for a timeout
+        alice.client.post_order(signed, OrderType.FOK)
+    wait_for(lambda: bool(sim.exchange.orders(alice.address)), timeout=5)
+    (order,) = sim.exchange.orders(alice.address)
+    assert (order["status"], order["size_matched"]) == ("MATCHED", "100")  # 63 USDC at 0.63
