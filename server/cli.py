@@ -87,7 +87,13 @@ def _sim_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--default-collateral", help="USDC given to each new API-key address (default: 1000000)")
     sub.add_argument("--page-size", type=int, help="page size of list endpoints (default: 100)")
     sub.add_argument("--move-books", action="store_true", help="drift mid prices randomly")
-    sub.add_argument("--seed", type=int, help="random seed of the book mover (default: 0)")
+    sub.add_argument("--seed", type=int, help="random seed of the book mover and the profile (default: 0)")
+    sub.add_argument(
+        "--profile",
+        choices=("fast", "realistic"),
+        help="fast: instant, final, unlimited; realistic: latency tail, taker delays, slow and "
+        "failing settlement, moving books, finite funds (default: fast)",
+    )
     sub.add_argument(
         "--order-budget",
         choices=("standard", "elite", "off"),
@@ -239,7 +245,7 @@ def _check_listens(command: str, settings: Settings) -> None:
 def _sim_argv(args: argparse.Namespace, settings: Settings) -> list[str]:
     host, _, port = settings.sim_listen.rpartition(":")
     argv = ["--host", host, "--port", port, "--log-level", settings.log_level]
-    for option in ("markets", "default_collateral", "page_size", "seed", "order_budget", "order_budget_mode"):
+    for option in "markets default_collateral page_size seed order_budget order_budget_mode profile".split():
         value = getattr(args, option)
         if value is not None:
             argv += ["--" + option.replace("_", "-"), str(value)]

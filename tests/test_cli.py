@@ -204,7 +204,14 @@ def test_each_commands_help_lists_its_options_and_variables_with_defaults_never_
         or "DATABASE_URL" not in EXPECTED_VARIABLES[command]
     )
     if command == "sim":
-        for option in ("--markets", "--default-collateral", "--page-size", "--move-books", "--seed"):
+        for option in (
+            "--markets",
+            "--default-collateral",
+            "--page-size",
+            "--move-books",
+            "--seed",
+            "--profile",
+        ):
             assert option in text
     if command in ("serve", "up"):
         assert "--workers" in text

@@ -25,7 +25,7 @@ Control (also reachable over HTTP under ``/_sim/``, see ``control.py``):
     ``set_settlement(delay_seconds | None)`` (trades go MATCHED -> MINED at half the delay ->
     CONFIRMED; None: they stay MATCHED until ``mine_trade`` / ``confirm_trade`` / ``fail_trade``),
     ``mine_trade(trade_id)``, ``retry_trade(trade_id)``, ``fail_trade(trade_id)``,
-    ``confirm_trade(trade_id)``, ``fail_next_trades(n)``;
+    ``confirm_trade(trade_id)``, ``fail_next_trades(n)``, ``set_trade_failure_rate(rate, seed)``;
     ``set_tick_size(condition_id, tick)`` (the listed tick), ``set_auto_tick(enabled)`` (ticks refine
     0.01 -> 0.001 while the YES midpoint is above 0.96 or below 0.04, and come back, on by default),
     ``set_page_size(n)``, ``set_heartbeat_timeout(seconds)``,
@@ -206,6 +206,9 @@ class Exchange:
         self._pending_events: list[dict[str, object]] = []
         self._lp_seq = 0
         self._fail_next = 0
+        # The share of trades that go FAILED at settlement (realistic profile), drawn per trade.
+        self._failure_rate = 0.0
+        self._failure_rng = random.Random(f"settlement:{seed}")
         self._clock_offset = 0.0
         # When each market's book was last read over /book (monotonic seconds; for the book mover).
         self.book_read_at: dict[str, float] = {}
@@ -644,6 +647,15 @@ class Exchange:
         """The next ``count`` trades created will go FAILED (balances reverted) at settlement."""
         with self._lock:
             self._fail_next = count
+
+    def set_trade_failure_rate(self, rate: float, seed: int = 0) -> None:
+        """From now on each new trade goes FAILED at settlement with probability ``rate`` (a seeded draw
+        per trade, in creation order); 0 turns it off. ``fail_next_trades`` comes first."""
+        if not 0 <= rate <= 1:
+            raise ValueError("failure rate must be in [0, 1]")
+        with self._lock:
+            self._failure_rate = rate
+            self._failure_rng = random.Random(f"settlement:{seed}")
 
     def fail_trade(self, trade_id: str) -> None:
         """Settle an unsettled trade as FAILED: its balance moves (and fee) are reverted."""
@@ -1343,6 +1355,8 @@ class Exchange:
         )
         if self._fail_next > 0:
             self._fail_next -= 1
+            trade.fail_at_settlement = True
+        elif self._failure_rate and self._failure_rng.random() < self._failure_rate:
             trade.fail_at_settlement = True
         self._trades[trade.id] = trade
         self._settlements.append((now, trade.id))

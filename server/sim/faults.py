@@ -15,6 +15,8 @@ import threading
 from dataclasses import dataclass
 from typing import Literal
 
+from server.sim.latency import Latency
+
 FaultMode = Literal["before", "after"]
 
 # Bodies the venue (or the proxy in front of it) sends with these statuses. A 400 carries the commonest
@@ -71,6 +73,8 @@ class FaultPlan:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
         self.latency = 0.0
+        # Drawn per request once its body is read (the realistic profile); None: no distribution.
+        self.distribution: Latency | None = None
 
     def inject(
         self,
@@ -90,6 +94,12 @@ class FaultPlan:
             raise ValueError("count must be positive")
         with self._lock:
             self._faults.append(Fault(path, count, mode, status, delay, method.upper() if method else None))
+
+    def transit(self) -> float:
+        """Seconds a venue request read in full spends on its way to the exchange (the distribution's
+        draw): a client that gives up meanwhile has still sent an order the exchange will process."""
+        distribution = self.distribution
+        return distribution.sample() if distribution is not None else 0.0
 
     def take(self, method: str, path: str) -> FaultAction | None:
         """Consume one use of the first fault matching this request, if any."""
@@ -122,3 +132,4 @@ class FaultPlan:
         with self._lock:
             self._faults.clear()
             self.latency = 0.0
+            self.distribution = None

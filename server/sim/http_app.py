@@ -1,6 +1,7 @@
 """Starlette app serving the CLOB V2 HTTP surface that py-clob-client-v2 1.2.x calls.
 
-Every venue route goes through ``_venue``: injected latency, then a matching fault (``before``: the
+Every venue route goes through ``_venue``: injected latency, the body read, the profile's latency draw
+(after the read, so a client that times out meanwhile has still placed its order), then a matching fault (``before``: the
 request never reaches the exchange; ``after``: it is processed and its answer lost), then the handler.
 ``SimError`` becomes ``{"error": ...}`` with the venue status. Successful answers are always 200: the
 client treats any other 2xx as an error.
@@ -76,6 +77,9 @@ def build_app(exchange: Exchange, *, mover: BookMover | None = None) -> Starlett
             if latency:
                 await asyncio.sleep(latency)
             body = await request.body()
+            transit = exchange.faults.transit()
+            if transit:
+                await asyncio.sleep(transit)
             method = request.method
             prepared: list[PreparedOrder | SimError] | None = None
             if method == "POST" and path in ("/order", "/orders"):

@@ -23,6 +23,7 @@ from server.sim.http_app import build_app
 from server.sim.markets import load_markets
 from server.sim.mover import BookMover
 from server.sim.order_budget import Mode
+from server.sim.profile import PROFILES, Profile, apply_profile, profile_named
 
 log = logging.getLogger(__name__)
 
@@ -34,17 +35,45 @@ DEFAULT_ORDER_BUDGET = "standard"
 def build_exchange(
     markets_path: str | Path | None = None,
     *,
-    default_collateral: Decimal = Decimal("1000000"),
+    default_collateral: Decimal | None = None,
     seed: int = 0,
     page_size: int = 100,
     order_budget: str | None = DEFAULT_ORDER_BUDGET,
     order_budget_mode: Mode = "enforce",
+    profile: Profile = PROFILES["fast"],
 ) -> Exchange:
+    """A fresh exchange; ``default_collateral`` None takes the profile's."""
+    collateral = profile.default_collateral if default_collateral is None else default_collateral
     exchange = Exchange(
-        load_markets(markets_path), default_collateral=default_collateral, seed=seed, page_size=page_size
+        load_markets(markets_path), default_collateral=collateral, seed=seed, page_size=page_size
     )
     exchange.set_order_budget(order_budget, order_budget_mode)
     return exchange
+
+
+def _build(
+    markets_path: str | Path | None,
+    default_collateral: Decimal | None,
+    move_books: bool,
+    seed: int,
+    page_size: int,
+    order_budget: str | None,
+    order_budget_mode: Mode,
+    profile: str,
+) -> tuple[Exchange, BookMover]:
+    chosen = profile_named(profile)
+    exchange = build_exchange(
+        markets_path,
+        default_collateral=default_collateral,
+        seed=seed,
+        page_size=page_size,
+        order_budget=order_budget,
+        order_budget_mode=order_budget_mode,
+        profile=chosen,
+    )
+    mover = BookMover(exchange, seed=seed, enabled=move_books)
+    apply_profile(chosen, exchange, mover, seed)
+    return exchange, mover
 
 
 def _config(exchange: Exchange, mover: BookMover, host: str, port: int) -> uvicorn.Config:
@@ -100,23 +129,28 @@ def start_simulator(
     host: str = "127.0.0.1",
     port: int = 0,
     markets_path: str | Path | None = None,
-    default_collateral: Decimal = Decimal("1000000"),
+    default_collateral: Decimal | None = None,
     move_books: bool = False,
     seed: int = 0,
     page_size: int = 100,
     order_budget: str | None = DEFAULT_ORDER_BUDGET,
     order_budget_mode: Mode = "enforce",
+    profile: str = "fast",
 ) -> RunningSimulator:
-    """Serve a fresh exchange from a background thread; returns once the port is known."""
-    exchange = build_exchange(
+    """Serve a fresh exchange from a background thread; returns once the port is known.
+
+    ``profile`` ("fast" or "realistic", ``profile.py``) sets latency, taker delays, settlement, book
+    moves and funding; ``default_collateral`` None takes the profile's."""
+    exchange, mover = _build(
         markets_path,
-        default_collateral=default_collateral,
-        seed=seed,
-        page_size=page_size,
-        order_budget=order_budget,
-        order_budget_mode=order_budget_mode,
+        default_collateral,
+        move_books,
+        seed,
+        page_size,
+        order_budget,
+        order_budget_mode,
+        profile,
     )
-    mover = BookMover(exchange, seed=seed, enabled=move_books)
     listening = threading.Event()
     server = ListeningServer(_config(exchange, mover, host, port), listening)
     thread = threading.Thread(target=server.run, name="clob-sim", daemon=True)
@@ -129,31 +163,6 @@ def start_simulator(
     return RunningSimulator(url=url, exchange=exchange, mover=mover, _server=server, _thread=thread)
 
 
-async def serve(
-    host: str = "127.0.0.1",
-    port: int = 8081,
-    *,
-    markets_path: str | Path | None = None,
-    default_collateral: Decimal = Decimal("1000000"),
-    move_books: bool = False,
-    seed: int = 0,
-    page_size: int = 100,
-    order_budget: str | None = DEFAULT_ORDER_BUDGET,
-    order_budget_mode: Mode = "enforce",
-) -> None:
-    """Serve in the current event loop until cancelled or signalled."""
-    exchange = build_exchange(
-        markets_path,
-        default_collateral=default_collateral,
-        seed=seed,
-        page_size=page_size,
-        order_budget=order_budget,
-        order_budget_mode=order_budget_mode,
-    )
-    mover = BookMover(exchange, seed=seed, enabled=move_books)
-    await ListeningServer(_config(exchange, mover, host, port), threading.Event()).serve()
-
-
 def main(argv: list[str] | None = None) -> int:
     """``python -m server.sim --host 127.0.0.1 --port 8081``: serve until interrupted."""
     parser = argparse.ArgumentParser(prog="python -m server.sim", description="Polymarket CLOB V2 simulator")
@@ -161,7 +170,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8081, help="0 picks a free port")
     parser.add_argument("--markets", default=None, help="markets JSON (default: the bundled markets.json)")
     parser.add_argument(
-        "--default-collateral", default="1000000", help="USDC given to each new API-key address"
+        "--default-collateral",
+        default=None,
+        help="USDC given to each new API-key address (default: the profile's; fast: 1000000)",
+    )
+    parser.add_argument(
+        "--profile",
+        default="fast",
+        choices=sorted(PROFILES),
+        help="fast: instant and final; realistic: latency tail, taker delays, slow and failing "
+        "settlement, moving books, finite funds (server/sim/profile.py)",
     )
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--move-books", action="store_true", help="drift mid prices randomly")
@@ -187,12 +205,13 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host,
         port=args.port,
         markets_path=args.markets,
-        default_collateral=Decimal(args.default_collateral),
+        default_collateral=None if args.default_collateral is None else Decimal(args.default_collateral),
         move_books=args.move_books,
         seed=args.seed,
         page_size=args.page_size,
         order_budget=None if args.order_budget == "off" else args.order_budget,
         order_budget_mode=args.order_budget_mode,
+        profile=args.profile,
     )
     print(f"CLOB V2 simulator listening on {sim.url}", flush=True)
     for market in sim.exchange.markets:

@@ -1,0 +1,180 @@
+"""A stream of user orders over several markets, through the real gRPC server, against the simulator in
+its realistic profile (server/sim/profile.py): a latency tail that outlasts the service's venue timeout
+now and then, taker delays on the Sports and Crypto markets, settlement over seconds with some trades
+FAILED after MATCHED, books that move, 5,000 USDC of funds and the Standard order budget.
+
+The stream runs once for the module; each test checks one invariant on what it left, once the
+resolver has settled every hedge and the venue every trade (waited on, never slept on):
+
+* every accepted order's hedge is resolved: none PENDING or UNKNOWN;
+* no hedge was posted as two venue orders: each hash is in the simulator's order log at most once,
+  and every venue order of the hedger's address belongs to exactly one hedge;
+* each hedge's recorded fill is what the venue matched for its hash;
+* the recorded inventory per token equals the simulator's balance per token: xfail, the service does
+  not follow settlement, so a trade FAILED after MATCHED stays in the recorded fill (the next test shows
+  it is the whole difference).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from hedging.v1 import types_pb2
+from server.sim.exchange import UNSETTLED_TRADE_STATUSES
+from server.sim.runner import RunningSimulator, start_simulator
+from server.store.models import HedgePosition, UserOrder
+from tests import harness
+from tests.harness import hedger_address, wait_until
+
+SEED = 20
+ORDERS = 48
+CLIENTS = 4
+# The markets the stream trades, and why each is there.
+MARKETS = (
+    "fed-cut-december-2026",  # tick 0.01, no fee, deep book
+    "btc-above-150k-dec-31-2026",  # Crypto: 50 ms taker delay; fee
+    "lakeshore-mayor-2027-rivera",  # tick 0.001, neg risk, fee
+    "riverton-rockets-championship-2027",  # Sports: 3 s taker delay; thin book, 15-share minimum
+    "gpt-release-q1-2027",  # tick 0.01, fee
+)
+pytestmark = pytest.mark.timeout(90)
+
+
+@dataclass(frozen=True)
+class Stream:
+    """What the stream left: the simulator, and the answers the service gave."""
+
+    sim: RunningSimulator
+    answers: list[Any]
+
+
+def _orders() -> list[Any]:
+    """The seeded stream: market, side and size of each user order."""
+    rng = random.Random(SEED)
+    requests = []
+    for n in range(ORDERS):
+        side = types_pb2.SIDE_BUY if rng.random() < 0.7 else types_pb2.SIDE_SELL
+        size = str(rng.randint(15, 60))
+        requests.append(harness.order_request(rng.choice(MARKETS), side, size, request_id=f"realistic-{n}"))
+    return requests
+
+
+def _open_hedges() -> int:
+    return HedgePosition.select().where(HedgePosition.status.in_(("pending", "unknown"))).count()
+
+
+def _unsettled_trades(sim: RunningSimulator) -> list[object]:
+    return [t["id"] for t in sim.exchange.trades(hedger_address()) if t["status"] in UNSETTLED_TRADE_STATUSES]
+
+
+@pytest.fixture(scope="module")
+def stream(pg_url: str) -> Iterator[Stream]:
+    from server.store.db import bind, open_database
+    from tests.conftest import _empty
+
+    database = bind(open_database(pg_url))
+    with database.connection_context():
+        _empty(database)
+    with start_simulator(port=0, profile="realistic", seed=SEED) as sim:
+        harness.seed_mappings(database, sim)
+        harness.set_config(database, mode="live")
+        settings = harness.service_settings(
+            pg_url, sim.url
+        )  # venue timeout 1 s: the latency tail outlasts it
+        with harness.running_service(settings) as service:
+
+            def place(request: Any) -> Any:
+                return service.stub.PlaceOrder(request, timeout=30)
+
+            with ThreadPoolExecutor(CLIENTS) as pool:
+                answers = list(pool.map(place, _orders()))
+            wait_until(lambda: _open_hedges() == 0, timeout=40, interval=0.1, message="every hedge resolved")
+            # Settlement runs on the venue clock: move it past the 4 s rather than wait for it.
+            sim.exchange.advance_time(10)
+            wait_until(lambda: not _unsettled_trades(sim), timeout=10, message="every trade settled")
+        yield Stream(sim, answers)
+    database.close()
+
+
+def _tokens(sim: RunningSimulator) -> dict[str, Decimal]:
+    """Non-zero token balances of the hedger's address at the venue."""
+    held: dict[str, Decimal] = sim.exchange.balances(hedger_address())["tokens"]  # type: ignore[assignment]
+    return {token: Decimal(amount) for token, amount in held.items() if amount}
+
+
+def _recorded_inventory() -> dict[str, Decimal]:
+    """Per token: shares the store says its hedges bought less those they sold."""
+    inventory: dict[str, Decimal] = defaultdict(Decimal)
+    for hedge in HedgePosition.select().where(HedgePosition.is_paper == False):  # noqa: E712
+        inventory[hedge.token_id] += hedge.filled_size if hedge.side == "BUY" else -hedge.filled_size
+    return {token: amount for token, amount in inventory.items() if amount}
+
+
+def test_the_stream_exercised_what_the_profile_exposes(stream: Stream) -> None:
+    """Not an invariant: proof that the run met the behaviours the profile exists for."""
+    accepted = [a for a in stream.answers if a.status == types_pb2.ORDER_STATUS_ACCEPTED]
+    assert len(accepted) >= ORDERS // 2, [a.message for a in stream.answers]
+    statuses = Counter(t["status"] for t in stream.sim.exchange.trades(hedger_address()))
+    assert statuses["CONFIRMED"] > 0 and statuses["FAILED"] > 0, statuses
+    delayed = {m.condition_id for m in stream.sim.exchange.markets if m.category == "Sports"}
+    hedged_on_delayed = [
+        o
+        for o in stream.sim.exchange.orders(hedger_address())
+        if o["market"] in delayed and o["size_matched"]
+    ]
+    assert hedged_on_delayed, "no hedge matched after a taker delay"
+
+
+def test_every_accepted_orders_hedge_is_resolved(stream: Stream) -> None:
+    accepted = {a.order_id for a in stream.answers if a.status == types_pb2.ORDER_STATUS_ACCEPTED}
+    stored = {o.id for o in UserOrder.select()}
+    assert accepted <= stored
+    open_hedges = HedgePosition.select().where(HedgePosition.status.in_(("pending", "unknown")))
+    assert [(h.id, h.status, h.failure_reason) for h in open_hedges] == []
+
+
+def test_no_hedge_is_posted_as_two_venue_orders(stream: Stream) -> None:
+    venue_ids = [o["id"] for o in stream.sim.exchange.orders(hedger_address())]
+    assert len(venue_ids) == len(set(venue_ids))
+    hedge_of = {h.venue_order_id: h.id for h in HedgePosition.select() if h.venue_order_id}
+    assert set(venue_ids) <= hedge_of.keys(), "a venue order no hedge row accounts for"
+    assert len({hedge_of[v] for v in venue_ids}) == len(venue_ids)
+
+
+def test_each_hedges_recorded_fill_is_what_the_venue_matched(stream: Stream) -> None:
+    matched = {o["id"]: Decimal(str(o["size_matched"])) for o in stream.sim.exchange.orders(hedger_address())}
+    for hedge in HedgePosition.select().where(HedgePosition.venue_order_id.is_null(False)):
+        assert hedge.filled_size == matched.get(hedge.venue_order_id, Decimal(0)), (hedge.id, hedge.status)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="defect: the service records a hedge's fill when the trade is MATCHED and never follows "
+    "settlement, so a trade FAILED after MATCHED (balances reverted at the venue) stays in the recorded "
+    "fill and inventory",
+)
+def test_recorded_inventory_equals_the_simulators_balances(stream: Stream) -> None:
+    assert _recorded_inventory() == _tokens(stream.sim)
+
+
+def test_failed_trades_are_the_whole_difference_between_recorded_and_venue_inventory(stream: Stream) -> None:
+    """What the xfail above misses is exactly the hedger's side of the trades that FAILED at settlement."""
+    me = hedger_address()
+    reverted: dict[str, Decimal] = defaultdict(Decimal)
+    for trade in stream.sim.exchange.trades(me):
+        if trade["status"] == "FAILED" and trade["maker_address"] == me:  # we were the taker
+            size = Decimal(str(trade["size"]))
+            reverted[str(trade["asset_id"])] += size if trade["side"] == "BUY" else -size
+    venue = _tokens(stream.sim)
+    expected = {
+        t: venue.get(t, Decimal(0)) + reverted.get(t, Decimal(0)) for t in venue.keys() | reverted.keys()
+    }
+    assert _recorded_inventory() == {t: a for t, a in expected.items() if a}
