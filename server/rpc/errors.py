@@ -50,7 +50,7 @@ def to_status(exc: HedgingError) -> grpc.Status:
     return rpc_status.to_status(status_pb2.Status(code=code_pb2.INTERNAL, message="internal error"))
 
 
-async def _abort(context: grpc.aio.ServicerContext, exc: HedgingError) -> None:
+async def _abort(context: grpc.aio.ServicerContext[Any, Any], exc: HedgingError) -> None:
     status = to_status(exc)
     await context.abort(status.code, status.details, status.trailing_metadata)
 
@@ -60,7 +60,7 @@ def unary(method: F) -> F:
     An `Undecodable` request is refused as INVALID_ARGUMENT before the handler runs."""
 
     @functools.wraps(method)
-    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         try:
             if isinstance(request, Undecodable):
                 raise request.error()
@@ -78,7 +78,9 @@ def streaming(method: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncI
     """`unary` for a server-streaming handler."""
 
     @functools.wraps(method)
-    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+    async def wrapper(
+        self: Any, request: Any, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[Any]:
         try:
             if isinstance(request, Undecodable):
                 raise request.error()
