@@ -585,7 +585,7 @@ def build_schema(*, dev_mode: bool) -> strawberry.Schema:
             FailedPreconditionError,
             UnavailableError,
         ],
-        extensions=extensions,  # type: ignore[arg-type]
+        extensions=extensions,  # type: ignore[arg-type]  # factories work; the annotation omits them
         config=StrawberryConfig(scalar_map={Decimal: DECIMAL_SCALAR}),
     )
 

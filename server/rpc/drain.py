@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
 import grpc
@@ -91,7 +91,7 @@ class DrainInterceptor(ServerInterceptor):
 
         return call
 
-    def _stream(self, inner: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
+    def _stream(self, inner: Callable[..., AsyncGenerator[Any, None]]) -> Callable[..., AsyncIterator[Any]]:
         drain = self._drain
 
         async def stream(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
@@ -118,7 +118,7 @@ class DrainInterceptor(ServerInterceptor):
                         following.cancel()
                         with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration, Exception):
                             await following
-                    await items.aclose()  # type: ignore[attr-defined]
+                    await items.aclose()
 
         return stream
 
