@@ -90,6 +90,6 @@ def check_strings(*roots: type) -> None:
     """Adds `CheckedStrings` to every field of these types that takes arguments, inside its other
     extensions, so the permission check still comes first."""
     for root in roots:
-        for field in root.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+        for field in root.__strawberry_definition__.fields:  # type: ignore[attr-defined]  # set by @strawberry.type
             if field.arguments and not any(isinstance(e, CheckedStrings) for e in field.extensions):
                 field.extensions.insert(0, CheckedStrings())

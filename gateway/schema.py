@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import re
 from collections.abc import AsyncGenerator, Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -92,7 +93,7 @@ def _market(m: MarketInput | None) -> tuple[str, str] | None:
     return (m.event_id, m.outcome) if m is not None else None
 
 
-def _range(r: TimeRangeInput | None) -> tuple[pages.datetime | None, pages.datetime | None]:
+def _range(r: TimeRangeInput | None) -> tuple[datetime | None, datetime | None]:
     if r is None:
         return None, None
     return pages.time_range(r.from_, r.to, utcnow())
@@ -584,7 +585,7 @@ def build_schema(*, dev_mode: bool) -> strawberry.Schema:
             FailedPreconditionError,
             UnavailableError,
         ],
-        extensions=extensions,  # type: ignore[arg-type]
+        extensions=extensions,  # type: ignore[arg-type]  # factories work; the annotation omits them
         config=StrawberryConfig(scalar_map={Decimal: DECIMAL_SCALAR}),
     )
 

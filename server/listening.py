@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 
 import uvicorn
@@ -16,8 +17,8 @@ class ListeningServer(uvicorn.Server):
         super().__init__(config)
         self.ready = ready
 
-    async def startup(self, sockets: list[object] | None = None) -> None:  # type: ignore[override]
-        await super().startup(sockets)  # type: ignore[arg-type]
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
         self.ready.set()
 
     def bound_port(self) -> int:

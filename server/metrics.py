@@ -21,6 +21,7 @@ from prometheus_client.registry import Collector
 
 from hedging.v1 import types_pb2
 from server.domain.types import BreakerLevel, Mode, Side
+from server.rpc.interceptor import ServerInterceptor
 from server.version import python_version, version
 
 log = logging.getLogger(__name__)
@@ -209,7 +210,7 @@ class _ModeCollector(Collector):
         yield family
 
 
-class RpcMetrics(grpc.aio.ServerInterceptor):
+class RpcMetrics(ServerInterceptor):
     """Counts every HedgingService call by method and status code, and times the unary ones (a
     stream is counted when it ends; its length says nothing about the service)."""
 
@@ -276,7 +277,7 @@ def _code_of(context: Any, default: str) -> str:
     return default
 
 
-class PlaceOrderMetrics(grpc.aio.ServerInterceptor):
+class PlaceOrderMetrics(ServerInterceptor):
     """Counts PlaceOrder answers by outcome and reject reason, and times them."""
 
     _METHOD = "/hedging.v1.HedgingService/PlaceOrder"

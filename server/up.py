@@ -42,6 +42,7 @@ from server.venue.order_signing import OrderSigner
 from server.workers import Ready, die_with_parent, fork
 
 if TYPE_CHECKING:
+    from server.sim.markets import SimMarket
     from server.sim.runner import RunningSimulator
 
 
@@ -84,7 +85,26 @@ def local_database(settings: Settings) -> Iterator[Settings]:
         yield replace(settings, database_url=url)
 
 
-def _prepare_store(settings: Settings, markets: list[object], refusal: str | None) -> list[tuple[str, str]]:
+def sim_mapping_spec(m: SimMarket) -> mapping_store.MappingSpec:
+    """The mapping of a simulator market to the platform event named by its slug (outcome YES)."""
+    return mapping_store.MappingSpec(
+        event_id=m.slug,
+        outcome="YES",
+        condition_id=m.condition_id,
+        yes_token_id=m.yes_token_id,
+        no_token_id=m.no_token_id,
+        neg_risk=m.neg_risk,
+        tick_size=m.tick_size,
+        min_order_size=m.min_order_size,
+        fee_rate=m.fee_rate,
+        fee_exponent=m.fee_exponent,
+        question=m.question,
+    )
+
+
+def _prepare_store(
+    settings: Settings, markets: list[SimMarket], refusal: str | None
+) -> list[tuple[str, str]]:
     """Migrates, maps every simulator market once and turns live hedging on for a fresh store (paper
     when `refusal` says why a doctor check forbids live)."""
     database = bind(open_database(settings.database_url))
@@ -92,23 +112,7 @@ def _prepare_store(settings: Settings, markets: list[object], refusal: str | Non
         migrate(database)
         if PolymarketMarketMapping.select().count() == 0:
             for m in markets:
-                mapping_store.create(
-                    database,
-                    mapping_store.MappingSpec(
-                        event_id=m.slug,  # type: ignore[attr-defined]
-                        outcome="YES",
-                        condition_id=m.condition_id,  # type: ignore[attr-defined]
-                        yes_token_id=m.yes_token_id,  # type: ignore[attr-defined]
-                        no_token_id=m.no_token_id,  # type: ignore[attr-defined]
-                        neg_risk=m.neg_risk,  # type: ignore[attr-defined]
-                        tick_size=m.tick_size,  # type: ignore[attr-defined]
-                        min_order_size=m.min_order_size,  # type: ignore[attr-defined]
-                        fee_rate=m.fee_rate,  # type: ignore[attr-defined]
-                        fee_exponent=m.fee_exponent,  # type: ignore[attr-defined]
-                        question=m.question,  # type: ignore[attr-defined]
-                    ),
-                    author="hedging up",
-                )
+                mapping_store.create(database, sim_mapping_spec(m), author="hedging up")
         if HedgeConfig.get_or_none(HedgeConfig.key == "mode") is None:
             mode, reason = (
                 ("live", "local demo against the CLOB simulator")

@@ -26,6 +26,7 @@ from server.settings import Settings
 from server.sim.runner import RunningSimulator
 from server.store import config as config_store
 from server.store import mappings as mapping_store
+from server.up import sim_mapping_spec
 
 HEDGER_KEY = "0x" + keccak.new(digest_bits=256, data=b"hedging-service-test-key").hexdigest()
 
@@ -46,23 +47,7 @@ def seed_mappings(database: Any, sim: RunningSimulator) -> dict[str, Any]:
     """Maps each simulator market to the platform event named by its slug (outcome YES)."""
     created = {}
     for m in sim.exchange.markets:
-        created[m.slug] = mapping_store.create(
-            database,
-            mapping_store.MappingSpec(
-                event_id=m.slug,
-                outcome="YES",
-                condition_id=m.condition_id,
-                yes_token_id=m.yes_token_id,
-                no_token_id=m.no_token_id,
-                neg_risk=m.neg_risk,
-                tick_size=m.tick_size,
-                min_order_size=m.min_order_size,
-                fee_rate=m.fee_rate,
-                fee_exponent=m.fee_exponent,
-                question=m.question,
-            ),
-            author="test",
-        )
+        created[m.slug] = mapping_store.create(database, sim_mapping_spec(m), author="test")
     return created
 
 

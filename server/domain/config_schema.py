@@ -296,7 +296,7 @@ class HedgeSettings:
     def from_values(cls, values: dict[str, str]) -> HedgeSettings:
         """Builds the view from stored text values; missing keys take their defaults."""
         typed = {name: k.parse(values.get(name, k.default)) for name, k in KEYS.items()}
-        return cls(**{_snake(name): value for name, value in typed.items()})  # type: ignore[arg-type]
+        return cls(**{_snake(name): value for name, value in typed.items()})  # type: ignore[arg-type]  # each parsed by its key
 
 
 def _snake(name: str) -> str:

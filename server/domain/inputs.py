@@ -78,7 +78,7 @@ def size(field: str, value: str) -> Decimal:
     number = _plain_decimal(field, value)
     if number <= 0:
         raise InvalidArgument(field, "must be greater than 0")
-    if -number.as_tuple().exponent > SHARE_DECIMALS:  # type: ignore[operator]
+    if -number.as_tuple().exponent > SHARE_DECIMALS:  # type: ignore[operator]  # finite: an int exponent
         raise InvalidArgument(
             field, f"must have at most {SHARE_DECIMALS} decimal places (the venue's share precision)"
         )

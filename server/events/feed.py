@@ -34,7 +34,7 @@ import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import peewee
 
@@ -45,7 +45,13 @@ from server.store.models import HedgeEvent
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-RunInDb = Callable[[Callable[[], T]], Awaitable[T]]
+
+
+class RunInDb(Protocol):
+    """Runs blocking database work off the event loop (`server.runtime.DatabaseRunner`)."""
+
+    def __call__(self, work: Callable[[], T]) -> Awaitable[T]: ...
+
 
 DEFAULT_HEARTBEAT_SECONDS = 5.0
 PAGE_SIZE = 500
@@ -129,7 +135,7 @@ class EventFeed:
     def __init__(
         self,
         database: peewee.Database,
-        run_in_db: RunInDb[Any],
+        run_in_db: RunInDb,
         *,
         poll_seconds: float | None = None,
         window: int = 20_000,

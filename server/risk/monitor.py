@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import peewee
 
@@ -201,4 +201,4 @@ def _reset_at(rows: dict[str, CircuitBreaker], name: BreakerName) -> datetime | 
     row = rows.get(name.value)
     if row is None or row.state != BreakerLevel.ACTIVE.value or row.updated_by == "system":
         return None
-    return row.updated_at
+    return cast(datetime, row.updated_at)

@@ -49,7 +49,8 @@ def due(attempt: int, resolved_age_seconds: float, max_attempts: int, backoff_se
     now: re-hedges so far stay under `max_attempts`, and the back-off (doubled per attempt) is over."""
     if attempt - 1 >= max_attempts:
         return False
-    return resolved_age_seconds >= backoff_seconds * (2 ** (attempt - 1))
+    backoff: float = backoff_seconds * (2 ** (attempt - 1))
+    return resolved_age_seconds >= backoff
 
 
 class Rehedger:

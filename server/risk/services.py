@@ -8,15 +8,13 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 import peewee
 
 from server.domain.hedge import Hedge
 from server.domain.hedge_result import HedgeResult
 from server.domain.types import Side
-from server.events.feed import EventFeed
+from server.events.feed import EventFeed, RunInDb
 from server.metrics import Metrics, endpoint_of
 from server.risk import snapshots
 from server.risk.monitor import RiskMonitor
@@ -32,7 +30,6 @@ from server.venue.client import PostOutcome, VenueClient
 from server.venue.order_signing import OrderSigner
 
 log = logging.getLogger(__name__)
-RunInDb = Callable[[Callable[[], Any]], Awaitable[Any]]
 FEED_DB_THREADS = 4
 
 

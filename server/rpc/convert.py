@@ -19,8 +19,8 @@ from server.domain.pricing import Quote
 from server.domain.types import HedgeStatus, OrderHedgeStatus, RejectReason, Side
 from server.errors import InvalidArgument
 
-_SIDES = {types_pb2.SIDE_BUY: Side.BUY, types_pb2.SIDE_SELL: Side.SELL}
-_SIDE_OUT = {v: k for k, v in _SIDES.items()}
+_SIDE_OUT = {Side.BUY: types_pb2.SIDE_BUY, Side.SELL: types_pb2.SIDE_SELL}
+_SIDES: dict[int, Side] = {int(wire): side for side, wire in _SIDE_OUT.items()}
 _ORDER_HEDGE = {
     s: cast(types_pb2.HedgeStatus, types_pb2.HedgeStatus.Value("HEDGE_STATUS_" + s.name))
     for s in OrderHedgeStatus
@@ -44,7 +44,7 @@ def reject_reason(reason: RejectReason | str | None) -> types_pb2.RejectReason:
 
 
 def side_in(value: int, field: str = "side") -> Side:
-    side = _SIDES.get(value)  # type: ignore[call-overload]
+    side = _SIDES.get(value)
     if side is None:
         raise InvalidArgument(field, "must be SIDE_BUY or SIDE_SELL")
     return side

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
 import grpc
+
+from server.rpc.interceptor import ServerInterceptor
 
 _ALWAYS_SERVED = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
@@ -52,7 +54,7 @@ class Drain:
                 self._idle.set()
 
 
-class DrainInterceptor(grpc.aio.ServerInterceptor):
+class DrainInterceptor(ServerInterceptor):
     """Tracks each call for its `Drain`; refuses new ones while draining; ends streams at its start.
     Put it first among the interceptors, so a refused call costs nothing else."""
 
@@ -83,16 +85,16 @@ class DrainInterceptor(grpc.aio.ServerInterceptor):
     def _unary(self, inner: Callable[..., Any]) -> Callable[..., Any]:
         drain = self._drain
 
-        async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def call(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             with drain.track():
                 return await inner(request, context)
 
         return call
 
-    def _stream(self, inner: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
+    def _stream(self, inner: Callable[..., AsyncGenerator[Any, None]]) -> Callable[..., AsyncIterator[Any]]:
         drain = self._drain
 
-        async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        async def stream(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
             with drain.track():
                 items = inner(request, context)
                 stop = asyncio.ensure_future(drain.draining.wait())
@@ -116,13 +118,13 @@ class DrainInterceptor(grpc.aio.ServerInterceptor):
                         following.cancel()
                         with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration, Exception):
                             await following
-                    await items.aclose()  # type: ignore[attr-defined]
+                    await items.aclose()
 
         return stream
 
 
 def _refusal(handler: Any) -> Any:
-    async def refuse(request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def refuse(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         await context.abort(grpc.StatusCode.UNAVAILABLE, "the server is shutting down; retry on another")
 
     kind = (

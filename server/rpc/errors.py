@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, NoReturn, TypeVar
 
 import grpc
 from google.rpc import code_pb2, error_details_pb2, status_pb2
@@ -22,7 +22,10 @@ from server.errors import (
 from server.rpc.decode import Undecodable
 
 log = logging.getLogger(__name__)
-F = TypeVar("F", bound=Callable[..., Any])
+S = TypeVar("S")
+Request = TypeVar("Request")
+Response = TypeVar("Response")
+Item = TypeVar("Item")
 
 _CODES: list[tuple[type[HedgingError], grpc.StatusCode, int]] = [
     (InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT, code_pb2.INVALID_ARGUMENT),
@@ -50,17 +53,21 @@ def to_status(exc: HedgingError) -> grpc.Status:
     return rpc_status.to_status(status_pb2.Status(code=code_pb2.INTERNAL, message="internal error"))
 
 
-async def _abort(context: grpc.aio.ServicerContext, exc: HedgingError) -> None:
+async def _abort(context: grpc.aio.ServicerContext[Any, Any], exc: HedgingError) -> NoReturn:
     status = to_status(exc)
     await context.abort(status.code, status.details, status.trailing_metadata)
 
 
-def unary(method: F) -> F:
+def unary(
+    method: Callable[[S, Request, grpc.aio.ServicerContext[Request, Response]], Awaitable[Response]],
+) -> Callable[[S, Request, grpc.aio.ServicerContext[Request, Response]], Awaitable[Response]]:
     """Maps service errors of a unary handler to statuses; anything else becomes INTERNAL, logged.
     An `Undecodable` request is refused as INVALID_ARGUMENT before the handler runs."""
 
     @functools.wraps(method)
-    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def wrapper(
+        self: S, request: Request, context: grpc.aio.ServicerContext[Request, Response]
+    ) -> Response:
         try:
             if isinstance(request, Undecodable):
                 raise request.error()
@@ -71,14 +78,18 @@ def unary(method: F) -> F:
             log.exception("%s failed", method.__name__)
             await context.abort(grpc.StatusCode.INTERNAL, "internal error")
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
-def streaming(method: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
+def streaming(
+    method: Callable[[S, Request, grpc.aio.ServicerContext[Request, Response]], AsyncIterator[Item]],
+) -> Callable[[S, Request, grpc.aio.ServicerContext[Request, Response]], AsyncIterator[Item]]:
     """`unary` for a server-streaming handler."""
 
     @functools.wraps(method)
-    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+    async def wrapper(
+        self: S, request: Request, context: grpc.aio.ServicerContext[Request, Response]
+    ) -> AsyncIterator[Item]:
         try:
             if isinstance(request, Undecodable):
                 raise request.error()

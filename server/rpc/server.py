@@ -18,6 +18,7 @@ from server.preflight import CannotListen
 from server.rpc.decode import add_hedging_service
 from server.rpc.drain import Drain, DrainInterceptor
 from server.rpc.health import DatabaseHealth
+from server.rpc.interceptor import ServerInterceptor
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ async def start_grpc_server(
     listen: str,
     servicer: hedging_service_pb2_grpc.HedgingServiceServicer,
     *,
-    interceptors: tuple[grpc.aio.ServerInterceptor, ...] = (),
+    interceptors: tuple[ServerInterceptor, ...] = (),
     reuse_port: bool = False,
 ) -> GrpcServer:
     """Starts the server on `listen`. `reuse_port` lets the workers of `--workers N` share the port

@@ -28,7 +28,9 @@ class HedgingServicer(hedging_service_pb2_grpc.HedgingServiceServicer):
 
     @unary
     async def GetQuote(
-        self, request: pb.GetQuoteRequest, context: grpc.aio.ServicerContext
+        self,
+        request: pb.GetQuoteRequest,
+        context: grpc.aio.ServicerContext[pb.GetQuoteRequest, pb.GetQuoteResponse],
     ) -> pb.GetQuoteResponse:
         account_id = inputs.identifier("account_id", request.account_id)
         event_id, outcome = convert.market_in(request)
@@ -46,7 +48,9 @@ class HedgingServicer(hedging_service_pb2_grpc.HedgingServiceServicer):
 
     @unary
     async def PlaceOrder(
-        self, request: pb.PlaceOrderRequest, context: grpc.aio.ServicerContext
+        self,
+        request: pb.PlaceOrderRequest,
+        context: grpc.aio.ServicerContext[pb.PlaceOrderRequest, pb.PlaceOrderResponse],
     ) -> pb.PlaceOrderResponse:
         order_request = convert.order_request_in(request)
         placed = await self._desk.place(order_request)
@@ -55,7 +59,9 @@ class HedgingServicer(hedging_service_pb2_grpc.HedgingServiceServicer):
 
     @unary
     async def GetOrder(
-        self, request: pb.GetOrderRequest, context: grpc.aio.ServicerContext
+        self,
+        request: pb.GetOrderRequest,
+        context: grpc.aio.ServicerContext[pb.GetOrderRequest, pb.GetOrderResponse],
     ) -> pb.GetOrderResponse:
         lookup = request.WhichOneof("lookup")
         if lookup == "order_id":
@@ -75,13 +81,17 @@ class HedgingServicer(hedging_service_pb2_grpc.HedgingServiceServicer):
 
     @unary
     async def GetExposure(
-        self, request: pb.GetExposureRequest, context: grpc.aio.ServicerContext
+        self,
+        request: pb.GetExposureRequest,
+        context: grpc.aio.ServicerContext[pb.GetExposureRequest, pb.GetExposureResponse],
     ) -> pb.GetExposureResponse:
         return await self._exposure(request)
 
     @streaming
     async def StreamHedgeEvents(
-        self, request: pb.StreamHedgeEventsRequest, context: grpc.aio.ServicerContext
+        self,
+        request: pb.StreamHedgeEventsRequest,
+        context: grpc.aio.ServicerContext[pb.StreamHedgeEventsRequest, pb.StreamHedgeEventsResponse],
     ) -> AsyncIterator[pb.StreamHedgeEventsResponse | bytes]:
         async for item in self._stream(request, context):
             yield item

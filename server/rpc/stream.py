@@ -79,7 +79,9 @@ class EventStream:
         return response
 
     async def __call__(
-        self, request: pb.StreamHedgeEventsRequest, context: grpc.aio.ServicerContext
+        self,
+        request: pb.StreamHedgeEventsRequest,
+        context: grpc.aio.ServicerContext[pb.StreamHedgeEventsRequest, pb.StreamHedgeEventsResponse],
     ) -> AsyncIterator[pb.StreamHedgeEventsResponse | bytes]:
         start = request.WhichOneof("start")
         if start == "after_event_id":

@@ -73,12 +73,12 @@ def open_connection(database: peewee.Database) -> None:
     elif not _usable(database.connection()):
         # A `connection_context()` open on this thread stays open across the swap (Peewee's
         # `connect` forgets them, and leaving one would then fail).
-        contexts = list(database._state.ctx)  # type: ignore[attr-defined]
+        contexts = list(database._state.ctx)  # type: ignore[attr-defined]  # private, not in peewee-stubs
         database.close()
         try:
             database.connect()
         finally:
-            database._state.ctx.extend(contexts)  # type: ignore[attr-defined]
+            database._state.ctx.extend(contexts)  # type: ignore[attr-defined]  # private, not in peewee-stubs
 
 
 def _usable(conn: Any) -> bool:

@@ -46,7 +46,7 @@ class InstantField(peewee.Field):
             raise TypeError(f"{self.name} takes a timezone-aware datetime")
         return value.astimezone(UTC)
 
-    def python_value(self, value: Any) -> datetime | None:
+    def python_value(self, value: datetime | None) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:

@@ -100,7 +100,7 @@ def repair(database: peewee.Database) -> list[str]:
 def _totals(values: tuple[Any, ...] | list[Any]) -> MarketTotals:
     money = [_money(v) for v in values[:_MONEY]]
     counts = [int(v) for v in values[_MONEY:]]
-    return MarketTotals(*money, *counts)  # type: ignore[arg-type]
+    return MarketTotals(*money, *counts)  # type: ignore[arg-type]  # money fields first, then counts
 
 
 def _money(value: object) -> Decimal:

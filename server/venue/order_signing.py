@@ -25,7 +25,7 @@ from typing import Any, Final
 from coincurve._libsecp256k1 import ffi as _ffi
 from coincurve._libsecp256k1 import lib as _lib
 from coincurve.context import GLOBAL_CONTEXT
-from eth_utils import is_checksum_address, to_checksum_address
+from eth_utils.address import is_checksum_address, to_checksum_address
 
 from server.venue.order_amounts import Side, limit_order_amounts, market_order_amounts, marketable_amounts
 
@@ -470,4 +470,5 @@ class OrderSigner:
             raise RuntimeError("libsecp256k1 could not sign the order digest")
         _lib.secp256k1_ecdsa_recoverable_signature_serialize_compact(ctx, compact, recovery_id, recoverable)
         compact[64] = 27 + recovery_id[0]
-        return "0x" + _ffi.buffer(compact, 65)[:].hex()
+        signature: bytes = _ffi.buffer(compact, 65)[:]
+        return "0x" + signature.hex()
