@@ -16,3 +16,7 @@ ALTER TABLE polymarket_market_mapping ADD COLUMN hedge_policy TEXT;
 ALTER TABLE polymarket_market_mapping ADD COLUMN hedge_ratio {money};
 ALTER TABLE polymarket_market_mapping ADD COLUMN hedge_min_shares {money};
 ALTER TABLE polymarket_market_mapping ADD COLUMN hedge_max_delay_ms INTEGER;
+
+-- NO shares promised to in-flight SELL hedges (the rebalancer sells the over-held outcome, either one),
+-- beside yes_reserved_for_sale (0001).
+ALTER TABLE market_exposure ADD COLUMN no_reserved_for_sale {money} NOT NULL DEFAULT 0;

@@ -53,6 +53,7 @@ def create(database: peewee.Database, spec: MappingSpec, *, author: str) -> Poly
             hedge_yes=ZERO,
             hedge_no=ZERO,
             yes_reserved_for_sale=ZERO,
+            no_reserved_for_sale=ZERO,
             net_cash=ZERO,
             worst_case_loss=ZERO,
             updated_at=now,

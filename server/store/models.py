@@ -135,6 +135,7 @@ class MarketExposure(BaseModel):
     net_cash = MoneyField()
     worst_case_loss = MoneyField()
     updated_at = InstantField()
+    no_reserved_for_sale = MoneyField()  # migration 0008
     # Open hedges at their worst (migration 0004; `Position`).
     in_flight_delta = MoneyField()
     in_flight_loss_if_yes = MoneyField()
