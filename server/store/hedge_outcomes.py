@@ -81,13 +81,16 @@ class HedgeOutcomes:
                     {"id": order.id},
                 ),
             ]
-            sql.run(self.db, writes + positions.writes(self.db, hedge.mapping_id, moved, change, now))
-            positions.move_total(moved.exposure - position.exposure, None, now)
             new = _result_events(after, settled, result, resolved)
             sql.run(
                 self.db,
-                positions.outcome_count(settled.created_at, current.status.value, settled.status.value)
-                + events.statements(self.db, new, notify=self._announce is None),
+                [
+                    *writes,
+                    *positions.writes(self.db, hedge.mapping_id, moved, change, now),
+                    positions.add_to_total(moved.exposure - position.exposure, now),
+                    *positions.outcome_count(settled.created_at, current.status.value, settled.status.value),
+                    *events.statements(self.db, new, notify=self._announce is None),
+                ],
             )
         if self._announce is not None:
             self._announce()
