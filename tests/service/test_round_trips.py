@@ -80,17 +80,16 @@ def test_an_accepted_order_takes_five_round_trips(live, pg_db, monkeypatch):
     assert batch.rstrip().endswith("FROM risk_totals WHERE id = 1 AND unhedged_exposure <= %s")
 
 
-def test_a_hedge_result_takes_six_round_trips(patient, pg_db, monkeypatch):
+def test_a_hedge_result_takes_five_round_trips(patient, pg_db, monkeypatch):
     calls = _count(monkeypatch, pg_db, HedgeOutcomes, "record_result")
 
     answer = patient.stub.PlaceOrder(order_request(MARKET, types_pb2.SIDE_BUY, "10"), timeout=10)
     assert answer.status == types_pb2.ORDER_STATUS_ACCEPTED, answer.message
     wait_until(lambda: len(calls) == 1, timeout=10 * VENUE_DELAY + 10)
 
-    begin, lock, order, siblings, batch, commit = calls[0]  # six, no more
+    begin, lock, siblings, batch, commit = calls[0]  # five, no more
     assert (begin, commit) == ("BEGIN", "COMMIT")
     assert "FOR UPDATE" in lock and "market_exposure" in lock
-    assert "user_order" in order and "FOR UPDATE" not in order
-    assert "FOR UPDATE" in siblings and "hedge_position" in siblings
+    assert "FOR UPDATE" in siblings and "hedge_position" in siblings and "user_order" in siblings
     assert batch.index("UPDATE hedge_position") < batch.index("UPDATE risk_totals")
     assert batch.index("UPDATE risk_totals") < batch.index("pg_advisory_xact_lock")
