@@ -15,11 +15,7 @@ from server.store.models import HedgePosition, MarketExposure, PolymarketMarketM
 
 _ORDER_FIELDS = tuple(f.name for f in dataclasses.fields(Order))
 _HEDGE_FIELDS = tuple(f.name for f in dataclasses.fields(Hedge))
-# The position's fields that `market_exposure` stores. `no_reserved_for_sale` (the rebalancer's, not
-# yet wired to the store: always zero on the order path) has no column yet, so it stays at its default.
-_POSITION_FIELDS = tuple(
-    f.name for f in dataclasses.fields(Position) if f.name in MarketExposure._meta.fields
-)
+_POSITION_FIELDS = tuple(f.name for f in dataclasses.fields(Position))
 
 
 def order_of(row: UserOrder) -> Order:
