@@ -43,17 +43,20 @@ class HedgeOutcomes:
         the hedge's order with all its hedges as stored after it."""
         with write_transaction(self.db):
             position = positions.lock(hedge.mapping_id)
-            siblings = positions.locked(
-                HedgePosition.select()
-                .where(HedgePosition.order == hedge.order_id)
-                .order_by(HedgePosition.created_at)
+            # The order's hedges with the order, in one statement (it locks their rows, all of them
+            # written under the market's row: lock order).
+            siblings = list(
+                positions.locked(
+                    HedgePosition.select(HedgePosition, UserOrder)
+                    .join(UserOrder)
+                    .where(HedgePosition.order == hedge.order_id)
+                    .order_by(HedgePosition.created_at)
+                )
             )
-            stored = OrderWithHedges(
-                order_of(UserOrder.get_by_id(hedge.order_id)), [hedge_of(r) for r in siblings]
-            )
-            current = next((h for h in stored.hedges if h.id == hedge.id), None)
+            current = next((hedge_of(r) for r in siblings if r.id == hedge.id), None)
             if current is None:
                 raise NotFound(f"no hedge {hedge.id!r}")
+            stored = OrderWithHedges(order_of(siblings[0].order), [hedge_of(r) for r in siblings])
             if not current.is_open:
                 return stored
             now = utcnow()
@@ -81,13 +84,16 @@ class HedgeOutcomes:
                     {"id": order.id},
                 ),
             ]
-            sql.run(self.db, writes + positions.writes(self.db, hedge.mapping_id, moved, change, now))
-            positions.move_total(moved.exposure - position.exposure, None, now)
             new = _result_events(after, settled, result, resolved)
             sql.run(
                 self.db,
-                positions.outcome_count(settled.created_at, current.status.value, settled.status.value)
-                + events.statements(self.db, new, notify=self._announce is None),
+                [
+                    *writes,
+                    *positions.writes(self.db, hedge.mapping_id, moved, change, now),
+                    positions.add_to_total(moved.exposure - position.exposure, now),
+                    *positions.outcome_count(settled.created_at, current.status.value, settled.status.value),
+                    *events.statements(self.db, new, notify=self._announce is None),
+                ],
             )
         if self._announce is not None:
             self._announce()

@@ -89,11 +89,14 @@ class OrderStore:
         created it; a replay of the same request returns the stored order, a different body under the
         same request id raises `AlreadyExists`.
 
-        One transaction: find any order under this request id, lock the market's exposure row, decide
-        on the position and the total, then write the order, its hedge, the position, the market's
-        running totals and the events, and reserve the total by a conditional update. When another
-        process took the total's last headroom meanwhile, that transaction rolls back and the order
-        is booked rejected (TOTAL_EXPOSURE_LIMIT) in a second one."""
+        One transaction: find any order under this request id, lock the market's exposure row (reading
+        the total in the same statement), decide on the position and the total, then write the order,
+        its hedge, the position, the market's running totals, the total and the events in one batch
+        that ends by checking the total against its limit (`positions.within`). When another process
+        took the total's last headroom meanwhile, that transaction rolls back and the order is booked
+        rejected (TOTAL_EXPOSURE_LIMIT) in a second one. An accepted order costs five round trips:
+        BEGIN, the replay check, the lock, the batch and COMMIT; the market's row is held over the
+        last two, the totals row and the event lock over the last one."""
         try:
             try:
                 booked = self._book(request, request_hash, mapping, decide, sign)
@@ -128,8 +131,8 @@ class OrderStore:
             _raise_if_booked(request)
             if mapping is None or not mapping.active:
                 return self._write_rejected(request, request_hash, mapping, _inactive())
-            position = positions.lock(mapping.id)
-            decision = decide(position, positions.total())
+            position, total = positions.lock_with_total(mapping.id)
+            decision = decide(position, total)
             if isinstance(decision, Rejected):
                 return self._write_rejected(request, request_hash, mapping, decision)
             return self._write_accepted(request, request_hash, mapping, decision, sign)
@@ -181,12 +184,18 @@ class OrderStore:
                         order, "hedge_submitted", "hedge signed and sent to Polymarket", {}, hedge.id
                     )
                 )
-        sql.run(self.db, rows + positions.writes(self.db, mapping.id, decision.after, change, now))
         delta = decision.total_after - decision.total_before
-        if not positions.move_total(delta, decision.total_limit if delta > 0 else None, now):
-            raise _NoRoom
         counted = positions.outcome_count(now, "", hedges[0].status.value) if hedges else []
-        sql.run(self.db, counted + self._events(new))
+        batch = [
+            *rows,
+            *positions.writes(self.db, mapping.id, decision.after, change, now),
+            positions.add_to_total(delta, now),
+            *counted,
+            *self._events(new),
+            positions.within(decision.total_limit if delta > 0 else None),
+        ]
+        if sql.run(self.db, batch) == 0:
+            raise _NoRoom
         return OrderWithHedges(order, hedges)
 
     def _events(self, new: list[NewEvent]) -> list[sql.Statement]:

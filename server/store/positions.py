@@ -2,8 +2,13 @@
 `risk_totals` row), as the write transactions of orders, hedge outcomes and re-hedges use them.
 
 Lock order, in every writer: the market's exposure row (`lock`), then hedge rows, then the totals
-row (`move_total`), then the counts of ended hedges (`count_outcome`), then the event lock. Each
-function here runs inside the caller's `db.atomic()`."""
+row (`add_to_total`), then the counts of ended hedges (`outcome_count`), then the event lock. Each
+function here runs inside the caller's `db.atomic()`.
+
+A writer sends its writes as one batch (`sql.run`: one round trip) in that order, so the rows and
+the event lock it takes there are held for that round trip and the COMMIT after it, no longer. A
+reservation against the total limit ends the batch with `within`, whose row count says whether the
+total as the batch left it is within the limit: 0 and the caller raises, rolling everything back."""
 
 from __future__ import annotations
 
@@ -30,16 +35,23 @@ def locked(query: peewee.ModelSelect[M]) -> peewee.ModelSelect[M]:
 
 def lock(mapping_id: int) -> Position:
     """The market's position, its row locked until the caller's transaction ends."""
-    row = locked(MarketExposure.select().where(MarketExposure.mapping == mapping_id)).get_or_none()
+    return position_of(_locked_row(MarketExposure.select(), mapping_id))
+
+
+def lock_with_total(mapping_id: int) -> tuple[Position, Decimal]:
+    """The market's position, its row locked until the caller's transaction ends, and the total
+    unhedged exposure as committed, read in the same statement (the totals row is not locked:
+    `within` checks what the transaction writes to it)."""
+    total = RiskTotals.select(RiskTotals.unhedged_exposure).where(RiskTotals.id == 1)
+    row = _locked_row(MarketExposure.select(MarketExposure, total.alias("total")), mapping_id)
+    return position_of(row), Decimal(row.total)  # type: ignore[attr-defined]  # the alias above
+
+
+def _locked_row(query: peewee.ModelSelect[MarketExposure], mapping_id: int) -> MarketExposure:
+    row = locked(query.where(MarketExposure.mapping == mapping_id)).get_or_none()
     if row is None:
         raise FailedPrecondition(f"market mapping {mapping_id} has no exposure row")
-    return position_of(row)
-
-
-def total() -> Decimal:
-    """The total unhedged exposure as committed (not locked: `move_total` guards what it writes)."""
-    found: Decimal = RiskTotals.select(RiskTotals.unhedged_exposure).where(RiskTotals.id == 1).scalar()
-    return found
+    return row
 
 
 def writes(
@@ -54,22 +66,24 @@ def writes(
     return [stored] if added is None else [stored, added]
 
 
-def move_total(delta: Decimal, limit: Decimal | None, now: datetime) -> bool:
-    """Adds `delta` to the total. With a `limit`, a reservation: one conditional update that adds it
-    only while the total stays within the limit, so processes reserving at once cannot overshoot it
-    together; returns False when it did not fit (nothing written). Without one the total is floored
-    at zero."""
-    current = RiskTotals.unhedged_exposure
-    if limit is None:
-        floored = peewee.Case(None, [(current + delta < 0, Decimal(0))], current + delta)
-        RiskTotals.update(unhedged_exposure=floored, updated_at=now).where(RiskTotals.id == 1).execute()
-        return True
-    changed: int = (
-        RiskTotals.update(unhedged_exposure=current + delta, updated_at=now)
-        .where((RiskTotals.id == 1) & (current + delta <= limit))
-        .execute()
+def add_to_total(delta: Decimal, now: datetime) -> sql.Statement:
+    """The statement adding `delta` to the total, floored at zero (it locks the totals row)."""
+    return (
+        "UPDATE risk_totals SET unhedged_exposure = GREATEST(unhedged_exposure + %s, 0), updated_at = %s"
+        " WHERE id = 1",
+        (delta, now),
     )
-    return changed == 1
+
+
+def within(limit: Decimal | None) -> sql.Statement:
+    """The statement, last in a batch that ran `add_to_total`, whose row count is 1 when the total as
+    this transaction left it is within `limit` (always, without one) and 0 when it is not. The
+    transaction holds the totals row from `add_to_total` to its end, so processes reserving at once
+    cannot overshoot the limit together: each one checks the sum of everyone's committed reservations
+    and its own."""
+    if limit is None:
+        return "SELECT 1", ()
+    return "SELECT 1 FROM risk_totals WHERE id = 1 AND unhedged_exposure <= %s", (limit,)
 
 
 def add_totals(database: peewee.Database, mapping_id: int, change: MarketTotals) -> None:
@@ -81,6 +95,6 @@ def add_totals(database: peewee.Database, mapping_id: int, change: MarketTotals)
 
 def outcome_count(created_at: datetime, before: str, after: str) -> list[sql.Statement]:
     """The statement counting a hedge's move from `before` to `after` in `hedge_outcome_second`, if
-    any (run it after `move_total`, which orders its writers)."""
+    any (run it after `add_to_total`, which orders its writers)."""
     statement = outcome_seconds.add(created_at, before, after)
     return [] if statement is None else [statement]

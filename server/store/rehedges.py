@@ -120,7 +120,7 @@ class Rehedges:
         process re-hedged it first, the market no longer needs it or needs less than the venue's
         minimum, a SELL of YES would sell inventory that is no longer there, or counting it at its
         worst would take the market or the total over `limits` (the total's reservation is a
-        conditional update, as for orders)."""
+        check at the end of its batch, `positions.within`, as for orders)."""
         mapping_id = HedgePosition.select(HedgePosition.mapping).where(HedgePosition.id == parent_id).scalar()
         if mapping_id is None:
             raise NotFound(f"no hedge {parent_id!r}")
@@ -133,7 +133,7 @@ class Rehedges:
         self, parent_id: str, mapping_id: int, sign: Callable[[Decimal], SignedIntent], limits: Limits
     ) -> Hedge | None:
         with write_transaction(self.db):
-            position, total = positions.lock(mapping_id), positions.total()
+            position, total = positions.lock_with_total(mapping_id)
             query = HedgePosition.select().where(HedgePosition.id == parent_id)
             parent = hedge_of(positions.locked(query).get())
             if parent.is_paper or parent.status not in RESIDUAL:
@@ -158,10 +158,12 @@ class Rehedges:
                 return None
             now = utcnow()
             delta = moved - total
-            sql.run(
-                self.db, positions.writes(self.db, mapping_id, after, MarketTotals(pending_hedges=1), now)
-            )
-            if not positions.move_total(delta, limits.total_limit if delta > 0 else None, now):
+            reserved = [
+                *positions.writes(self.db, mapping_id, after, MarketTotals(pending_hedges=1), now),
+                positions.add_to_total(delta, now),
+                positions.within(limits.total_limit if delta > 0 else None),
+            ]
+            if sql.run(self.db, reserved) == 0:
                 raise _NoRoom
             child = Hedge.pending(
                 id=str(uuid.uuid4()),
