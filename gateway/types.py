@@ -153,6 +153,10 @@ class Hedge:
     )
     rehedge_requested_by: str | None = strawberry.field(description="The admin who asked (retryHedge).")
     rehedge_request_reason: str | None = strawberry.field(description="Why they asked.")
+    settlement: str | None = strawberry.field(
+        description="Where the fill's trades stand on chain: 'settling' until each is CONFIRMED or FAILED "
+        "(a FAILED one is taken out of the fill), then 'settled'; null when there is nothing to follow."
+    )
 
     @classmethod
     def of(cls, h: DomainHedge) -> Hedge:
@@ -187,6 +191,7 @@ class Hedge:
             rehedge_requested_at=h.rehedge_requested_at,
             rehedge_requested_by=h.rehedge_requested_by,
             rehedge_request_reason=h.rehedge_request_reason,
+            settlement=h.settlement.value if h.settlement is not None else None,
         )
 
 

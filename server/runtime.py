@@ -23,6 +23,7 @@ from server.trading.books import BookCache
 from server.trading.desk import OrderDesk
 from server.trading.hedger import Hedger
 from server.trading.resolver import Resolver
+from server.trading.settlement import SettlementFollower
 from server.trading.state import StateCache
 from server.venue.client import ApiCredentials, VenueClient
 from server.venue.order_signing import OrderSigner
@@ -93,6 +94,7 @@ class Runtime:
     desk: OrderDesk
     resolver: Resolver | None
     services: RiskServices | None = None
+    follower: SettlementFollower | None = None
 
     @classmethod
     async def start(
@@ -147,12 +149,14 @@ class Runtime:
         resolver = Resolver(
             store, hedger, db, pending_grace=timedelta(seconds=float(settings.venue_timeout) * 2)
         )
-        runtime = cls(settings, db, store, state, venue, desk, resolver)
+        follower = SettlementFollower(store.trades, venue, db, state.mapping_by_id)
+        runtime = cls(settings, db, store, state, venue, desk, resolver, follower=follower)
         # Settle whatever an earlier run left open before taking new orders.
         settled = await resolver.resolve_all(include_fresh=settle_fresh)
         if settled:
             log.info("startup: looked up %d open hedges at the venue", settled)
         resolver.start()
+        follower.start()
         runtime.services = services
         await services.start(
             store=store, hedger=hedger, books=books, signer=signer, api_key=api_key, state=state
@@ -164,6 +168,8 @@ class Runtime:
             await self.services.stop()
         if self.resolver is not None:
             await self.resolver.stop()
+        if self.follower is not None:
+            await self.follower.stop()
         await self.state.stop()
         if self.venue is not None:
             await self.venue.aclose()

@@ -16,6 +16,7 @@ EVENT_TYPES = frozenset(
         "hedge_failed",
         "hedge_unknown",
         "hedge_resolved",
+        "hedge_trade_failed",
         "hedge_paper_filled",
         "limit_reached",
         "breaker_tripped",

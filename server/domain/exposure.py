@@ -92,6 +92,12 @@ class Position:
             return replace(sent, hedge_yes=sent.hedge_yes + filled, net_cash=sent.net_cash - cost - fee)
         return replace(sent, hedge_no=sent.hedge_no + filled, net_cash=sent.net_cash - cost - fee)
 
+    def without_fill(self, leg: Leg, side: Side, *, shares: Decimal, cost: Decimal, fee: Decimal) -> Position:
+        """After part of a recorded hedge fill (`shares` for `cost` USDC and `fee`) is undone, as a trade
+        FAILED at settlement is: the shares go back and the USDC comes back (a SELL's proceeds go)."""
+        nothing = InFlight(leg, side, ZERO, ZERO, ZERO)
+        return self.with_hedge_result(nothing, filled=-shares, cost=-cost, fee=-fee)
+
 
 def total_after(total: Decimal, before: Position, after: Position) -> Decimal:
     """The total exposure once one market moves from `before` to `after`."""

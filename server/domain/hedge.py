@@ -3,7 +3,12 @@
 PENDING (signed and stored, sent or about to be) and UNKNOWN (the venue's answer was lost) are open:
 the hedge's exposure stays reserved at its worst. An open hedge settles once, to HEDGED, PARTIAL or
 FAILED; an open hedge whose answer is lost (again) is UNKNOWN. PAPER and the three settled states are
-final: nothing moves a final hedge, and asking raises `TransitionRefused`."""
+final: nothing moves a final hedge, and asking raises `TransitionRefused`.
+
+Settlement is a second, later machine (`Settlement`): a live hedge that filled is recorded at the
+venue's MATCHED answer and stays SETTLING until each of its trades is CONFIRMED or FAILED on chain.
+While it settles, the one change its fill may take is a FAILED trade leaving it (`trade_failed`), which
+can only lower the fill, never below what its CONFIRMED trades hold; then it is SETTLED, and final."""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from decimal import Decimal
 
 from server.domain.hedge_result import HedgeResult, profit, status_for_fill
 from server.domain.in_flight import InFlight
-from server.domain.types import HedgeStatus, Leg, Side
+from server.domain.types import HedgeStatus, Leg, Settlement, Side
 from server.errors import TransitionRefused
 
 SETTLED = frozenset({HedgeStatus.HEDGED, HedgeStatus.PARTIAL, HedgeStatus.FAILED})
@@ -27,6 +32,17 @@ class SignedIntent:
 
     venue_order_id: str
     body: str
+
+
+@dataclass(frozen=True)
+class TradeFill:
+    """One venue trade of a hedge's fill, from the hedge's side: `shares` for `cost` USDC (paid on a BUY,
+    received on a SELL) and the taker `fee` charged on it."""
+
+    trade_id: str
+    shares: Decimal
+    cost: Decimal
+    fee: Decimal
 
 
 @dataclass(frozen=True)
@@ -67,6 +83,7 @@ class Hedge:
     rehedge_requested_at: datetime | None = None
     rehedge_requested_by: str | None = None
     rehedge_request_reason: str | None = None
+    settlement: Settlement | None = None
 
     @property
     def is_open(self) -> bool:
@@ -132,7 +149,10 @@ class Hedge:
         status = result.status if result.filled == 0 else status_for_fill(self.size, result.filled)
         if status not in SETTLED:
             raise TransitionRefused(f"hedge {self.id}: {status} is not a venue outcome")
-        return self._filled(status, result, now)
+        settled = self._filled(status, result, now)
+        if result.filled > 0 and result.trade_ids:
+            return replace(settled, settlement=Settlement.SETTLING)
+        return settled
 
     def paper_filled(self, result: HedgeResult, now: datetime) -> Hedge:
         """A paper hedge once filled in simulation: PAPER when anything filled, else FAILED."""
@@ -160,6 +180,41 @@ class Hedge:
             updated_at=now,
             next_check_at=None,
         )
+
+    def trade_failed(self, trade: TradeFill, confirmed: Decimal, now: datetime) -> Hedge:
+        """The settling hedge once `trade` FAILED on chain: its shares, cost and fee leave the fill, whose
+        status follows what is left (HEDGED may become PARTIAL or FAILED). `confirmed` is the shares of
+        the hedge's trades already CONFIRMED: the fill never goes below them."""
+        if self.settlement is not Settlement.SETTLING:
+            raise TransitionRefused(f"hedge {self.id} is not settling: its fill is final")
+        left = self.filled_size - trade.shares
+        if trade.shares <= 0 or left < confirmed:
+            raise TransitionRefused(
+                f"hedge {self.id}: trade {trade.trade_id} of {trade.shares} shares cannot leave a fill of "
+                f"{self.filled_size} with {confirmed} confirmed"
+            )
+        # Nothing left: no cost and no fee, whatever rounding the recorded ones carried.
+        cost = max(self.fill_cost - trade.cost, ZERO) if left > 0 else ZERO
+        fee = max(self.fee - trade.fee, ZERO) if left > 0 else ZERO
+        earned = profit(self.leg, self.side, self.user_price, self.size, left, cost, fee)
+        return replace(
+            self,
+            status=status_for_fill(self.size, left),
+            filled_size=left,
+            fill_cost=cost,
+            fill_price=cost / left if left > 0 else None,
+            fee=fee,
+            spread_captured=earned.spread_captured,
+            net_profit=earned.net_profit,
+            failure_reason=f"trade {trade.trade_id} FAILED at settlement: {trade.shares} shares undone",
+            updated_at=now,
+        )
+
+    def settlement_final(self, now: datetime) -> Hedge:
+        """The settling hedge once every trade of its fill is CONFIRMED or FAILED: SETTLED, final."""
+        if self.settlement is not Settlement.SETTLING:
+            raise TransitionRefused(f"hedge {self.id} is not settling")
+        return replace(self, settlement=Settlement.SETTLED, updated_at=now)
 
     def unknown(self, message: str, next_check_at: datetime, now: datetime) -> Hedge:
         """The hedge once its venue answer is lost: UNKNOWN, to be looked up at `next_check_at`."""

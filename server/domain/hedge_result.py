@@ -18,6 +18,8 @@ class HedgeResult:
     cost: Decimal  # USDC paid (BUY) or received (SELL), before fees
     fee: Decimal
     failure_reason: str | None = None
+    # The venue's trades of the fill, followed until each is CONFIRMED or FAILED (`Settlement`).
+    trade_ids: tuple[str, ...] = ()
 
     @property
     def fill_price(self) -> Decimal | None:

@@ -52,6 +52,14 @@ class HedgeStatus(StrEnum):
         return self in (HedgeStatus.PENDING, HedgeStatus.UNKNOWN)
 
 
+class Settlement(StrEnum):
+    """Where the trades of a live hedge that filled stand on chain. A hedge with nothing to follow (paper,
+    nothing filled, or no trade ids in the venue's answer) has none."""
+
+    SETTLING = "settling"  # some trade is MATCHED, MINED or RETRYING: a FAILED one may still undo it
+    SETTLED = "settled"  # every trade is CONFIRMED or FAILED: the fill is final
+
+
 class OrderHedgeStatus(StrEnum):
     """The combined hedge state of a user order, as callers see it."""
 

@@ -16,7 +16,7 @@ from server.domain.hedge import Hedge
 from server.domain.hedge_result import shown_fill_price
 from server.domain.order import Order, OrderWithHedges
 from server.domain.pricing import Quote
-from server.domain.types import HedgeStatus, OrderHedgeStatus, RejectReason, Side
+from server.domain.types import HedgeStatus, OrderHedgeStatus, RejectReason, Settlement, Side
 from server.errors import InvalidArgument
 
 _SIDE_OUT = {Side.BUY: types_pb2.SIDE_BUY, Side.SELL: types_pb2.SIDE_SELL}
@@ -32,6 +32,11 @@ _ROW_HEDGE = {
     HedgeStatus.PARTIAL: types_pb2.HEDGE_STATUS_PARTIALLY_HEDGED,
     HedgeStatus.FAILED: types_pb2.HEDGE_STATUS_UNHEDGED,
     HedgeStatus.PAPER: types_pb2.HEDGE_STATUS_PAPER,
+}
+_SETTLEMENT = {
+    None: types_pb2.HEDGE_SETTLEMENT_UNSPECIFIED,
+    Settlement.SETTLING: types_pb2.HEDGE_SETTLEMENT_SETTLING,
+    Settlement.SETTLED: types_pb2.HEDGE_SETTLEMENT_SETTLED,
 }
 
 
@@ -147,6 +152,7 @@ def hedge_out(h: Hedge) -> types_pb2.Hedge:
         attempt_count=h.attempt_count,
         created_at=timestamp(h.created_at),
         updated_at=timestamp(h.updated_at),
+        settlement=_SETTLEMENT[h.settlement],
     )
 
 

@@ -18,7 +18,7 @@ from server.domain.order import Order, OrderWithHedges
 from server.domain.types import HedgeStatus, OrderHedgeStatus
 from server.errors import NotFound
 from server.risk.market_totals import MarketTotals, of_hedge, of_order
-from server.store import events, positions, sql
+from server.store import events, hedge_trades, positions, sql
 from server.store.db import write_transaction
 from server.store.events import NewEvent
 from server.store.fields import utcnow
@@ -85,6 +85,8 @@ class HedgeOutcomes:
                 ),
             ]
             new = _result_events(after, settled, result, resolved)
+            if settled.settlement is not None:
+                writes.extend(hedge_trades.followed(settled.id, result.trade_ids, now))
             sql.run(
                 self.db,
                 [

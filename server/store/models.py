@@ -124,6 +124,20 @@ class HedgePosition(BaseModel):
     # The most this hedge's fill could add to each outcome's loss while it is open (migration 0004).
     worst_loss_if_yes = MoneyField()
     worst_loss_if_no = MoneyField()
+    # Where the fill's trades stand on chain (migration 0011; `server.domain.types.Settlement`).
+    settlement = peewee.TextField(null=True)
+
+
+class HedgeTrade(BaseModel):
+    """One venue trade of a hedge's fill, followed until CONFIRMED or FAILED (migration 0011)."""
+
+    hedge_id: str
+    trade_id = peewee.TextField(primary_key=True)
+    hedge = peewee.ForeignKeyField(HedgePosition, column_name="hedge_id")
+    status = peewee.TextField()
+    shares = MoneyField(null=True)
+    price = MoneyField(null=True)
+    updated_at = InstantField()
 
 
 class MarketExposure(BaseModel):
@@ -220,6 +234,7 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     PolymarketMarketMapping,
     UserOrder,
     HedgePosition,
+    HedgeTrade,
     MarketExposure,
     RiskTotals,
     HedgeEvent,

@@ -29,6 +29,7 @@ from server.store.db import write_transaction
 from server.store.events import NewEvent
 from server.store.fields import utcnow
 from server.store.hedge_outcomes import HedgeOutcomes
+from server.store.hedge_trades import HedgeTrades
 from server.store.models import HedgePosition, PolymarketMarketMapping, UserOrder
 from server.store.rehedges import Rehedges
 from server.store.rows import hedge_columns, hedge_of, order_columns, order_of
@@ -43,6 +44,7 @@ class OrderStore:
         self.db = database
         self._announce = announce
         self.outcomes = HedgeOutcomes(database, announce)
+        self.trades = HedgeTrades(database, announce)
         self.rehedges = Rehedges(database)
 
     # --- reads ---------------------------------------------------------------------------------------

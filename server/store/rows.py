@@ -10,7 +10,7 @@ from server.domain.exposure import Position
 from server.domain.hedge import Hedge
 from server.domain.order import Order
 from server.domain.pricing import MarketTerms
-from server.domain.types import HedgeStatus, Leg, OrderHedgeStatus, RejectReason, Side
+from server.domain.types import HedgeStatus, Leg, OrderHedgeStatus, RejectReason, Settlement, Side
 from server.store.models import HedgePosition, MarketExposure, PolymarketMarketMapping, UserOrder
 
 _ORDER_FIELDS = tuple(f.name for f in dataclasses.fields(Order))
@@ -32,6 +32,7 @@ def hedge_of(row: HedgePosition) -> Hedge:
     """The domain hedge of a `hedge_position` row."""
     values = {name: getattr(row, name) for name in _HEDGE_FIELDS}
     values["leg"], values["side"], values["status"] = Leg(row.leg), Side(row.side), HedgeStatus(row.status)
+    values["settlement"] = Settlement(row.settlement) if row.settlement else None
     return Hedge(**values)
 
 
@@ -48,6 +49,7 @@ def hedge_columns(hedge: Hedge) -> dict[str, Any]:
     """`hedge` as the columns of its `hedge_position` row."""
     values = dataclasses.asdict(hedge)
     values["leg"], values["side"], values["status"] = hedge.leg.value, hedge.side.value, hedge.status.value
+    values["settlement"] = hedge.settlement.value if hedge.settlement is not None else None
     return values
 
 

@@ -92,7 +92,7 @@ class Hedger:
         cost, fee = await self._cost_and_fee(hedge, filled, found.price, found.trade_ids)
         status = status_for_fill(hedge.size, filled)
         reason = None if status is HedgeStatus.HEDGED else f"venue order {found.status.lower()}"
-        result = HedgeResult(status, filled, cost, fee, reason)
+        result = HedgeResult(status, filled, cost, fee, reason, found.trade_ids)
         self._announce(hedge, result)
         await self._run(lambda: self._store.outcomes.record_result(hedge, result, resolved=True))
 
@@ -138,7 +138,7 @@ class Hedger:
             cost, fee = await self._cost_and_fee(hedge, filled, price, outcome.trade_ids, paid)
             status = status_for_fill(hedge.size, filled)
             reason = None if status is HedgeStatus.HEDGED else outcome.message or "not fully filled"
-            result = HedgeResult(status, filled, cost, fee, reason)
+            result = HedgeResult(status, filled, cost, fee, reason, outcome.trade_ids)
         self._announce(hedge, result)
         return await self._run(lambda: self._store.outcomes.record_result(hedge, result, resolved=resolved))
 

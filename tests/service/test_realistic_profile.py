@@ -9,14 +9,15 @@ resolver has settled every hedge and the venue every trade (waited on, never sle
 * every accepted order's hedge is resolved: none PENDING or UNKNOWN;
 * no hedge was posted as two venue orders: each hash is in the simulator's order log at most once,
   and every venue order of the hedger's address belongs to exactly one hedge;
-* each hedge's recorded fill is what the venue matched for its hash;
-* the recorded inventory per token equals the simulator's balance per token: xfail, the service does
-  not follow settlement, so a trade FAILED after MATCHED stays in the recorded fill (the next test shows
-  it is the whole difference).
+* each hedge's recorded fill is what the venue matched for its hash, less its trades that FAILED at
+  settlement (the settlement follower, server/trading/settlement.py, takes them out);
+* the recorded inventory per token equals the simulator's balance per token;
+* each trade of ours that FAILED was taken out exactly once, with its event.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -30,7 +31,7 @@ import pytest
 from hedging.v1 import types_pb2
 from server.sim.exchange import UNSETTLED_TRADE_STATUSES
 from server.sim.runner import RunningSimulator, start_simulator
-from server.store.models import HedgePosition, UserOrder
+from server.store.models import HedgeEvent, HedgePosition, HedgeTrade, UserOrder
 from tests import harness
 from tests.harness import hedger_address, wait_until
 
@@ -71,6 +72,10 @@ def _open_hedges() -> int:
     return HedgePosition.select().where(HedgePosition.status.in_(("pending", "unknown"))).count()
 
 
+def _settling() -> int:
+    return HedgePosition.select().where(HedgePosition.settlement == "settling").count()
+
+
 def _unsettled_trades(sim: RunningSimulator) -> list[object]:
     return [t["id"] for t in sim.exchange.trades(hedger_address()) if t["status"] in UNSETTLED_TRADE_STATUSES]
 
@@ -100,6 +105,7 @@ def stream(pg_url: str) -> Iterator[Stream]:
             # Settlement runs on the venue clock: move it past the 4 s rather than wait for it.
             sim.exchange.advance_time(10)
             wait_until(lambda: not _unsettled_trades(sim), timeout=10, message="every trade settled")
+            wait_until(lambda: _settling() == 0, timeout=20, interval=0.1, message="every hedge settled")
         yield Stream(sim, answers)
     database.close()
 
@@ -149,32 +155,30 @@ def test_no_hedge_is_posted_as_two_venue_orders(stream: Stream) -> None:
     assert len({hedge_of[v] for v in venue_ids}) == len(venue_ids)
 
 
-def test_each_hedges_recorded_fill_is_what_the_venue_matched(stream: Stream) -> None:
+def _failed_taker_trades(sim: RunningSimulator) -> list[dict[str, Any]]:
+    """The trades the hedger took that FAILED at settlement (its hedges are takers)."""
+    me = hedger_address()
+    return [t for t in sim.exchange.trades(me) if t["status"] == "FAILED" and t["maker_address"] == me]
+
+
+def test_each_hedges_recorded_fill_is_what_the_venue_matched_less_its_failed_trades(stream: Stream) -> None:
     matched = {o["id"]: Decimal(str(o["size_matched"])) for o in stream.sim.exchange.orders(hedger_address())}
+    undone: dict[str, Decimal] = defaultdict(Decimal)
+    for trade in _failed_taker_trades(stream.sim):
+        undone[str(trade["taker_order_id"])] += Decimal(str(trade["size"]))
     for hedge in HedgePosition.select().where(HedgePosition.venue_order_id.is_null(False)):
-        assert hedge.filled_size == matched.get(hedge.venue_order_id, Decimal(0)), (hedge.id, hedge.status)
+        venue = matched.get(hedge.venue_order_id, Decimal(0)) - undone[hedge.venue_order_id]
+        assert hedge.filled_size == venue, (hedge.id, hedge.status)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: the service records a hedge's fill when the trade is MATCHED and never follows "
-    "settlement, so a trade FAILED after MATCHED (balances reverted at the venue) stays in the recorded "
-    "fill and inventory",
-)
 def test_recorded_inventory_equals_the_simulators_balances(stream: Stream) -> None:
     assert _recorded_inventory() == _tokens(stream.sim)
 
 
-def test_failed_trades_are_the_whole_difference_between_recorded_and_venue_inventory(stream: Stream) -> None:
-    """What the xfail above misses is exactly the hedger's side of the trades that FAILED at settlement."""
-    me = hedger_address()
-    reverted: dict[str, Decimal] = defaultdict(Decimal)
-    for trade in stream.sim.exchange.trades(me):
-        if trade["status"] == "FAILED" and trade["maker_address"] == me:  # we were the taker
-            size = Decimal(str(trade["size"]))
-            reverted[str(trade["asset_id"])] += size if trade["side"] == "BUY" else -size
-    venue = _tokens(stream.sim)
-    expected = {
-        t: venue.get(t, Decimal(0)) + reverted.get(t, Decimal(0)) for t in venue.keys() | reverted.keys()
-    }
-    assert _recorded_inventory() == {t: a for t, a in expected.items() if a}
+def test_each_failed_trade_is_taken_out_once_with_its_event(stream: Stream) -> None:
+    failed = sorted(str(t["id"]) for t in _failed_taker_trades(stream.sim))
+    assert failed, "the stream met no FAILED trade of ours"
+    recorded = sorted(t.trade_id for t in HedgeTrade.select().where(HedgeTrade.status == "failed"))
+    assert recorded == failed
+    events = HedgeEvent.select().where(HedgeEvent.event_type == "hedge_trade_failed")
+    assert sorted(json.loads(e.data)["trade_id"] for e in events) == failed

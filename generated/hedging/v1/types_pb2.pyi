@@ -47,6 +47,12 @@ class HedgeStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     HEDGE_STATUS_PAPER: _ClassVar[HedgeStatus]
     HEDGE_STATUS_NOT_ATTEMPTED: _ClassVar[HedgeStatus]
 
+class HedgeSettlement(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    HEDGE_SETTLEMENT_UNSPECIFIED: _ClassVar[HedgeSettlement]
+    HEDGE_SETTLEMENT_SETTLING: _ClassVar[HedgeSettlement]
+    HEDGE_SETTLEMENT_SETTLED: _ClassVar[HedgeSettlement]
+
 class BreakerState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     BREAKER_STATE_UNSPECIFIED: _ClassVar[BreakerState]
@@ -79,6 +85,9 @@ HEDGE_STATUS_PARTIALLY_HEDGED: HedgeStatus
 HEDGE_STATUS_UNHEDGED: HedgeStatus
 HEDGE_STATUS_PAPER: HedgeStatus
 HEDGE_STATUS_NOT_ATTEMPTED: HedgeStatus
+HEDGE_SETTLEMENT_UNSPECIFIED: HedgeSettlement
+HEDGE_SETTLEMENT_SETTLING: HedgeSettlement
+HEDGE_SETTLEMENT_SETTLED: HedgeSettlement
 BREAKER_STATE_UNSPECIFIED: BreakerState
 BREAKER_STATE_ACTIVE: BreakerState
 BREAKER_STATE_REDUCING: BreakerState
@@ -159,7 +168,7 @@ class Order(_message.Message):
     def __init__(self, order_id: _Optional[str] = ..., request_id: _Optional[str] = ..., account_id: _Optional[str] = ..., market: _Optional[_Union[MarketRef, _Mapping]] = ..., side: _Optional[_Union[Side, str]] = ..., size: _Optional[str] = ..., limit_price: _Optional[str] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., reject_reason: _Optional[_Union[RejectReason, str]] = ..., message: _Optional[str] = ..., executed_price: _Optional[str] = ..., notional: _Optional[str] = ..., hedge_status: _Optional[_Union[HedgeStatus, str]] = ..., hedged_size: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Hedge(_message.Message):
-    __slots__ = ("hedge_id", "order_id", "status", "venue_order_id", "token_id", "side", "size", "limit_price", "order_type", "filled_size", "fill_price", "fee", "spread_captured", "net_profit", "failure_reason", "attempt_count", "created_at", "updated_at")
+    __slots__ = ("hedge_id", "order_id", "status", "venue_order_id", "token_id", "side", "size", "limit_price", "order_type", "filled_size", "fill_price", "fee", "spread_captured", "net_profit", "failure_reason", "attempt_count", "created_at", "updated_at", "settlement")
     HEDGE_ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -178,6 +187,7 @@ class Hedge(_message.Message):
     ATTEMPT_COUNT_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    SETTLEMENT_FIELD_NUMBER: _ClassVar[int]
     hedge_id: str
     order_id: str
     status: HedgeStatus
@@ -196,7 +206,8 @@ class Hedge(_message.Message):
     attempt_count: int
     created_at: _timestamp_pb2.Timestamp
     updated_at: _timestamp_pb2.Timestamp
-    def __init__(self, hedge_id: _Optional[str] = ..., order_id: _Optional[str] = ..., status: _Optional[_Union[HedgeStatus, str]] = ..., venue_order_id: _Optional[str] = ..., token_id: _Optional[str] = ..., side: _Optional[_Union[Side, str]] = ..., size: _Optional[str] = ..., limit_price: _Optional[str] = ..., order_type: _Optional[str] = ..., filled_size: _Optional[str] = ..., fill_price: _Optional[str] = ..., fee: _Optional[str] = ..., spread_captured: _Optional[str] = ..., net_profit: _Optional[str] = ..., failure_reason: _Optional[str] = ..., attempt_count: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    settlement: HedgeSettlement
+    def __init__(self, hedge_id: _Optional[str] = ..., order_id: _Optional[str] = ..., status: _Optional[_Union[HedgeStatus, str]] = ..., venue_order_id: _Optional[str] = ..., token_id: _Optional[str] = ..., side: _Optional[_Union[Side, str]] = ..., size: _Optional[str] = ..., limit_price: _Optional[str] = ..., order_type: _Optional[str] = ..., filled_size: _Optional[str] = ..., fill_price: _Optional[str] = ..., fee: _Optional[str] = ..., spread_captured: _Optional[str] = ..., net_profit: _Optional[str] = ..., failure_reason: _Optional[str] = ..., attempt_count: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., settlement: _Optional[_Union[HedgeSettlement, str]] = ...) -> None: ...
 
 class Breaker(_message.Message):
     __slots__ = ("name", "state", "reason", "tripped_at", "auto_reset")
