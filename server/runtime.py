@@ -27,6 +27,7 @@ from server.trading.settlement import SettlementFollower
 from server.trading.state import StateCache
 from server.venue.client import ApiCredentials, VenueClient
 from server.venue.order_signing import OrderSigner
+from server.venue.tick_feed import TickFeed, market_channel_url
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -95,6 +96,7 @@ class Runtime:
     resolver: Resolver | None
     services: RiskServices | None = None
     follower: SettlementFollower | None = None
+    feed: TickFeed | None = None
 
     @classmethod
     async def start(
@@ -150,13 +152,20 @@ class Runtime:
             store, hedger, db, pending_grace=timedelta(seconds=float(settings.venue_timeout) * 2)
         )
         follower = SettlementFollower(store.trades, venue, db, state.mapping_by_id)
-        runtime = cls(settings, db, store, state, venue, desk, resolver, follower=follower)
+        feed = TickFeed(
+            market_channel_url(settings.polymarket_url),
+            lambda: [m.yes_token_id for m in state.current.mappings.values() if m.active],
+            lambda token, _tick: books.forget(token),
+            books.forget_all,
+        )
+        runtime = cls(settings, db, store, state, venue, desk, resolver, follower=follower, feed=feed)
         # Settle whatever an earlier run left open before taking new orders.
         settled = await resolver.resolve_all(include_fresh=settle_fresh)
         if settled:
             log.info("startup: looked up %d open hedges at the venue", settled)
         resolver.start()
         follower.start()
+        feed.start()
         runtime.services = services
         await services.start(
             store=store, hedger=hedger, books=books, signer=signer, api_key=api_key, state=state
@@ -170,6 +179,8 @@ class Runtime:
             await self.resolver.stop()
         if self.follower is not None:
             await self.follower.stop()
+        if self.feed is not None:
+            await self.feed.stop()
         await self.state.stop()
         if self.venue is not None:
             await self.venue.aclose()

@@ -49,6 +49,17 @@ class BookCache:
             log.warning("book for token %s unavailable: %s", token_id[:16], exc)
             return cached.book if cached is not None else None
 
+    def forget(self, token_id: str) -> None:
+        """Drops the cached book of `token_id` (its tick moved: `server.venue.tick_feed`), so the next
+        `get` asks the venue. A fetch already in flight is not kept either."""
+        self._changes[token_id] = self._changes.get(token_id, 0) + 1
+        self._books.pop(token_id, None)
+
+    def forget_all(self) -> None:
+        """Drops every cached book (the tick feed may have missed changes)."""
+        for token_id in list(self._books):
+            self.forget(token_id)
+
     def posting(self, token_id: str) -> int:
         """Call just before one of our hedges on the book of `token_id` is posted; pass what it
         returns to `took` once the venue has answered."""

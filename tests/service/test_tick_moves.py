@@ -8,7 +8,7 @@ from decimal import Decimal
 from hedging.v1 import hedging_service_pb2 as pb
 from hedging.v1 import types_pb2
 from server.store.models import HedgeEvent, HedgePosition, PolymarketMarketMapping
-from tests.harness import hedger_address, order_request, wait_until
+from tests.harness import hedger_address, order_request, set_config, wait_until
 
 MARKET = "fed-cut-december-2026"  # listed at tick 0.01, no fee; minSpreadBps 200, maxSlippageBps 100
 
@@ -69,3 +69,22 @@ def test_a_hedge_is_priced_and_signed_on_the_tick_the_venue_moved_to(live, sim):
         "mapping changed by venue: tick_size=0.001",
         "mapping changed by venue: tick_size=0.01",
     ]
+
+
+def test_a_tick_change_on_the_market_channel_is_followed_while_the_cached_book_is_fresh(live, sim, pg_db):
+    """The venue announces a tick change on its market channel (here the market is listed anew at
+    0.001, its book unchanged). Books are reused for 5 minutes here, so only the feed can tell the
+    service: it drops the cached book and the next quote reads the tick with a fresh one."""
+    market = next(m for m in sim.exchange.markets if m.slug == MARKET)
+    sim.exchange.set_book(market.yes_token_id, bids=[("0.60", "500")], asks=[("0.62", "500")])
+    set_config(pg_db, maxBookAgeMs="600000")
+    live.call(live.runtime.state.refresh())
+    assert live.runtime.feed is not None
+    wait_until(live.runtime.feed.connected.is_set, message="the market channel connected")
+    assert _quote(live).quote.tick_size == "0.01"  # this book is now cached for 5 minutes
+
+    sim.exchange.set_tick_size(market.condition_id, "0.001")
+    wait_until(lambda: _quote(live).quote.tick_size == "0.001", message="a quote on the announced tick")
+    # 0.62 x 1.02 = 0.6324, up to the 0.001 tick: 0.633 (on the cached 0.01 tick it would be 0.64).
+    assert _quote(live).quote.price == "0.633"
+    assert _mapping().tick_size == Decimal("0.001")
