@@ -4,6 +4,7 @@ background, in every server process: the store applies each trade's final status
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -20,6 +21,9 @@ from server.venue.trade_record import OurTrade, our_side
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
+# Trade reads in flight at once: one at a time, a pass over a hundred settling trades took seconds
+# under the realistic profile's latency (tests/service/test_realistic_profile.py).
+CONCURRENT_READS = 8
 
 
 class SettlementFollower:
@@ -32,7 +36,7 @@ class SettlementFollower:
         run_in_db: Callable[[Callable[[], Any]], Awaitable[Any]],
         mapping_of: Callable[[int], Awaitable[PolymarketMarketMapping]],
         *,
-        interval: float = 1.0,
+        interval: float = 0.5,
     ) -> None:
         self._trades = trades
         self._venue = venue
@@ -45,16 +49,18 @@ class SettlementFollower:
     async def follow_all(self) -> int:
         """One pass over the settling hedges' unsettled trades; returns how many trades changed."""
         settling = await self._run(self._trades.settling)
-        changed = 0
-        for entry in settling:
-            for trade_id, known in entry.trades.items():
+        slots = asyncio.Semaphore(CONCURRENT_READS)
+
+        async def follow(hedge: Hedge, trade_id: str, known: str) -> int:
+            async with slots:
                 try:
-                    changed += await self._follow(entry.hedge, trade_id, known)
+                    return await self._follow(hedge, trade_id, known)
                 except Exception:
-                    log.exception(
-                        "following trade %s of hedge %s failed; will retry", trade_id, entry.hedge.id
-                    )
-        return changed
+                    log.exception("following trade %s of hedge %s failed; will retry", trade_id, hedge.id)
+                    return 0
+
+        reads = [follow(e.hedge, trade_id, known) for e in settling for trade_id, known in e.trades.items()]
+        return sum(await asyncio.gather(*reads))
 
     async def _follow(self, hedge: Hedge, trade_id: str, known: str) -> int:
         assert hedge.venue_order_id is not None

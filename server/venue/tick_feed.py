@@ -9,7 +9,6 @@ since a change may have been missed meanwhile."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -25,6 +24,7 @@ _OFFICIAL = {"clob.polymarket.com": "wss://ws-subscriptions-clob.polymarket.com/
 PING_SECONDS = 10.0  # the venue closes a market connection that sends no PING for a while
 RESUBSCRIBE_SECONDS = 5.0  # how soon a newly mapped market is followed
 RECONNECT_SECONDS = (0.5, 1.0, 2.0, 5.0)
+STOP_SECONDS = 2.0
 
 
 def market_channel_url(clob_url: str) -> str:
@@ -77,17 +77,20 @@ class TickFeed:
 
     async def stop(self) -> None:
         """Stops following."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        # Closing waits for the venue's close frame: a stop never waits on the venue for long.
+        done, _ = await asyncio.wait({task}, timeout=STOP_SECONDS)
+        if not done:
+            log.warning("market channel %s did not close within %s s; left closing", self._url, STOP_SECONDS)
 
     async def _run(self) -> None:
         attempt = 0
         while True:
             try:
-                async with connect(self._url, ping_interval=None, open_timeout=10) as ws:
+                async with connect(self._url, ping_interval=None, open_timeout=10, close_timeout=1) as ws:
                     attempt = 0
                     await self._follow(ws)
             except asyncio.CancelledError:

@@ -18,14 +18,14 @@ from server.domain.hedge import TradeFill
 from server.store import market_totals
 from server.store.hedge_trades import HedgeTrades
 from server.store.models import HedgeEvent, HedgePosition, HedgeTrade, MarketExposure, RiskTotals, UserOrder
-from tests.harness import hedger_address, order_request, wait_until
+from tests.harness import hedger_address, order_request, set_config, wait_until
 
 MARKET = "fed-cut-december-2026"
 D = Decimal
 
 
 def _hedge() -> HedgePosition:
-    return HedgePosition.get()
+    return HedgePosition.get(HedgePosition.parent_hedge.is_null())
 
 
 def _trade_statuses() -> dict[str, str]:
@@ -37,8 +37,11 @@ def _settlement_shown(live: Any, order_id: str) -> int:
     return int(found.hedges[0].settlement)
 
 
-def _placed_and_matched(live: Any, sim: Any) -> tuple[Any, list[str]]:
-    """A user order of 20 YES hedged in full, its trades held MATCHED at the venue."""
+def _placed_and_matched(live: Any, sim: Any, pg_db: Any, *, rehedge: bool = False) -> tuple[Any, list[str]]:
+    """A user order of 20 YES hedged in full, its trades held MATCHED at the venue. Unless `rehedge`,
+    the re-hedger is off: what a FAILED trade leaves is then the correction alone."""
+    set_config(pg_db, rehedgeEnabled="true" if rehedge else "false")
+    live.call(live.runtime.state.refresh())
     sim.exchange.set_settlement(None)
     placed = live.stub.PlaceOrder(order_request(MARKET, types_pb2.SIDE_BUY, "20"), timeout=10)
     assert placed.hedge_status == types_pb2.HEDGE_STATUS_HEDGED, placed.message
@@ -56,8 +59,8 @@ def _placed_and_matched(live: Any, sim: Any) -> tuple[Any, list[str]]:
     return placed, trades
 
 
-def test_mined_then_confirmed_trades_make_the_fill_final(live, sim):
-    placed, trades = _placed_and_matched(live, sim)
+def test_mined_then_confirmed_trades_make_the_fill_final(live, sim, pg_db):
+    placed, trades = _placed_and_matched(live, sim, pg_db)
     assert _settlement_shown(live, placed.order_id) == types_pb2.HEDGE_SETTLEMENT_SETTLING
 
     for trade in trades:
@@ -77,7 +80,7 @@ def test_mined_then_confirmed_trades_make_the_fill_final(live, sim):
 
 
 def test_a_trade_failed_after_retrying_is_taken_out_of_the_fill_order_position_and_totals(live, sim, pg_db):
-    placed, trades = _placed_and_matched(live, sim)
+    placed, trades = _placed_and_matched(live, sim, pg_db)
     for trade in trades:
         sim.exchange.retry_trade(trade)
     wait_until(
@@ -94,7 +97,7 @@ def test_a_trade_failed_after_retrying_is_taken_out_of_the_fill_order_position_a
 def test_a_failed_trade_is_applied_once_whatever_the_number_of_writers(live, sim, pg_db):
     """The service's follower and eight more writers (threads on their own connections, as other
     processes would be) apply the same FAILED trades at once."""
-    placed, trades = _placed_and_matched(live, sim)
+    placed, trades = _placed_and_matched(live, sim, pg_db)
     hedge = _hedge()
     fills = {}
     for trade_id in trades:
@@ -120,6 +123,33 @@ def test_a_failed_trade_is_applied_once_whatever_the_number_of_writers(live, sim
     assert len(applied) == 8 * len(trades)
     wait_until(lambda: _hedge().settlement == "settled", message="every trade applied")
     _assert_all_undone(live, sim, pg_db, placed.order_id, trades)
+
+
+def test_the_shares_a_failed_trade_undid_are_hedged_again(live, sim, pg_db):
+    """With the re-hedger on, the residual a FAILED trade leaves is re-hedged like any other: the
+    platform ends covered, with the failed hedge and one re-hedge on record."""
+    _placed, trades = _placed_and_matched(live, sim, pg_db, rehedge=True)
+    for trade in trades:
+        sim.exchange.fail_trade(trade)
+    again = wait_until(
+        lambda: HedgePosition.get_or_none(HedgePosition.parent_hedge.is_null(False)),
+        timeout=20,
+        message="a re-hedge of the undone shares",
+    )
+    wait_until(
+        lambda: HedgePosition.get_by_id(again.id).status == "hedged",
+        timeout=20,
+        message="the re-hedge filled",
+    )
+    parent = _hedge()
+    assert (parent.status, parent.filled_size, again.parent_hedge_id, again.size) == (
+        "failed",
+        0,
+        parent.id,
+        20,
+    )
+    assert MarketExposure.get(MarketExposure.mapping == parent.mapping_id).hedge_yes == D(20)
+    assert sim.exchange.balances(hedger_address())["tokens"][parent.token_id] == D(20)
 
 
 def _assert_all_undone(live: Any, sim: Any, pg_db: Any, order_id: str, trades: list[str]) -> None:
