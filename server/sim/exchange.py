@@ -606,8 +606,9 @@ class Exchange:
         status: int | None = None,
         delay: float | None = None,
         method: str | None = None,
+        error: str | None = None,
     ) -> None:
-        self.faults.inject(path, count, mode, status=status, delay=delay, method=method)
+        self.faults.inject(path, count, mode, status=status, delay=delay, method=method, error=error)
 
     def reset_faults(self) -> None:
         """Drop pending faults and latency."""

@@ -45,6 +45,7 @@ class Fault:
     status: int | None
     delay: float | None
     method: str | None
+    error: str | None = None
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method != method:
@@ -61,11 +62,12 @@ class FaultAction:
     mode: FaultMode
     status: int | None
     delay: float | None
+    error: str | None = None  # the answer's error text; None: the usual one for the status
 
     @property
     def body(self) -> dict[str, str]:
         status = self.status if self.status is not None else 504
-        return {"error": FAULT_BODIES.get(status, "fault injected")}
+        return {"error": self.error or FAULT_BODIES.get(status, "fault injected")}
 
 
 class FaultPlan:
@@ -85,7 +87,11 @@ class FaultPlan:
         status: int | None = None,
         delay: float | None = None,
         method: str | None = None,
+        error: str | None = None,
     ) -> None:
+        """The next `count` requests matching `path` (and `method`) fail as `mode` says, answered
+        `status` (with `error` as the answer's text, else the usual text for that status) or held for
+        `delay` seconds."""
         if mode not in ("before", "after"):
             raise ValueError("mode must be 'before' or 'after'")
         if (status is None) == (delay is None):
@@ -93,7 +99,9 @@ class FaultPlan:
         if count < 1:
             raise ValueError("count must be positive")
         with self._lock:
-            self._faults.append(Fault(path, count, mode, status, delay, method.upper() if method else None))
+            self._faults.append(
+                Fault(path, count, mode, status, delay, method.upper() if method else None, error)
+            )
 
     def transit(self) -> float:
         """Seconds a venue request read in full spends on its way to the exchange (the distribution's
@@ -111,7 +119,7 @@ class FaultPlan:
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         self._faults.remove(fault)
-                    return FaultAction(fault.mode, fault.status, fault.delay)
+                    return FaultAction(fault.mode, fault.status, fault.delay, fault.error)
         return None
 
     def pending(self) -> list[dict[str, object]]:
