@@ -84,12 +84,16 @@ class HedgeTrades:
 
     def apply(self, hedge_id: str, fill: TradeFill, price: Decimal, status: str) -> Hedge | None:
         """Records the venue's `status` (lower case) of one trade of the hedge, once: a non-final one
-        is noted; CONFIRMED makes its shares final; FAILED takes its shares, cost and fee out of the
+        is noted (and None returned); CONFIRMED makes its shares final; FAILED takes its shares, cost and fee out of the
         hedge's fill, its order, its market's position and totals and the total exposure, with an
         event. The hedge is SETTLED once every trade is final. Returns the hedge as stored after,
         or None when there was nothing to do (the trade already final, or not followed)."""
         if status not in UNSETTLED + FINAL:
             raise ValueError(f"unknown trade status {status!r}")
+        if status in UNSETTLED:
+            # A note only: one statement, no lock on the market the order path is busy with.
+            sql.run(self.db, [_noted(hedge_id, fill, price, status, utcnow())])
+            return None
         mapping_id = HedgePosition.select(HedgePosition.mapping).where(HedgePosition.id == hedge_id).scalar()
         if mapping_id is None:
             raise NotFound(f"no hedge {hedge_id!r}")
@@ -112,8 +116,7 @@ class HedgeTrades:
             if row is None or row.status in FINAL:
                 return None
             now = utcnow()
-            noted = {"status": status, "shares": fill.shares, "price": price, "updated_at": now}
-            writes = [sql.update("hedge_trade", noted, {"trade_id": fill.trade_id})]
+            writes = [_noted(hedge_id, fill, price, status, now)]
             current = next(hedge_of(r) for r in siblings if r.id == hedge_id)
             after = current
             if status == "failed":
@@ -186,6 +189,15 @@ class HedgeTrades:
             *positions.outcome_count(current.created_at, current.status.value, after.status.value),
             *events.statements(self.db, new, notify=self._announce is None),
         ]
+
+
+def _noted(hedge_id: str, fill: TradeFill, price: Decimal, status: str, now: datetime) -> sql.Statement:
+    """The statement recording a trade's status and our side of it, unless it is already final."""
+    return (
+        "UPDATE hedge_trade SET status = %s, shares = %s, price = %s, updated_at = %s"
+        " WHERE trade_id = %s AND hedge_id = %s AND status NOT IN ('confirmed', 'failed')",
+        (status, fill.shares, price, now, fill.trade_id, hedge_id),
+    )
 
 
 def _share(order: Order) -> MarketTotals:
