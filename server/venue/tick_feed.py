@@ -69,6 +69,7 @@ class TickFeed:
         self._on_change = on_change
         self._on_gap = on_gap
         self._task: asyncio.Task[None] | None = None
+        self._ws: ClientConnection | None = None
         self.connected = asyncio.Event()
 
     def start(self) -> None:
@@ -76,21 +77,24 @@ class TickFeed:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="tick-feed")
 
     async def stop(self) -> None:
-        """Stops following."""
+        """Stops following: the connection is dropped, not closed with a handshake (the venue forgets a
+        dropped subscriber), so a stop never waits on the venue."""
         task, self._task = self._task, None
         if task is None:
             return
+        if self._ws is not None:
+            self._ws.transport.abort()
         task.cancel()
-        # Closing waits for the venue's close frame: a stop never waits on the venue for long.
         done, _ = await asyncio.wait({task}, timeout=STOP_SECONDS)
         if not done:
-            log.warning("market channel %s did not close within %s s; left closing", self._url, STOP_SECONDS)
+            log.warning("market channel %s did not stop within %s s", self._url, STOP_SECONDS)
 
     async def _run(self) -> None:
         attempt = 0
         while True:
             try:
                 async with connect(self._url, ping_interval=None, open_timeout=10, close_timeout=1) as ws:
+                    self._ws = ws
                     attempt = 0
                     await self._follow(ws)
             except asyncio.CancelledError:
@@ -98,6 +102,7 @@ class TickFeed:
             except Exception as exc:  # the feed only speeds tick following up: keep trying, quietly
                 log.info("market channel %s: %s; reconnecting", self._url, type(exc).__name__)
             finally:
+                self._ws = None
                 self.connected.clear()
             await asyncio.sleep(RECONNECT_SECONDS[min(attempt, len(RECONNECT_SECONDS) - 1)])
             attempt += 1
@@ -107,24 +112,29 @@ class TickFeed:
         await self._subscribe(ws, followed, first=True)
         self._on_gap()
         self.connected.set()
-        loop = asyncio.get_running_loop()
-        next_ping = next_check = loop.time()
-        while True:
-            now = loop.time()
-            if now >= next_ping:
-                await ws.send("PING")
-                next_ping = now + PING_SECONDS
-            if now >= next_check:
+        keeper = asyncio.get_running_loop().create_task(self._keep_alive(ws, followed), name="tick-feed-ping")
+        try:
+            async for text in ws:
+                found = tick_change(text) if isinstance(text, str) else None
+                if found is not None and found[0] in followed:
+                    log.info("market channel: token %s tick -> %s", found[0][:16], found[1])
+                    self._on_change(*found)
+        finally:
+            keeper.cancel()
+
+    async def _keep_alive(self, ws: ClientConnection, followed: set[str]) -> None:
+        """PINGs the venue and subscribes newly mapped tokens, until the connection ends."""
+        since_ping = 0.0
+        try:
+            while True:
+                await asyncio.sleep(RESUBSCRIBE_SECONDS)
+                since_ping += RESUBSCRIBE_SECONDS
+                if since_ping >= PING_SECONDS:
+                    await ws.send("PING")
+                    since_ping = 0.0
                 await self._subscribe(ws, followed, first=False)
-                next_check = now + RESUBSCRIBE_SECONDS
-            try:
-                text = await asyncio.wait_for(ws.recv(), timeout=min(next_ping, next_check) - loop.time())
-            except TimeoutError:
-                continue
-            found = tick_change(text) if isinstance(text, str) else None
-            if found is not None and found[0] in followed:
-                log.info("market channel: token %s tick -> %s", found[0][:16], found[1])
-                self._on_change(*found)
+        except Exception as exc:  # the connection ended: the reader sees it too and reconnects
+            log.debug("market channel keep-alive stopped: %s", type(exc).__name__)
 
     async def _subscribe(self, ws: ClientConnection, followed: set[str], *, first: bool) -> None:
         new = sorted(set(self._tokens()) - followed)
