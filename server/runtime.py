@@ -13,15 +13,20 @@ from typing import TypeVar
 
 import peewee
 
+from server.domain.order_bucket import OrderBudget
 from server.errors import FailedPrecondition, Unavailable
 from server.risk.services import RiskServices
 from server.settings import Settings
+from server.store.book_hedges import BookHedges
 from server.store.db import bind, open_connection, open_database
+from server.store.market_locks import MarketLocks
 from server.store.migrate import migrate
 from server.store.orders import OrderStore
 from server.trading.books import BookCache
 from server.trading.desk import OrderDesk
+from server.trading.dispatcher import Dispatcher
 from server.trading.hedger import Hedger
+from server.trading.rebalancer import Rebalancer
 from server.trading.resolver import Resolver
 from server.trading.state import StateCache
 from server.venue.client import ApiCredentials, VenueClient
@@ -93,6 +98,7 @@ class Runtime:
     desk: OrderDesk
     resolver: Resolver | None
     services: RiskServices | None = None
+    rebalancer: Rebalancer | None = None
 
     @classmethod
     async def start(
@@ -153,6 +159,19 @@ class Runtime:
         if settled:
             log.info("startup: looked up %d open hedges at the venue", settled)
         resolver.start()
+        runtime.rebalancer = Rebalancer(
+            store=BookHedges(database),
+            venue=venue,
+            run_in_db=db,
+            state=state,
+            books=books,
+            signer=signer,
+            api_key=api_key,
+            locks=MarketLocks(settings.database_url),
+            dispatcher=Dispatcher(venue, database, db, lambda: _order_budget(state)),
+            pending_grace=timedelta(seconds=float(settings.venue_timeout) * 2),
+        )
+        runtime.rebalancer.start()
         runtime.services = services
         await services.start(
             store=store, hedger=hedger, books=books, signer=signer, api_key=api_key, state=state
@@ -162,6 +181,8 @@ class Runtime:
     async def stop(self) -> None:
         if self.services is not None:
             await self.services.stop()
+        if self.rebalancer is not None:
+            await self.rebalancer.stop()
         if self.resolver is not None:
             await self.resolver.stop()
         await self.state.stop()
@@ -169,3 +190,9 @@ class Runtime:
             await self.venue.aclose()
         self.db.close()
         self.db.database.close()
+
+
+def _order_budget(state: StateCache) -> OrderBudget:
+    """The signer's venue order budget as configured (`venueOrderRate`, `venueOrderBurst`)."""
+    settings = state.current.settings
+    return OrderBudget(settings.venue_order_rate, settings.venue_order_burst)

@@ -1,0 +1,98 @@
+"""A netted market against the simulator: small orders accepted, hedged by the market's rebalancer in
+venue orders of at least the venue's minimum, each fill allocated to the user orders it covers with
+exact sums. Per-order markets keep their own hedges."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from hedging.v1 import types_pb2
+from server.store import mappings as mapping_store
+from server.store.models import BookHedge, HedgeAllocation, HedgePosition, MarketExposure, UserOrder
+from tests.harness import hedger_address, order_request, wait_until
+
+FEE_MARKET = "btc-above-150k-dec-31-2026"  # fee rate 0.07, exponent 1, tick 0.01, venue minimum 5
+OTHER_MARKET = "fed-cut-december-2026"
+
+
+def netted(pg_db: Any, mapping: Any, **keys: str) -> None:
+    mapping_store.update(pg_db, mapping.id, author="test", hedge_overrides={"hedgePolicy": "netted", **keys})
+
+
+def test_a_stream_of_3_share_orders_is_hedged_in_venue_sized_orders_with_exact_allocations(
+    pg_db, mappings, sim, live
+):
+    mapping = mappings[FEE_MARKET]
+    netted(pg_db, mapping, hedgeMinShares="10", hedgeMaxDelayMs="300")
+    live.runtime.state.remember(mapping_store_get(mapping.id))
+    responses = [live.stub.PlaceOrder(order_request(FEE_MARKET, types_pb2.SIDE_BUY, "3"), timeout=10)
+                 for _ in range(10)]  # fmt: skip
+    assert all(r.status == types_pb2.ORDER_STATUS_ACCEPTED for r in responses), [r.message for r in responses]
+
+    # 30 shares owed to users: every one covered once the hedges settle (the last residual is 6 >= 5,
+    # sent once it has waited hedgeMaxDelayMs).
+    def covered() -> bool:
+        rows = list(UserOrder.select().where(UserOrder.mapping == mapping.id))
+        open_hedges = BookHedge.select().where(BookHedge.status.in_(["pending", "unknown"])).count()
+        return open_hedges == 0 and all(r.hedged_size == r.size for r in rows)
+
+    wait_until(covered, timeout=30, message="every 3-share order covered by the rebalancer's hedges")
+
+    hedges = list(BookHedge.select().where(BookHedge.mapping == mapping.id))
+    assert hedges and all(h.status == "hedged" for h in hedges)
+    # No order hedge per user order: only the rebalancer's, each at least the venue's minimum.
+    assert HedgePosition.select().count() == 0
+    assert len(hedges) < len(responses)
+    assert all(h.size >= Decimal(5) for h in hedges)
+    address = hedger_address()
+    venue_orders = sim.exchange.orders(address)
+    assert len(venue_orders) == len(hedges)
+    for hedge in hedges:
+        assert sim.exchange.post_count(hedge.venue_order_id) == 1
+        parts = list(HedgeAllocation.select().where(HedgeAllocation.book_hedge == hedge.id))
+        # The fill's shares, cost and fee are split exactly (left-over shares held unowned).
+        assert sum(p.shares for p in parts) == hedge.filled_size
+        assert sum(p.cost for p in parts) == hedge.fill_cost
+        assert sum(p.fee for p in parts) == hedge.fee
+    for order in UserOrder.select().where(UserOrder.mapping == mapping.id):
+        parts = list(HedgeAllocation.select().where(HedgeAllocation.order == order.id))
+        assert sum(p.shares for p in parts) == order.hedged_size == Decimal(3)
+        assert order.hedge_status == "hedged"
+
+    # The simulator's inventory is what the market records, and the fees are the venue's.
+    market = next(m for m in sim.exchange.markets if m.slug == FEE_MARKET)
+    balance = sim.exchange.balances(address)
+    position = MarketExposure.get(MarketExposure.mapping == mapping.id)
+    assert Decimal(str(balance["tokens"].get(market.yes_token_id, 0))) == position.hedge_yes
+    venue_fees = sum(Decimal(str(t["fee"])) for t in sim.exchange.trades(address))
+    assert venue_fees == sum(h.fee for h in hedges)
+    assert position.in_flight_delta == 0
+
+
+def test_a_buy_then_an_opposite_sell_sends_no_venue_order_and_a_buy_alone_does(pg_db, mappings, sim, live):
+    mapping = mappings[OTHER_MARKET]
+    netted(pg_db, mapping, hedgeMinShares="5", hedgeMaxDelayMs="100")
+    live.runtime.state.remember(mapping_store_get(mapping.id))
+    rebalancer = live.runtime.rebalancer
+    live.call(rebalancer._periodic.stop())  # passes run by hand below, between orders
+    buy = live.stub.PlaceOrder(order_request(OTHER_MARKET, types_pb2.SIDE_BUY, "8"), timeout=10)
+    sell = live.stub.PlaceOrder(order_request(OTHER_MARKET, types_pb2.SIDE_SELL, "8"), timeout=10)
+    assert buy.status == sell.status == types_pb2.ORDER_STATUS_ACCEPTED
+    assert live.call(rebalancer.run_once()) == 0
+    assert mapping.id in rebalancer._locks.owned
+    assert sim.exchange.orders(hedger_address()) == []
+    assert BookHedge.select().count() == 0
+
+    # The same buy alone is hedged: one venue order of 8 YES shares.
+    live.stub.PlaceOrder(order_request(OTHER_MARKET, types_pb2.SIDE_BUY, "8"), timeout=10)
+    assert live.call(rebalancer.run_once()) == 1
+    (hedge,) = BookHedge.select()
+    assert (hedge.leg, hedge.side, hedge.size, hedge.status) == ("YES", "BUY", Decimal(8), "hedged")
+    assert len(sim.exchange.orders(hedger_address())) == 1
+
+
+def mapping_store_get(mapping_id: int) -> Any:
+    from server.store.models import PolymarketMarketMapping
+
+    return PolymarketMarketMapping.get_by_id(mapping_id)
