@@ -32,10 +32,11 @@ CREATE INDEX book_hedge_open ON book_hedge (mapping_id, status, created_at);
 
 -- Which user orders a book hedge's fill covered (order_id NULL: shares beyond every order's need,
 -- held as inventory), with their exact parts of its cost and fee; written in the transaction that
--- records the hedge's outcome.
+-- records the hedge's outcome. book_hedge_id NULL: the order's shares netted against opposite user
+-- orders (no venue order, no cost, no fee).
 CREATE TABLE hedge_allocation (
     id             {pk},
-    book_hedge_id  TEXT NOT NULL REFERENCES book_hedge (id),
+    book_hedge_id  TEXT REFERENCES book_hedge (id),
     order_id       TEXT REFERENCES user_order (id),
     shares         {money} NOT NULL CHECK (num(shares) > 0),
     cost           {money} NOT NULL CHECK (num(cost) >= 0),
@@ -44,3 +45,8 @@ CREATE TABLE hedge_allocation (
 );
 CREATE INDEX hedge_allocation_order ON hedge_allocation (order_id);
 CREATE INDEX hedge_allocation_hedge ON hedge_allocation (book_hedge_id);
+
+-- The orders a netted market's hedges have yet to cover, oldest first, read by its rebalancer on
+-- every pass: a partial index, so covered orders (nearly all of them) cost nothing.
+CREATE INDEX user_order_waiting ON user_order (mapping_id, created_at)
+    WHERE status = 'accepted' AND hedge_status IN ('not_attempted', 'partially_hedged');

@@ -17,7 +17,7 @@ from typing import Any
 
 import peewee
 
-from server.domain.allocation import Allocation, Need, allocate
+from server.domain.allocation import Allocation, Need, allocate, net_opposite
 from server.domain.book_hedge import BookHedge
 from server.domain.exposure import Position
 from server.domain.hedge import SignedIntent
@@ -72,8 +72,10 @@ class BookHedges:
         try:
             with write_transaction(self.db):
                 position, total = positions.lock_with_total(mapping.id)
+                netting = _netted(self.db, mapping, utcnow())
                 decision = decide(position, total, _oldest_waiting(mapping.id))
                 if isinstance(decision, Hold):
+                    sql.run(self.db, netting)
                     return decision
                 now = utcnow()
                 token = mapping.yes_token_id if decision.leg is Leg.YES else mapping.no_token_id
@@ -100,6 +102,7 @@ class BookHedges:
                     )
                 ]
                 batch = [
+                    *netting,
                     sql.insert("book_hedge", _columns(hedge)),
                     *positions.writes(self.db, mapping.id, decision.after, MarketTotals(), now),
                     positions.add_to_total(delta, now),
@@ -250,6 +253,45 @@ def _oldest_waiting(mapping_id: int) -> datetime | None:
     return oldest
 
 
+def _netted(
+    database: peewee.Database, mapping: PolymarketMarketMapping, now: datetime
+) -> list[sql.Statement]:
+    """The writes that mark the market's waiting BUY and SELL orders covered by each other, as far as
+    they meet (`allocation.net_opposite`), with their allocation rows (no book hedge) and events. Its
+    reads lock the orders (hold the market's lock)."""
+    rows = list(positions.locked(_waiting(mapping.id).order_by(UserOrder.created_at, UserOrder.id)))
+    buys = [Need(r.id, r.size - r.hedged_size) for r in rows if r.side == Side.BUY.value]
+    sells = [Need(r.id, r.size - r.hedged_size) for r in rows if r.side == Side.SELL.value]
+    if not buys or not sells:
+        return []
+    by_id = {r.id: r for r in rows}
+    writes: list[sql.Statement] = []
+    new: list[NewEvent] = []
+    for part in net_opposite(buys, sells):
+        assert part.order_id is not None  # netting parts always name their order
+        writes.append(sql.insert("hedge_allocation", _allocation_columns(None, part, now)))
+        write, event = _covered(by_id[part.order_id], part, None, mapping, now)
+        writes.append(write)
+        new.append(event)
+    return [*writes, *events.statements(database, new)]
+
+
+def _covered(
+    row: UserOrder, part: Allocation, hedge_id: str | None, mapping: PolymarketMarketMapping, now: datetime
+) -> tuple[sql.Statement, NewEvent]:
+    """The order's update and event for `part` of its need covered (by a book hedge, or netted)."""
+    hedged = row.hedged_size + part.shares
+    status = OrderHedgeStatus.HEDGED if hedged >= row.size else OrderHedgeStatus.PARTIALLY_HEDGED
+    write = sql.update(
+        "user_order", {"hedged_size": hedged, "hedge_status": status.value, "updated_at": now}, {"id": row.id}
+    )
+    data: dict[str, object] = {"shares": part.shares, "cost": part.cost, "fee": part.fee}
+    by = f"book hedge {hedge_id}" if hedge_id is not None else "opposite user orders (netted, no venue order)"
+    event = NewEvent(_ORDER_EVENT_OF[status], f"{part.shares} shares covered by {by}", mapping.event_id,
+                     mapping.outcome, row.id, hedge_id, data)  # fmt: skip
+    return write, event
+
+
 def _allocated(
     hedge: BookHedge, mapping: PolymarketMarketMapping, now: datetime
 ) -> tuple[list[sql.Statement], list[NewEvent]]:
@@ -272,25 +314,13 @@ def _allocated(
         writes.append(sql.insert("hedge_allocation", _allocation_columns(hedge.id, part, now)))
         if part.order_id is None:
             continue
-        row = by_id[part.order_id]
-        hedged = row.hedged_size + part.shares
-        status = OrderHedgeStatus.HEDGED if hedged >= row.size else OrderHedgeStatus.PARTIALLY_HEDGED
-        writes.append(
-            sql.update(
-                "user_order",
-                {"hedged_size": hedged, "hedge_status": status.value, "updated_at": now},
-                {"id": row.id},
-            )
-        )
-        data: dict[str, object] = {"shares": part.shares, "cost": part.cost, "fee": part.fee}
-        new.append(
-            NewEvent(_ORDER_EVENT_OF[status], f"{part.shares} shares of book hedge {hedge.id} cover this order",
-                     mapping.event_id, mapping.outcome, row.id, hedge.id, data)
-        )  # fmt: skip
+        write, event = _covered(by_id[part.order_id], part, hedge.id, mapping, now)
+        writes.append(write)
+        new.append(event)
     return writes, new
 
 
-def _allocation_columns(hedge_id: str, part: Allocation, now: datetime) -> dict[str, Any]:
+def _allocation_columns(hedge_id: str | None, part: Allocation, now: datetime) -> dict[str, Any]:
     return {
         "book_hedge_id": hedge_id,
         "order_id": part.order_id,

@@ -246,7 +246,7 @@ class HedgeAllocation(BaseModel):
     """The part of a book hedge's fill that covers one user order (migration 0009)."""
 
     id = peewee.BigAutoField()
-    book_hedge = peewee.ForeignKeyField(BookHedge, column_name="book_hedge_id")
+    book_hedge = peewee.ForeignKeyField(BookHedge, null=True, column_name="book_hedge_id")
     order = peewee.ForeignKeyField(UserOrder, null=True, column_name="order_id")
     shares = MoneyField()
     cost = MoneyField()
