@@ -10,6 +10,7 @@ every hedge in flight counted (`server.store.book_hedges`)."""
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -63,7 +64,7 @@ class MarketLocks:
     def _connection(self) -> Any:
         if self._conn is None or self._conn.closed:
             self.owned = set()
-            self._conn = psycopg2.connect(self._url, application_name="hedging-rebalancer", **KEEPALIVES)
+            self._conn = psycopg2.connect(self._url, application_name=f"hedging-rebalancer-{os.getpid()}", **KEEPALIVES)
             self._conn.autocommit = True
         return self._conn
 
