@@ -64,7 +64,9 @@ class MarketLocks:
     def _connection(self) -> Any:
         if self._conn is None or self._conn.closed:
             self.owned = set()
-            self._conn = psycopg2.connect(self._url, application_name=f"hedging-rebalancer-{os.getpid()}", **KEEPALIVES)
+            self._conn = psycopg2.connect(
+                self._url, application_name=f"hedging-rebalancer-{os.getpid()}", **KEEPALIVES
+            )
             self._conn.autocommit = True
         return self._conn
 
