@@ -134,6 +134,17 @@ class BookHedge:
         )
 
 
+@dataclass(frozen=True)
+class OrderAllocation:
+    """What one book hedge (None: opposite user orders, netted) gave one user order."""
+
+    book_hedge_id: str | None
+    venue_order_id: str | None
+    shares: Decimal
+    cost: Decimal
+    fee: Decimal
+
+
 def limit_prices(yes_book: Book, terms: MarketTerms, max_slippage_bps: int) -> LimitPrices:
     """The worst price each possible rebalancing order may fill at: the best price of the side it takes,
     moved by the slippage allowed, on the tick, within [tick, 1 - tick]. A side with nothing on it

@@ -13,12 +13,12 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import peewee
 
 from server.domain.allocation import Allocation, Need, allocate, net_opposite
-from server.domain.book_hedge import BookHedge
+from server.domain.book_hedge import BookHedge, OrderAllocation
 from server.domain.exposure import Position
 from server.domain.hedge import SignedIntent
 from server.domain.hedge_result import HedgeResult
@@ -197,14 +197,22 @@ class BookHedges:
         return book_hedge_of(row)
 
 
-def allocations(order_id: str) -> list[Allocation]:
-    """What the book hedges covering a user order gave it, oldest first."""
+def allocations(order_id: str) -> list[OrderAllocation]:
+    """The parts of the market's hedges that covered a user order, oldest first."""
     query = (
-        HedgeAllocation.select()
+        HedgeAllocation.select(
+            HedgeAllocation.book_hedge,
+            BookHedgeRow.venue_order_id,
+            HedgeAllocation.shares,
+            HedgeAllocation.cost,
+            HedgeAllocation.fee,
+        )
+        .join(BookHedgeRow, peewee.JOIN.LEFT_OUTER)
         .where(HedgeAllocation.order == order_id)
         .order_by(HedgeAllocation.created_at, HedgeAllocation.id)
+        .tuples()
     )
-    return [Allocation(order_id, row.shares, row.cost, row.fee) for row in query]
+    return [OrderAllocation(*cast(tuple[Any, ...], row)) for row in query]
 
 
 def book_hedge_of(row: BookHedgeRow) -> BookHedge:

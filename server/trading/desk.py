@@ -10,6 +10,7 @@ from typing import Any
 
 from server.domain import inputs
 from server.domain.book import Book
+from server.domain.book_hedge import OrderAllocation
 from server.domain.decision import Decision, OrderRequest, Rejected, decide
 from server.domain.exposure import Position
 from server.domain.hedge import SignedIntent
@@ -18,6 +19,7 @@ from server.domain.order import OrderWithHedges
 from server.domain.pricing import Quote, Unpriceable, quote
 from server.domain.types import BreakerLevel, RejectReason
 from server.errors import InvalidArgument
+from server.store import book_hedges
 from server.store import mappings as mapping_store
 from server.store.fields import utcnow
 from server.store.mappings import policy_overrides
@@ -208,6 +210,10 @@ class OrderDesk:
 
     async def get(self, order_id: str) -> OrderWithHedges:
         return await self._run(lambda: self._store.get(order_id))
+
+    async def allocations(self, order_id: str) -> list[OrderAllocation]:
+        """The parts of a netted market's hedges that covered the order (none for a per-order hedge)."""
+        return await self._run(lambda: book_hedges.allocations(order_id))
 
     async def get_by_request(self, account_id: str, request_id: str) -> OrderWithHedges | None:
         return await self._run(lambda: self._store.find_by_request(account_id, request_id))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from hedging.v1 import hedging_service_pb2 as pb
 from hedging.v1 import types_pb2
 from server.store import mappings as mapping_store
 from server.store.models import BookHedge, HedgeAllocation, HedgePosition, MarketExposure, UserOrder
@@ -60,6 +61,18 @@ def test_a_stream_of_3_share_orders_is_hedged_in_venue_sized_orders_with_exact_a
         parts = list(HedgeAllocation.select().where(HedgeAllocation.order == order.id))
         assert sum(p.shares for p in parts) == order.hedged_size <= order.size
         assert order.hedge_status == ("hedged" if order.hedged_size == order.size else "partially_hedged")
+    # GetOrder shows which hedges covered each order, with the shares, cost and fee allocated.
+    for order in orders:
+        shown = live.stub.GetOrder(pb.GetOrderRequest(order_id=order.id), timeout=5)
+        stored = (
+            HedgeAllocation.select().where(HedgeAllocation.order == order.id).order_by(HedgeAllocation.id)
+        )
+        by_hash = {h.id: h.venue_order_id for h in hedges}
+        assert [(a.book_hedge_id, a.venue_order_id, Decimal(a.shares), Decimal(a.cost), Decimal(a.fee))
+                for a in shown.allocations] == [
+            (p.book_hedge_id, by_hash[p.book_hedge_id], p.shares, p.cost, p.fee) for p in stored
+        ]  # fmt: skip
+        assert sum(Decimal(a.shares) for a in shown.allocations) == Decimal(shown.order.hedged_size)
     # The oldest orders first: only the last one may be short, by what the earlier fills' surplus
     # (held unowned) already covers.
     assert all(o.hedged_size == 3 for o in sorted(orders, key=lambda o: o.created_at)[:-1])
@@ -94,6 +107,8 @@ def test_a_buy_then_an_opposite_sell_sends_no_venue_order_and_a_buy_alone_does(p
         (part,) = HedgeAllocation.select().where(HedgeAllocation.order == response.order_id)
         assert (part.book_hedge_id, part.shares, part.cost, part.fee) == (None, Decimal(8), 0, 0)
         assert UserOrder.get_by_id(response.order_id).hedge_status == "hedged"
+        (shown,) = live.stub.GetOrder(pb.GetOrderRequest(order_id=response.order_id), timeout=5).allocations
+        assert (shown.book_hedge_id, shown.venue_order_id, shown.shares, shown.cost) == ("", "", "8", "0")
 
     # The same buy alone is hedged: one venue order of 8 YES shares.
     live.stub.PlaceOrder(order_request(OTHER_MARKET, types_pb2.SIDE_BUY, "8"), timeout=10)
