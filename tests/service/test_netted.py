@@ -31,12 +31,12 @@ def test_a_stream_of_3_share_orders_is_hedged_in_venue_sized_orders_with_exact_a
                  for _ in range(10)]  # fmt: skip
     assert all(r.status == types_pb2.ORDER_STATUS_ACCEPTED for r in responses), [r.message for r in responses]
 
-    # 30 shares owed to users: covered once the hedges settle, to within the venue's minimum (the last
-    # residual waits hedgeMaxDelayMs; a BUY's budget may bring a few hundredths of a share more).
+    # 30 shares owed to users: covered once the hedges settle, to within the venue's minimum (a residual
+    # below it is never sent on its own; one above it is once it has waited hedgeMaxDelayMs).
     def covered() -> bool:
         open_hedges = BookHedge.select().where(BookHedge.status.in_(["pending", "unknown"])).count()
         p = MarketExposure.get(MarketExposure.mapping == mapping.id)
-        return open_hedges == 0 and p.user_shares == 30 and abs(p.user_shares - p.hedge_yes + p.hedge_no) < 1
+        return open_hedges == 0 and p.user_shares == 30 and abs(p.user_shares - p.hedge_yes + p.hedge_no) < 5
 
     wait_until(covered, timeout=30, message="the market covered by the rebalancer's hedges")
 
@@ -73,11 +73,10 @@ def test_a_stream_of_3_share_orders_is_hedged_in_venue_sized_orders_with_exact_a
             (p.book_hedge_id, by_hash[p.book_hedge_id], p.shares, p.cost, p.fee) for p in stored
         ]  # fmt: skip
         assert sum(Decimal(a.shares) for a in shown.allocations) == Decimal(shown.order.hedged_size)
-    # The oldest orders first: only the last one may be short, by what the earlier fills' surplus
-    # (held unowned) already covers.
-    assert all(o.hedged_size == 3 for o in sorted(orders, key=lambda o: o.created_at)[:-1])
-    unowned = HedgeAllocation.select().where(HedgeAllocation.order.is_null()).count()
-    assert sum(o.hedged_size for o in orders) >= 30 - (1 if unowned else 0)
+    # The oldest orders first: covered orders, then at most one in part, then the residual's.
+    sizes = [o.hedged_size for o in sorted(orders, key=lambda o: o.created_at)]
+    assert sizes == sorted(sizes, reverse=True) and sum(0 < s < 3 for s in sizes) <= 1
+    assert sum(sizes) > 30 - 5 - 1  # a BUY's budget may bring a little more, held unowned
 
     # The simulator's inventory is what the market records, and the fees are the venue's.
     market = next(m for m in sim.exchange.markets if m.slug == FEE_MARKET)
