@@ -31,7 +31,15 @@ from server.store.db import write_transaction
 from server.store.events import NewEvent
 from server.store.fields import utcnow
 from server.store.models import BookHedge as BookHedgeRow
-from server.store.models import HedgeAllocation, HedgePosition, PolymarketMarketMapping, UserOrder
+from server.store.models import (
+    HedgeAllocation,
+    HedgePosition,
+    MarketExposure,
+    PolymarketMarketMapping,
+    RiskTotals,
+    UserOrder,
+)
+from server.store.rows import position_of
 
 # decide(position, total, oldest_unhedged_at) -> the rebalancer's decision
 Decide = Callable[[Position, Decimal, datetime | None], Rebalance]
@@ -68,7 +76,14 @@ class BookHedges:
     ) -> BookHedge | Hold:
         """One transaction: lock the market's row, decide on the position as committed, and book the
         order decided (signed, its hash and bytes stored, its bounds added to the market's in-flight
-        columns) before anything is posted. Returns the booked hedge, or why none."""
+        columns) before anything is posted. Returns the booked hedge, or why none.
+
+        The market's row is locked only when a first look without the lock finds something to do: a
+        market on target (most passes) costs its orders no lock wait. The look may be stale; the
+        locked decision is the one that counts, and a look that missed work sees it next pass."""
+        glance = self._glance(mapping.id, decide)
+        if glance is not None:
+            return glance
         try:
             with write_transaction(self.db):
                 position, total = positions.lock_with_total(mapping.id)
@@ -114,6 +129,19 @@ class BookHedges:
                 return hedge
         except _NoRoom:
             return Hold(HoldReason.LIMITS, decision.gap)
+
+    def _glance(self, mapping_id: int, decide: Decide) -> Hold | None:
+        """The decision on the committed position without its lock when it holds and no opposite
+        orders wait to be netted; None when the locked transaction must run."""
+        row = MarketExposure.get_or_none(MarketExposure.mapping == mapping_id)
+        total = RiskTotals.select(RiskTotals.unhedged_exposure).where(RiskTotals.id == 1).scalar()
+        if row is None or total is None:
+            return None
+        decision = decide(position_of(row), Decimal(total), _oldest_waiting(mapping_id))
+        if not isinstance(decision, Hold):
+            return None
+        sides = _waiting(mapping_id).select(UserOrder.side).distinct().count()
+        return decision if sides < 2 else None
 
     # --- outcomes ------------------------------------------------------------------------------------
     def record_result(self, hedge_id: str, result: HedgeResult, *, resolved: bool = False) -> BookHedge:

@@ -30,6 +30,7 @@ def test_a_stream_of_3_share_orders_is_hedged_in_venue_sized_orders_with_exact_a
     responses = [live.stub.PlaceOrder(order_request(FEE_MARKET, types_pb2.SIDE_BUY, "3"), timeout=10)
                  for _ in range(10)]  # fmt: skip
     assert all(r.status == types_pb2.ORDER_STATUS_ACCEPTED for r in responses), [r.message for r in responses]
+    assert responses[0].message == "accepted; hedge queued: the market's rebalancer hedges its net exposure"
 
     # 30 shares owed to users: covered once the hedges settle, to within the venue's minimum (a residual
     # below it is never sent on its own; one above it is once it has waited hedgeMaxDelayMs).
