@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -59,7 +60,8 @@ class Rebalancer:
         locks: MarketLocks,
         dispatcher: Dispatcher,
         pending_grace: timedelta,
-        interval: float = 0.05,
+        interval: float = 0.1,
+        slow_interval: float = 0.5,
     ) -> None:
         self._store = store
         self._venue = venue
@@ -71,6 +73,10 @@ class Rebalancer:
         self._locks = locks
         self._dispatcher = dispatcher
         self._grace = pending_grace
+        # Taking markets over and looking up open hedges need not run on every pass: seconds are
+        # enough for a takeover, and an UNKNOWN hedge is due at most once a second.
+        self._slow_interval = slow_interval
+        self._slow_due = 0.0
         self._periodic = Periodic(
             "rebalancer", self.run_once, interval, failure="rebalancer pass failed", logger=log
         )
@@ -82,9 +88,10 @@ class Rebalancer:
         await self._periodic.stop()
         await asyncio.get_running_loop().run_in_executor(self._locks.executor, self._locks.close)
 
-    async def run_once(self) -> int:
-        """One pass: own what netted markets can be owned, settle their open hedges, book what each
-        owned market needs, and post. Returns how many hedges were booked."""
+    async def run_once(self, *, now_slow: bool = False) -> int:
+        """One pass: own what netted markets can be owned and settle their open hedges (every
+        `slow_interval`, or now with `now_slow`), book what each owned market needs, and post.
+        Returns how many hedges were booked."""
         snapshot = self._state.current
         netted = {
             m.id: m
@@ -93,13 +100,16 @@ class Rebalancer:
         }
         if not netted:
             return 0
-        loop = asyncio.get_running_loop()
-        owned, taken = await loop.run_in_executor(self._locks.executor, self._locks.take, list(netted))
-        for mapping_id in sorted(taken):
-            log.info("rebalancer: now working market %s", mapping_id)
-            await self._settle(mapping_id, everything=True)
-        for mapping_id in sorted(owned - taken):
-            await self._settle(mapping_id, everything=False)
+        owned = set(self._locks.owned)
+        if now_slow or time.monotonic() >= self._slow_due:
+            self._slow_due = time.monotonic() + self._slow_interval
+            loop = asyncio.get_running_loop()
+            owned, taken = await loop.run_in_executor(self._locks.executor, self._locks.take, list(netted))
+            for mapping_id in sorted(taken):
+                log.info("rebalancer: now working market %s", mapping_id)
+                await self._settle(mapping_id, everything=True)
+            for mapping_id in sorted(owned - taken):
+                await self._settle(mapping_id, everything=False)
         booked = await asyncio.gather(*(self._book(netted[m]) for m in sorted(owned) if m in netted))
         hedges = [h for h in booked if h is not None]
         for hedge in hedges:

@@ -98,7 +98,7 @@ def test_a_buy_then_an_opposite_sell_sends_no_venue_order_and_a_buy_alone_does(p
     buy = live.stub.PlaceOrder(order_request(OTHER_MARKET, types_pb2.SIDE_BUY, "8"), timeout=10)
     sell = live.stub.PlaceOrder(order_request(OTHER_MARKET, types_pb2.SIDE_SELL, "8"), timeout=10)
     assert buy.status == sell.status == types_pb2.ORDER_STATUS_ACCEPTED
-    assert live.call(rebalancer.run_once()) == 0
+    assert live.call(rebalancer.run_once(now_slow=True)) == 0
     assert mapping.id in rebalancer._locks.owned
     assert sim.exchange.orders(hedger_address()) == []
     assert BookHedge.select().count() == 0
@@ -112,7 +112,7 @@ def test_a_buy_then_an_opposite_sell_sends_no_venue_order_and_a_buy_alone_does(p
 
     # The same buy alone is hedged: one venue order of 8 YES shares.
     live.stub.PlaceOrder(order_request(OTHER_MARKET, types_pb2.SIDE_BUY, "8"), timeout=10)
-    assert live.call(rebalancer.run_once()) == 1
+    assert live.call(rebalancer.run_once(now_slow=True)) == 1
     (hedge,) = BookHedge.select()
     assert (hedge.leg, hedge.side, hedge.size, hedge.status) == ("YES", "BUY", Decimal(8), "hedged")
     assert len(sim.exchange.orders(hedger_address())) == 1
