@@ -87,10 +87,10 @@ class BookHedges:
         try:
             with write_transaction(self.db):
                 position, total = positions.lock_with_total(mapping.id)
-                netting = _netted(self.db, mapping, utcnow())
+                netting, netted_events = _netted(mapping, utcnow())
                 decision = decide(position, total, _oldest_waiting(mapping.id))
                 if isinstance(decision, Hold):
-                    sql.run(self.db, netting)
+                    sql.run(self.db, [*netting, *events.statements(self.db, netted_events)])
                     return decision
                 now = utcnow()
                 token = mapping.yes_token_id if decision.leg is Leg.YES else mapping.no_token_id
@@ -105,6 +105,7 @@ class BookHedges:
                 )
                 delta = decision.after.exposure - position.exposure
                 new = [
+                    *netted_events,
                     NewEvent(
                         "hedge_submitted",
                         f"rebalancer: {hedge.side.value} {hedge.size} {hedge.leg.value} for a gap of"
@@ -114,7 +115,7 @@ class BookHedges:
                         None,
                         hedge.id,
                         {"size": hedge.size, "limit_price": hedge.limit_price},
-                    )
+                    ),
                 ]
                 batch = [
                     *netting,
@@ -289,17 +290,16 @@ def _oldest_waiting(mapping_id: int) -> datetime | None:
     return oldest
 
 
-def _netted(
-    database: peewee.Database, mapping: PolymarketMarketMapping, now: datetime
-) -> list[sql.Statement]:
+def _netted(mapping: PolymarketMarketMapping, now: datetime) -> tuple[list[sql.Statement], list[NewEvent]]:
     """The writes that mark the market's waiting BUY and SELL orders covered by each other, as far as
-    they meet (`allocation.net_opposite`), with their allocation rows (no book hedge) and events. Its
-    reads lock the orders (hold the market's lock)."""
+    they meet (`allocation.net_opposite`), with their allocation rows (no book hedge), and their events
+    (the caller writes those last, after the totals row: the lock order). Its reads lock the orders
+    (hold the market's lock)."""
     rows = list(positions.locked(_waiting(mapping.id).order_by(UserOrder.created_at, UserOrder.id)))
     buys = [Need(r.id, r.size - r.hedged_size) for r in rows if r.side == Side.BUY.value]
     sells = [Need(r.id, r.size - r.hedged_size) for r in rows if r.side == Side.SELL.value]
     if not buys or not sells:
-        return []
+        return [], []
     by_id = {r.id: r for r in rows}
     writes: list[sql.Statement] = []
     new: list[NewEvent] = []
@@ -309,7 +309,7 @@ def _netted(
         write, event = _covered(by_id[part.order_id], part, None, mapping, now)
         writes.append(write)
         new.append(event)
-    return [*writes, *events.statements(database, new)]
+    return writes, new
 
 
 def _covered(
