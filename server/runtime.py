@@ -13,15 +13,20 @@ from typing import TypeVar
 
 import peewee
 
+from server.domain.order_bucket import OrderBudget
 from server.errors import FailedPrecondition, Unavailable
 from server.risk.services import RiskServices
 from server.settings import Settings
+from server.store.book_hedges import BookHedges
 from server.store.db import bind, open_connection, open_database
+from server.store.market_locks import MarketLocks
 from server.store.migrate import migrate
 from server.store.orders import OrderStore
 from server.trading.books import BookCache
 from server.trading.desk import OrderDesk
+from server.trading.dispatcher import Dispatcher
 from server.trading.hedger import Hedger
+from server.trading.rebalancer import Rebalancer
 from server.trading.resolver import Resolver
 from server.trading.settlement import SettlementFollower
 from server.trading.state import StateCache
@@ -97,6 +102,7 @@ class Runtime:
     services: RiskServices | None = None
     follower: SettlementFollower | None = None
     feed: TickFeed | None = None
+    rebalancer: Rebalancer | None = None
 
     @classmethod
     async def start(
@@ -166,6 +172,19 @@ class Runtime:
         resolver.start()
         follower.start()
         feed.start()
+        runtime.rebalancer = Rebalancer(
+            store=BookHedges(database),
+            venue=venue,
+            run_in_db=db,
+            state=state,
+            books=books,
+            signer=signer,
+            api_key=api_key,
+            locks=MarketLocks(settings.database_url),
+            dispatcher=Dispatcher(venue, database, db, lambda: _order_budget(state)),
+            pending_grace=timedelta(seconds=float(settings.venue_timeout) * 2),
+        )
+        runtime.rebalancer.start()
         runtime.services = services
         await services.start(
             store=store, hedger=hedger, books=books, signer=signer, api_key=api_key, state=state
@@ -175,6 +194,8 @@ class Runtime:
     async def stop(self) -> None:
         if self.services is not None:
             await self.services.stop()
+        if self.rebalancer is not None:
+            await self.rebalancer.stop()
         if self.resolver is not None:
             await self.resolver.stop()
         if self.follower is not None:
@@ -186,3 +207,9 @@ class Runtime:
             await self.venue.aclose()
         self.db.close()
         self.db.database.close()
+
+
+def _order_budget(state: StateCache) -> OrderBudget:
+    """The signer's venue order budget as configured (`venueOrderRate`, `venueOrderBurst`)."""
+    settings = state.current.settings
+    return OrderBudget(settings.venue_order_rate, settings.venue_order_burst)

@@ -87,3 +87,26 @@ def _decimals(value: Decimal) -> int:
     if not isinstance(exponent, int):
         raise ValueError("a weight must be finite")
     return max(-exponent, 0)
+
+
+def net_opposite(buys: Sequence[Need], sells: Sequence[Need]) -> list[Allocation]:
+    """Opposite user flows cover each other: waiting BUY orders are matched with waiting SELL orders,
+    oldest first on each side, each pair for the shares both still need. Returns each order's part
+    (no cost and no fee: no venue order is involved); the shares of each side's parts are equal."""
+    parts: dict[str, Decimal] = {}
+    i = j = 0
+    left_buy = buys[0].shares if buys else ZERO
+    left_sell = sells[0].shares if sells else ZERO
+    while i < len(buys) and j < len(sells):
+        matched = min(left_buy, left_sell)
+        parts[buys[i].order_id] = parts.get(buys[i].order_id, ZERO) + matched
+        parts[sells[j].order_id] = parts.get(sells[j].order_id, ZERO) + matched
+        left_buy -= matched
+        left_sell -= matched
+        if left_buy == 0:
+            i += 1
+            left_buy = buys[i].shares if i < len(buys) else ZERO
+        if left_sell == 0:
+            j += 1
+            left_sell = sells[j].shares if j < len(sells) else ZERO
+    return [Allocation(order_id, shares, ZERO, ZERO) for order_id, shares in parts.items()]

@@ -56,6 +56,7 @@ class Accepted:
     # None: hedging is off, the order needs no hedge, or the market is netted (its rebalancer covers it)
     hedge: InFlight | None
     paper_fill: PaperFill | None
+    queued: bool = False  # netted: the order adds to its market's gap, which the rebalancer hedges
 
 
 @dataclass(frozen=True)
@@ -131,11 +132,13 @@ def decide(
         hedge = in_flight_on(terms, priced.hedge.leg, priced.hedge.side, hedged, priced.hedge_limit_price)
         after = after.with_hedge_sent(hedge)
     checked = after
+    queued = False
     if netted and mode is not Mode.OFF:
         # Room for the rebalancer: the order is accepted only if its own hedge, in flight at its worst,
         # would fit too (as per_order requires), though that hedge is not booked here. Otherwise orders
         # could fill a market exactly to its limit, where no hedge in flight fits any more.
         own = hedge_size(request.side, request.size, position.unhedged_shares, ZERO)
+        queued = own > 0
         if own > 0:
             checked = after.with_hedge_sent(
                 in_flight_on(terms, priced.hedge.leg, priced.hedge.side, own, priced.hedge_limit_price)
@@ -161,6 +164,7 @@ def decide(
         order_type=settings.hedge_order_type,
         hedge=hedge,
         paper_fill=paper,
+        queued=queued and mode is Mode.LIVE,
     )
 
 

@@ -11,6 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from hedging.v1 import hedging_service_pb2 as pb
 from hedging.v1 import types_pb2
 from server.domain import inputs
+from server.domain.book_hedge import OrderAllocation
 from server.domain.decision import OrderRequest
 from server.domain.hedge import Hedge
 from server.domain.hedge_result import shown_fill_price
@@ -153,6 +154,16 @@ def hedge_out(h: Hedge) -> types_pb2.Hedge:
         created_at=timestamp(h.created_at),
         updated_at=timestamp(h.updated_at),
         settlement=_SETTLEMENT[h.settlement],
+    )
+
+
+def allocation_out(a: OrderAllocation) -> types_pb2.HedgeAllocation:
+    return types_pb2.HedgeAllocation(
+        book_hedge_id=a.book_hedge_id or "",
+        venue_order_id=a.venue_order_id or "",
+        shares=dec(a.shares),
+        cost=dec(a.cost),
+        fee=dec(a.fee),
     )
 
 

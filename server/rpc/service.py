@@ -75,8 +75,11 @@ class HedgingServicer(hedging_service_pb2_grpc.HedgingServiceServicer):
             stored = found
         else:
             raise InvalidArgument("lookup", "set order_id or request")
+        parts = await self._desk.allocations(stored.order.id)
         return pb.GetOrderResponse(
-            order=convert.order_out(stored.order), hedges=[convert.hedge_out(h) for h in stored.hedges]
+            order=convert.order_out(stored.order),
+            hedges=[convert.hedge_out(h) for h in stored.hedges],
+            allocations=[convert.allocation_out(a) for a in parts],
         )
 
     @unary

@@ -228,6 +228,46 @@ class VenueOrderBudget(BaseModel):
     blocked_until = InstantField(null=True)
 
 
+class BookHedge(BaseModel):
+    """A rebalancer's hedge of a netted market (migration 0009; `server.store.book_hedges`)."""
+
+    mapping_id: int  # peewee's accessor for the foreign key's raw value
+    id = peewee.TextField(primary_key=True)
+    mapping = peewee.ForeignKeyField(PolymarketMarketMapping, column_name="mapping_id")
+    token_id = peewee.TextField()
+    leg = peewee.TextField()
+    side = peewee.TextField()
+    size = MoneyField()
+    limit_price = MoneyField()
+    order_type = peewee.TextField()
+    status = peewee.TextField()
+    venue_order_id = peewee.TextField(unique=True)
+    signed_order = peewee.TextField()
+    filled_size = MoneyField()
+    fill_cost = MoneyField()
+    fee = MoneyField()
+    failure_reason = peewee.TextField(null=True)
+    attempt_count = peewee.IntegerField()
+    next_check_at = InstantField(null=True)
+    worst_loss_if_yes = MoneyField()
+    worst_loss_if_no = MoneyField()
+    created_at = InstantField()
+    updated_at = InstantField()
+    resolved_at = InstantField(null=True)
+
+
+class HedgeAllocation(BaseModel):
+    """The part of a book hedge's fill that covers one user order (migration 0009)."""
+
+    id = peewee.BigAutoField()
+    book_hedge = peewee.ForeignKeyField(BookHedge, null=True, column_name="book_hedge_id")
+    order = peewee.ForeignKeyField(UserOrder, null=True, column_name="order_id")
+    shares = MoneyField()
+    cost = MoneyField()
+    fee = MoneyField()
+    created_at = InstantField()
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     HedgeConfig,
     HedgeConfigHistory,
@@ -242,4 +282,6 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     RiskSnapshot,
     HedgeOutcomeSecond,
     VenueOrderBudget,
+    BookHedge,
+    HedgeAllocation,
 )

@@ -327,6 +327,8 @@ def _inactive() -> Rejected:
 def _accepted_message(decision: Accepted) -> str:
     if decision.mode is Mode.OFF:
         return "accepted unhedged: hedging is off"
+    if decision.queued:
+        return "accepted; hedge queued: the market's rebalancer hedges its net exposure"
     if decision.hedge is None:
         return "accepted; no hedge needed: the order brings the market's unhedged position towards flat"
     if decision.paper_fill is not None:

@@ -10,15 +10,19 @@ from typing import Any
 
 from server.domain import inputs
 from server.domain.book import Book
+from server.domain.book_hedge import OrderAllocation
 from server.domain.decision import Decision, OrderRequest, Rejected, decide
 from server.domain.exposure import Position
 from server.domain.hedge import SignedIntent
+from server.domain.hedge_policy import effective
 from server.domain.order import OrderWithHedges
 from server.domain.pricing import Quote, Unpriceable, quote
 from server.domain.types import BreakerLevel, RejectReason
 from server.errors import InvalidArgument
+from server.store import book_hedges
 from server.store import mappings as mapping_store
 from server.store.fields import utcnow
+from server.store.mappings import policy_overrides
 from server.store.models import MarketExposure, PolymarketMarketMapping
 from server.store.orders import OrderStore
 from server.store.rows import position_of, terms_of
@@ -138,10 +142,10 @@ class OrderDesk:
             book = await self._books.get(mapping.yes_token_id, max_age)
         mapping = await self._follow_tick(mapping, book)
         terms = terms_of(mapping)
+        # The market's own policy keys over the config's: its rebalancer reads the same.
+        settings = effective(snapshot.settings, policy_overrides(mapping))
         market_limit = (
-            mapping.exposure_limit
-            if mapping.exposure_limit is not None
-            else snapshot.settings.max_market_exposure
+            mapping.exposure_limit if mapping.exposure_limit is not None else settings.max_market_exposure
         )
         decided: list[Decision] = []
 
@@ -152,7 +156,7 @@ class OrderDesk:
                 book,
                 position,
                 total,
-                snapshot.settings,
+                settings,
                 market_limit,
                 snapshot.breaker,
                 utcnow(),
@@ -172,7 +176,7 @@ class OrderDesk:
                 limit_price=q.hedge_limit_price,
                 tick_size=mapping.tick_size,
                 neg_risk=mapping.neg_risk,
-                order_type=snapshot.settings.hedge_order_type,
+                order_type=settings.hedge_order_type,
             )
 
         stored, created = await self._run(
@@ -206,6 +210,10 @@ class OrderDesk:
 
     async def get(self, order_id: str) -> OrderWithHedges:
         return await self._run(lambda: self._store.get(order_id))
+
+    async def allocations(self, order_id: str) -> list[OrderAllocation]:
+        """The parts of a netted market's hedges that covered the order (none for a per-order hedge)."""
+        return await self._run(lambda: book_hedges.allocations(order_id))
 
     async def get_by_request(self, account_id: str, request_id: str) -> OrderWithHedges | None:
         return await self._run(lambda: self._store.find_by_request(account_id, request_id))

@@ -168,24 +168,37 @@ class Hedger:
         if filled == 0:
             return Decimal(0), Decimal(0)
         mapping = await self._mapping_of(hedge.mapping_id)
-        levels: tuple[tuple[Decimal, Decimal], ...] = ((price, filled),)
-        fee_free = mapping.fee_rate == 0  # then the answer's own amounts are the whole truth
-        if (len(trade_ids) > 1 and not fee_free) or cost is None:
-            try:
-                trades = await asyncio.gather(*(self._venue.get_trade(t) for t in trade_ids))
-                from_trades = tuple(
-                    (Decimal(str(t["price"])), Decimal(str(t["size"]))) for t in trades if t is not None
-                )
-                if from_trades and sum(s for _, s in from_trades) == filled:
-                    levels = from_trades
-            except (Unavailable, KeyError, ArithmeticError):
-                log.warning(
-                    "could not read the trades of hedge %s; fee estimated at the average price", hedge.id
-                )
-        fill = Fill(levels)
-        return (cost if cost is not None else fill.cost), taker_fee(
-            fill, mapping.fee_rate, mapping.fee_exponent
-        )
+        return await fill_cost_and_fee(self._venue, mapping, hedge.id, filled, price, trade_ids, cost)
+
+
+async def fill_cost_and_fee(
+    venue: VenueClient,
+    mapping: PolymarketMarketMapping,
+    hedge_id: str,
+    filled: Decimal,
+    price: Decimal,
+    trade_ids: tuple[str, ...],
+    cost: Decimal | None = None,
+) -> tuple[Decimal, Decimal]:
+    """A fill's USDC cost and taker fee (of any hedge: an order's or a book hedge). Fees are not linear
+    in price, so a fill over several trades is priced trade by trade from the venue's records when
+    they can be read."""
+    if filled == 0:
+        return Decimal(0), Decimal(0)
+    levels: tuple[tuple[Decimal, Decimal], ...] = ((price, filled),)
+    fee_free = mapping.fee_rate == 0  # then the answer's own amounts are the whole truth
+    if (len(trade_ids) > 1 and not fee_free) or cost is None:
+        try:
+            trades = await asyncio.gather(*(venue.get_trade(t) for t in trade_ids))
+            from_trades = tuple(
+                (Decimal(str(t["price"])), Decimal(str(t["size"]))) for t in trades if t is not None
+            )
+            if from_trades and sum(s for _, s in from_trades) == filled:
+                levels = from_trades
+        except (Unavailable, KeyError, ArithmeticError):
+            log.warning("could not read the trades of hedge %s; fee estimated at the average price", hedge_id)
+    fill = Fill(levels)
+    return (cost if cost is not None else fill.cost), taker_fee(fill, mapping.fee_rate, mapping.fee_exponent)
 
 
 def _shares_taken(side: Side, outcome: PostOutcome) -> Decimal | None:

@@ -82,3 +82,18 @@ def test_every_sum_is_exact_and_oldest_orders_are_served_first(need_sizes, fille
         if total_shares:
             assert abs(a.cost - cost * a.shares / total_shares) < USDC_QUANTUM
             assert abs(a.fee - fee * a.shares / total_shares) < USDC_QUANTUM
+
+
+def test_opposite_orders_net_oldest_first_for_what_both_sides_still_need():
+    from server.domain.allocation import net_opposite
+
+    buys = [Need("b1", D(3)), Need("b2", D(5))]
+    sells = [Need("s1", D(4)), Need("s2", D("0.5"))]
+    # b1's 3 meet s1's first 3; b2 meets s1's last 1 and s2's 0.5: 4.5 shares a side.
+    assert net_opposite(buys, sells) == [
+        Allocation("b1", D(3), D(0), D(0)),
+        Allocation("s1", D(4), D(0), D(0)),
+        Allocation("b2", D("1.5"), D(0), D(0)),
+        Allocation("s2", D("0.5"), D(0), D(0)),
+    ]
+    assert net_opposite(buys, []) == []

@@ -110,3 +110,15 @@ def test_an_order_that_brings_the_market_back_needs_no_room_for_a_hedge():
         position=bought.after,
     )  # fmt: skip
     assert accepted(sold).after.user_shares == 0
+
+
+def test_a_netted_order_adding_to_the_gap_is_queued_one_lowering_it_is_not():
+    assert accepted(run(order(size="3"), mode="live", hedgePolicy="netted")).queued
+    # The platform already owes 10 YES unhedged: a user SELL of 3 brings it towards flat.
+    owed = Position(user_shares=D(10), net_cash=D("4.8"))
+    assert not accepted(
+        run(order(side=Side.SELL, size="3"), position=owed, mode="live", hedgePolicy="netted")
+    ).queued
+    # Nothing goes to the venue in paper or off mode, nor per order through the rebalancer.
+    assert not accepted(run(order(size="3"), mode="paper", hedgePolicy="netted")).queued
+    assert not accepted(run(order(size="10"), mode="live")).queued

@@ -86,12 +86,14 @@ class RequestKey(_message.Message):
     def __init__(self, account_id: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class GetOrderResponse(_message.Message):
-    __slots__ = ("order", "hedges")
+    __slots__ = ("order", "hedges", "allocations")
     ORDER_FIELD_NUMBER: _ClassVar[int]
     HEDGES_FIELD_NUMBER: _ClassVar[int]
+    ALLOCATIONS_FIELD_NUMBER: _ClassVar[int]
     order: _types_pb2.Order
     hedges: _containers.RepeatedCompositeFieldContainer[_types_pb2.Hedge]
-    def __init__(self, order: _Optional[_Union[_types_pb2.Order, _Mapping]] = ..., hedges: _Optional[_Iterable[_Union[_types_pb2.Hedge, _Mapping]]] = ...) -> None: ...
+    allocations: _containers.RepeatedCompositeFieldContainer[_types_pb2.HedgeAllocation]
+    def __init__(self, order: _Optional[_Union[_types_pb2.Order, _Mapping]] = ..., hedges: _Optional[_Iterable[_Union[_types_pb2.Hedge, _Mapping]]] = ..., allocations: _Optional[_Iterable[_Union[_types_pb2.HedgeAllocation, _Mapping]]] = ...) -> None: ...
 
 class GetExposureRequest(_message.Message):
     __slots__ = ("markets",)

@@ -209,6 +209,20 @@ class Hedge(_message.Message):
     settlement: HedgeSettlement
     def __init__(self, hedge_id: _Optional[str] = ..., order_id: _Optional[str] = ..., status: _Optional[_Union[HedgeStatus, str]] = ..., venue_order_id: _Optional[str] = ..., token_id: _Optional[str] = ..., side: _Optional[_Union[Side, str]] = ..., size: _Optional[str] = ..., limit_price: _Optional[str] = ..., order_type: _Optional[str] = ..., filled_size: _Optional[str] = ..., fill_price: _Optional[str] = ..., fee: _Optional[str] = ..., spread_captured: _Optional[str] = ..., net_profit: _Optional[str] = ..., failure_reason: _Optional[str] = ..., attempt_count: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., settlement: _Optional[_Union[HedgeSettlement, str]] = ...) -> None: ...
 
+class HedgeAllocation(_message.Message):
+    __slots__ = ("book_hedge_id", "venue_order_id", "shares", "cost", "fee")
+    BOOK_HEDGE_ID_FIELD_NUMBER: _ClassVar[int]
+    VENUE_ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    SHARES_FIELD_NUMBER: _ClassVar[int]
+    COST_FIELD_NUMBER: _ClassVar[int]
+    FEE_FIELD_NUMBER: _ClassVar[int]
+    book_hedge_id: str
+    venue_order_id: str
+    shares: str
+    cost: str
+    fee: str
+    def __init__(self, book_hedge_id: _Optional[str] = ..., venue_order_id: _Optional[str] = ..., shares: _Optional[str] = ..., cost: _Optional[str] = ..., fee: _Optional[str] = ...) -> None: ...
+
 class Breaker(_message.Message):
     __slots__ = ("name", "state", "reason", "tripped_at", "auto_reset")
     NAME_FIELD_NUMBER: _ClassVar[int]
