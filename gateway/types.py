@@ -273,6 +273,12 @@ class Mapping:
     hedge_max_delay_ms: int | None = strawberry.field(
         description="The market's own hedgeMaxDelayMs; null: the config's."
     )
+    market_state: str = strawberry.field(
+        description="The market at the venue, as last polled: open, not_accepting, closed or resolved "
+        "(closed and resolved take no new orders)."
+    )
+    winning_token_id: str | None = strawberry.field(description="The token that won, once resolved.")
+    market_state_at: datetime | None = strawberry.field(description="When the market state last changed.")
 
     @classmethod
     def of(cls, m: PolymarketMarketMapping) -> Mapping:
@@ -297,6 +303,9 @@ class Mapping:
             hedge_ratio=m.hedge_ratio,
             hedge_min_shares=m.hedge_min_shares,
             hedge_max_delay_ms=m.hedge_max_delay_ms,
+            market_state=m.market_state,
+            winning_token_id=m.winning_token_id,
+            market_state_at=m.market_state_at,
         )
 
 
@@ -502,6 +511,10 @@ class MarketExposure:
     in_flight_shares: Decimal = strawberry.field(
         description="YES-equivalent shares the hedges in flight add when they fill in full."
     )
+    market_state: str = strawberry.field(
+        description="The market at the venue: open, not_accepting, closed or resolved (closed and "
+        "resolved take no new orders)."
+    )
 
     @classmethod
     def of(cls, m: risk.MarketView) -> MarketExposure:
@@ -528,6 +541,7 @@ class MarketExposure:
             in_flight_loss_if_yes=p.in_flight_loss_if_yes,
             in_flight_loss_if_no=p.in_flight_loss_if_no,
             in_flight_shares=p.in_flight_delta,
+            market_state=m.market_state.value,
         )
 
 

@@ -22,6 +22,7 @@ from server.store.orders import OrderStore
 from server.trading.books import BookCache
 from server.trading.desk import OrderDesk
 from server.trading.hedger import Hedger
+from server.trading.market_states import MarketStateFollower
 from server.trading.resolver import Resolver
 from server.trading.state import StateCache
 from server.venue.client import ApiCredentials, VenueClient
@@ -93,6 +94,7 @@ class Runtime:
     desk: OrderDesk
     resolver: Resolver | None
     services: RiskServices | None = None
+    market_states: MarketStateFollower | None = None
 
     @classmethod
     async def start(
@@ -153,6 +155,8 @@ class Runtime:
         if settled:
             log.info("startup: looked up %d open hedges at the venue", settled)
         resolver.start()
+        runtime.market_states = MarketStateFollower(database, venue, state, db)
+        runtime.market_states.start()
         runtime.services = services
         await services.start(
             store=store, hedger=hedger, books=books, signer=signer, api_key=api_key, state=state
@@ -162,6 +166,8 @@ class Runtime:
     async def stop(self) -> None:
         if self.services is not None:
             await self.services.stop()
+        if self.market_states is not None:
+            await self.market_states.stop()
         if self.resolver is not None:
             await self.resolver.stop()
         await self.state.stop()

@@ -35,6 +35,7 @@ class RejectReason(StrEnum):
     HALTED = "halted"
     REDUCE_ONLY = "reduce_only"
     VENUE_UNAVAILABLE = "venue_unavailable"
+    MARKET_CLOSED = "market_closed"
 
 
 class HedgeStatus(StrEnum):

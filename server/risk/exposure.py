@@ -15,6 +15,7 @@ import peewee
 
 from server.domain.config_schema import HedgeSettings
 from server.domain.exposure import Position
+from server.domain.market_state import MarketState
 from server.domain.types import BreakerLevel
 from server.errors import InvalidArgument
 from server.risk.breakers import AUTO_RESET, overall
@@ -47,6 +48,7 @@ class MarketView:
     unhedged_notional: Decimal
     pending_hedges: int
     unknown_hedges: int
+    market_state: MarketState = MarketState.OPEN
 
     @property
     def utilisation(self) -> Decimal | None:
@@ -180,6 +182,7 @@ def read_in_transaction(
                 sum_.unhedged_notional,
                 sum_.pending_hedges,
                 sum_.unknown_hedges,
+                MarketState(mapping.market_state),
             )
         )
     if markets:

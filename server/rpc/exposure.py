@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import peewee
 
 from hedging.v1 import hedging_service_pb2 as pb
 from hedging.v1 import types_pb2
 from server.domain import inputs
+from server.domain.market_state import MarketState
 from server.domain.types import BreakerLevel
 from server.errors import InvalidArgument
 from server.risk.exposure import BreakerView, ExposureView, MarketView, read_exposure
@@ -21,6 +22,10 @@ _LEVELS = {
     BreakerLevel.ACTIVE: types_pb2.BREAKER_STATE_ACTIVE,
     BreakerLevel.REDUCING: types_pb2.BREAKER_STATE_REDUCING,
     BreakerLevel.HALTED: types_pb2.BREAKER_STATE_HALTED,
+}
+
+_STATES = {
+    s: cast(types_pb2.MarketState, types_pb2.MarketState.Value("MARKET_STATE_" + s.name)) for s in MarketState
 }
 
 
@@ -49,6 +54,7 @@ def market_out(v: MarketView) -> pb.MarketExposure:
         in_flight_loss_if_yes=dec(p.in_flight_loss_if_yes),
         in_flight_loss_if_no=dec(p.in_flight_loss_if_no),
         in_flight_shares=dec(p.in_flight_delta),
+        market_state=_STATES[v.market_state],
     )
 
 

@@ -19,12 +19,13 @@ from server.domain.exposure import Position
 from server.domain.hedge import Hedge, SignedIntent
 from server.domain.hedge_result import HedgeResult
 from server.domain.in_flight import InFlight
+from server.domain.market_state import market_closed
 from server.domain.order import Order, OrderWithHedges
 from server.domain.pricing import Quote
 from server.domain.types import HedgeStatus, Mode, OrderHedgeStatus, RejectReason
 from server.errors import AlreadyExists, NotFound
 from server.risk.market_totals import of_hedge, of_order
-from server.store import events, positions, sql
+from server.store import events, market_states, positions, sql
 from server.store.db import write_transaction
 from server.store.events import NewEvent
 from server.store.fields import utcnow
@@ -131,6 +132,9 @@ class OrderStore:
             _raise_if_booked(request)
             if mapping is None or not mapping.active:
                 return self._write_rejected(request, request_hash, mapping, _inactive())
+            closed = market_closed(market_states.state_of(mapping))
+            if closed is not None:
+                return self._write_rejected(request, request_hash, mapping, closed)
             position, total = positions.lock_with_total(mapping.id)
             decision = decide(position, total)
             if isinstance(decision, Rejected):

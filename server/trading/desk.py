@@ -13,11 +13,13 @@ from server.domain.book import Book
 from server.domain.decision import Decision, OrderRequest, Rejected, decide
 from server.domain.exposure import Position
 from server.domain.hedge import SignedIntent
+from server.domain.market_state import market_closed
 from server.domain.order import OrderWithHedges
 from server.domain.pricing import Quote, Unpriceable, quote
 from server.domain.types import BreakerLevel, RejectReason
 from server.errors import InvalidArgument
 from server.store import mappings as mapping_store
+from server.store import market_states
 from server.store.fields import utcnow
 from server.store.models import MarketExposure, PolymarketMarketMapping
 from server.store.orders import OrderStore
@@ -98,6 +100,9 @@ class OrderDesk:
         snapshot = self._state.current
         if not mapping.active:
             return Rejected(RejectReason.MARKET_INACTIVE, "the market has no active Polymarket mapping")
+        closed = market_closed(market_states.state_of(mapping))
+        if closed is not None:
+            return closed
         if snapshot.breaker is BreakerLevel.HALTED:
             return Rejected(RejectReason.HALTED, "trading is halted by a circuit breaker")
         book = await self._books.get(mapping.yes_token_id, snapshot.settings.max_book_age_ms)
@@ -129,7 +134,9 @@ class OrderDesk:
         snapshot = self._state.current
         max_age = snapshot.settings.max_book_age_ms
         book = self._books.fresh(mapping.yes_token_id, max_age)
-        if book is None:
+        # A closed market is refused when booked (`OrderStore.place`): no book is asked for it.
+        ended = market_states.state_of(mapping).ended
+        if book is None and not ended:
             # A retry never waits on the venue: look for the booked order before fetching a book.
             # (With a fresh book at hand the order transaction itself finds a replay.)
             replay = await self._run(lambda: self._store.replay_of(request, digest))

@@ -100,7 +100,7 @@ class GetExposureRequest(_message.Message):
     def __init__(self, markets: _Optional[_Iterable[_Union[_types_pb2.MarketRef, _Mapping]]] = ...) -> None: ...
 
 class MarketExposure(_message.Message):
-    __slots__ = ("market", "condition_id", "user_shares", "hedge_yes_shares", "hedge_no_shares", "net_cash", "loss_if_yes", "loss_if_no", "worst_case_loss", "limit", "utilisation", "hedged_notional", "unhedged_notional", "pending_hedges", "unknown_hedges", "in_flight_loss_if_yes", "in_flight_loss_if_no", "in_flight_shares")
+    __slots__ = ("market", "condition_id", "user_shares", "hedge_yes_shares", "hedge_no_shares", "net_cash", "loss_if_yes", "loss_if_no", "worst_case_loss", "limit", "utilisation", "hedged_notional", "unhedged_notional", "pending_hedges", "unknown_hedges", "in_flight_loss_if_yes", "in_flight_loss_if_no", "in_flight_shares", "market_state")
     MARKET_FIELD_NUMBER: _ClassVar[int]
     CONDITION_ID_FIELD_NUMBER: _ClassVar[int]
     USER_SHARES_FIELD_NUMBER: _ClassVar[int]
@@ -119,6 +119,7 @@ class MarketExposure(_message.Message):
     IN_FLIGHT_LOSS_IF_YES_FIELD_NUMBER: _ClassVar[int]
     IN_FLIGHT_LOSS_IF_NO_FIELD_NUMBER: _ClassVar[int]
     IN_FLIGHT_SHARES_FIELD_NUMBER: _ClassVar[int]
+    MARKET_STATE_FIELD_NUMBER: _ClassVar[int]
     market: _types_pb2.MarketRef
     condition_id: str
     user_shares: str
@@ -137,7 +138,8 @@ class MarketExposure(_message.Message):
     in_flight_loss_if_yes: str
     in_flight_loss_if_no: str
     in_flight_shares: str
-    def __init__(self, market: _Optional[_Union[_types_pb2.MarketRef, _Mapping]] = ..., condition_id: _Optional[str] = ..., user_shares: _Optional[str] = ..., hedge_yes_shares: _Optional[str] = ..., hedge_no_shares: _Optional[str] = ..., net_cash: _Optional[str] = ..., loss_if_yes: _Optional[str] = ..., loss_if_no: _Optional[str] = ..., worst_case_loss: _Optional[str] = ..., limit: _Optional[str] = ..., utilisation: _Optional[str] = ..., hedged_notional: _Optional[str] = ..., unhedged_notional: _Optional[str] = ..., pending_hedges: _Optional[int] = ..., unknown_hedges: _Optional[int] = ..., in_flight_loss_if_yes: _Optional[str] = ..., in_flight_loss_if_no: _Optional[str] = ..., in_flight_shares: _Optional[str] = ...) -> None: ...
+    market_state: _types_pb2.MarketState
+    def __init__(self, market: _Optional[_Union[_types_pb2.MarketRef, _Mapping]] = ..., condition_id: _Optional[str] = ..., user_shares: _Optional[str] = ..., hedge_yes_shares: _Optional[str] = ..., hedge_no_shares: _Optional[str] = ..., net_cash: _Optional[str] = ..., loss_if_yes: _Optional[str] = ..., loss_if_no: _Optional[str] = ..., worst_case_loss: _Optional[str] = ..., limit: _Optional[str] = ..., utilisation: _Optional[str] = ..., hedged_notional: _Optional[str] = ..., unhedged_notional: _Optional[str] = ..., pending_hedges: _Optional[int] = ..., unknown_hedges: _Optional[int] = ..., in_flight_loss_if_yes: _Optional[str] = ..., in_flight_loss_if_no: _Optional[str] = ..., in_flight_shares: _Optional[str] = ..., market_state: _Optional[_Union[_types_pb2.MarketState, str]] = ...) -> None: ...
 
 class ExposureTotals(_message.Message):
     __slots__ = ("unhedged_exposure", "limit", "utilisation", "hedged_notional", "unhedged_notional", "pending_hedges", "unknown_hedges")
