@@ -279,6 +279,9 @@ class Mapping:
     )
     winning_token_id: str | None = strawberry.field(description="The token that won, once resolved.")
     market_state_at: datetime | None = strawberry.field(description="When the market state last changed.")
+    event_group: str | None = strawberry.field(
+        description="The neg-risk event group (mutually exclusive outcomes of one question), if any."
+    )
 
     @classmethod
     def of(cls, m: PolymarketMarketMapping) -> Mapping:
@@ -306,6 +309,7 @@ class Mapping:
             market_state=m.market_state,
             winning_token_id=m.winning_token_id,
             market_state_at=m.market_state_at,
+            event_group=m.event_group,
         )
 
 
