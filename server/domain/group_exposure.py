@@ -49,3 +49,16 @@ def group_exposure(markets: Sequence[OutcomeLosses]) -> GroupExposure:
         if if_i > worst or (if_i == worst and which is None):
             worst, which = if_i, i
     return GroupExposure(worst, which, if_none)
+
+
+@dataclass(frozen=True)
+class GroupLimit:
+    """What an order in a grouped market is checked against: the other markets of its group (as
+    locked by the booking transaction) and the group's limit."""
+
+    siblings: tuple[OutcomeLosses, ...]
+    limit: Decimal
+
+    def with_market(self, loss_if_yes: Decimal, loss_if_no: Decimal) -> GroupExposure:
+        """The group's exposure with the order's market at these losses."""
+        return group_exposure([*self.siblings, OutcomeLosses(loss_if_yes, loss_if_no)])

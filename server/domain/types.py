@@ -36,6 +36,7 @@ class RejectReason(StrEnum):
     REDUCE_ONLY = "reduce_only"
     VENUE_UNAVAILABLE = "venue_unavailable"
     MARKET_CLOSED = "market_closed"
+    GROUP_EXPOSURE_LIMIT = "group_exposure_limit"
 
 
 class HedgeStatus(StrEnum):

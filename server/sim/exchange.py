@@ -463,7 +463,7 @@ class Exchange:
             "taker_base_fee": fee_rate_bps(market),
             "notifications_enabled": True,
             "neg_risk": market.neg_risk,
-            "neg_risk_market_id": market.question_id if market.neg_risk else "",
+            "neg_risk_market_id": market.neg_risk_event,
             "neg_risk_request_id": "",
             "icon": "",
             "image": "",

@@ -12,6 +12,7 @@ from server.domain import inputs
 from server.domain.book import Book
 from server.domain.decision import Decision, OrderRequest, Rejected, decide
 from server.domain.exposure import Position
+from server.domain.group_exposure import GroupLimit
 from server.domain.hedge import SignedIntent
 from server.domain.market_state import market_closed
 from server.domain.order import OrderWithHedges
@@ -22,7 +23,7 @@ from server.store import mappings as mapping_store
 from server.store import market_states
 from server.store.fields import utcnow
 from server.store.models import MarketExposure, PolymarketMarketMapping
-from server.store.orders import OrderStore
+from server.store.orders import Group, OrderStore
 from server.store.rows import position_of, terms_of
 from server.trading.books import BookCache
 from server.trading.hedge_signing import sign_hedge
@@ -152,7 +153,8 @@ class OrderDesk:
         )
         decided: list[Decision] = []
 
-        def decide_on(position: Position, total: Decimal) -> Decision:
+        def decide_on(position: Position, total: Decimal, siblings: Group) -> Decision:
+            group = None if siblings is None else GroupLimit(siblings, snapshot.settings.max_group_exposure)
             decision = decide(
                 request,
                 terms,
@@ -163,6 +165,7 @@ class OrderDesk:
                 market_limit,
                 snapshot.breaker,
                 utcnow(),
+                group,
             )
             decided.append(decision)
             return decision

@@ -66,3 +66,22 @@ def test_the_group_worst_case_is_the_brute_force_maximum_over_outcomes(markets):
 def test_the_group_never_counts_more_than_the_sum_of_its_markets(markets):
     per_market = sum((max(m.loss_if_yes, m.loss_if_no, Decimal(0)) for m in markets), Decimal(0))
     assert group_exposure(markets).exposure <= per_market
+
+
+def test_the_group_limit_refuses_only_a_rise_past_it():
+    from server.domain.group_exposure import GroupLimit
+    from server.domain.limits import check_group
+    from server.domain.types import RejectReason
+
+    group = GroupLimit((OutcomeLosses(D("30"), D("-10")),), D("100"))
+    # The other market wins: 30 + no; this one wins: yes - 10; none: -10 + no.
+    before = group.with_market(D("50"), D("-5"))  # max(25, 40, -15) = 40
+    at_limit = group.with_market(D("110"), D("-5"))  # max(25, 100, -15) = 100
+    above = group.with_market(D("110.01"), D("-5"))  # 100.01
+    assert (before.worst_case_loss, at_limit.worst_case_loss) == (D("40"), D("100"))
+    assert check_group(before, at_limit, group.limit) is None
+    refused = check_group(before, above, group.limit)
+    assert refused is not None and refused.reason is RejectReason.GROUP_EXPOSURE_LIMIT
+    # Already above the limit, an order that lowers the group's worst case is not refused.
+    assert check_group(above, at_limit, group.limit) is None
+    assert check_group(above, above, group.limit) is None

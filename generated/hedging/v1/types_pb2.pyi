@@ -36,6 +36,7 @@ class RejectReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     REJECT_REASON_REDUCE_ONLY: _ClassVar[RejectReason]
     REJECT_REASON_VENUE_UNAVAILABLE: _ClassVar[RejectReason]
     REJECT_REASON_MARKET_CLOSED: _ClassVar[RejectReason]
+    REJECT_REASON_GROUP_EXPOSURE_LIMIT: _ClassVar[RejectReason]
 
 class MarketState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -81,6 +82,7 @@ REJECT_REASON_HALTED: RejectReason
 REJECT_REASON_REDUCE_ONLY: RejectReason
 REJECT_REASON_VENUE_UNAVAILABLE: RejectReason
 REJECT_REASON_MARKET_CLOSED: RejectReason
+REJECT_REASON_GROUP_EXPOSURE_LIMIT: RejectReason
 MARKET_STATE_UNSPECIFIED: MarketState
 MARKET_STATE_OPEN: MarketState
 MARKET_STATE_NOT_ACCEPTING: MarketState
