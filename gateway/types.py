@@ -591,6 +591,48 @@ class ExposureHeadline:
         )
 
 
+@strawberry.type(description="One outcome of one of the platform's events.")
+class MarketRef:
+    event_id: str
+    outcome: str
+
+
+@strawberry.type(
+    description="A neg-risk event group: mutually exclusive outcomes of one question, at most one wins."
+)
+class GroupExposure:
+    event_group: str
+    markets: list[MarketRef]
+    worst_case_loss: Decimal = strawberry.field(
+        description="The worst loss over which single outcome wins, or none."
+    )
+    worst_outcome: MarketRef | None = strawberry.field(
+        description="The outcome whose win costs worstCaseLoss; null when it is no outcome winning."
+    )
+    loss_if_none: Decimal
+    limit: Decimal = strawberry.field(description="maxGroupExposure.")
+    utilisation: Decimal | None
+    sum_of_market_worst_cases: Decimal = strawberry.field(
+        description="The markets' own worst cases summed: what the group's worst case replaces."
+    )
+
+    @classmethod
+    def of(cls, g: risk.GroupView) -> GroupExposure:
+        worst = g.worst_outcome
+        return cls(
+            event_group=g.event_group,
+            markets=[MarketRef(event_id=m.event_id, outcome=m.outcome) for m in g.markets],
+            worst_case_loss=g.exposure.worst_case_loss,
+            worst_outcome=None
+            if worst is None
+            else MarketRef(event_id=worst.event_id, outcome=worst.outcome),
+            loss_if_none=g.exposure.loss_if_none,
+            limit=g.limit,
+            utilisation=g.utilisation,
+            sum_of_market_worst_cases=g.sum_of_markets,
+        )
+
+
 @strawberry.type(
     description="Risk now, as GetExposure reports it (every market); asOfEventId is the newest event "
     "the figures include."
@@ -600,12 +642,14 @@ class Exposure:
     markets: list[MarketExposure]
     as_of: datetime
     as_of_event_id: strawberry.ID
+    groups: list[GroupExposure]
 
     @classmethod
     def of(cls, view: risk.ExposureView) -> Exposure:
         return cls(
             totals=ExposureTotals.of(view.totals),
             markets=[MarketExposure.of(m) for m in view.all_markets],
+            groups=[GroupExposure.of(g) for g in view.groups],
             as_of=view.as_of,
             as_of_event_id=strawberry.ID(str(view.as_of_event_id)),
         )

@@ -14,7 +14,7 @@ from server.domain import inputs
 from server.domain.market_state import MarketState
 from server.domain.types import BreakerLevel
 from server.errors import InvalidArgument
-from server.risk.exposure import BreakerView, ExposureView, MarketView, read_exposure
+from server.risk.exposure import BreakerView, ExposureView, GroupView, MarketView, read_exposure
 from server.rpc.convert import dec, timestamp
 
 MAX_MARKETS = 1000
@@ -58,6 +58,22 @@ def market_out(v: MarketView) -> pb.MarketExposure:
     )
 
 
+def group_out(g: GroupView) -> pb.GroupExposure:
+    worst = g.worst_outcome
+    return pb.GroupExposure(
+        event_group=g.event_group,
+        markets=[types_pb2.MarketRef(event_id=m.event_id, outcome=m.outcome) for m in g.markets],
+        worst_case_loss=dec(g.exposure.worst_case_loss),
+        worst_outcome=None
+        if worst is None
+        else types_pb2.MarketRef(event_id=worst.event_id, outcome=worst.outcome),
+        loss_if_none=dec(g.exposure.loss_if_none),
+        limit=dec(g.limit),
+        utilisation=_ratio(g.utilisation),
+        sum_of_market_worst_cases=dec(g.sum_of_markets),
+    )
+
+
 def breaker_out(b: BreakerView) -> types_pb2.Breaker:
     tripped = b.state is not BreakerLevel.ACTIVE
     return types_pb2.Breaker(
@@ -86,6 +102,7 @@ def exposure_out(view: ExposureView) -> pb.GetExposureResponse:
         breakers=[breaker_out(b) for b in view.breakers],
         as_of=timestamp(view.as_of),
         as_of_event_id=view.as_of_event_id,
+        groups=[group_out(g) for g in view.groups],
     )
 
 

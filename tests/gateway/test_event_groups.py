@@ -62,3 +62,27 @@ def test_a_bad_group_is_refused_and_nothing_is_written(gateway, admin, mappings,
     assert answer["__typename"] == "InvalidInputError", answer
     assert answer["field"] == field
     assert _written() == before
+
+
+def test_the_exposure_shows_each_group(gateway, admin, mappings):
+    for slug in (NEG_RISK, "riverton-rockets-championship-2027"):
+        admin(UPDATE, input={"id": mappings[slug].id, "eventGroup": "neg-risk-pair"})
+    query = (
+        "{ exposure { groups { eventGroup markets { eventId } worstCaseLoss worstOutcome { eventId } "
+        "lossIfNone limit utilisation sumOfMarketWorstCases } markets { eventId marketState } } }"
+    )
+    exposure = admin(query)["exposure"]
+    # No positions: every way the event ends costs 0; an outcome is named over "none" on a tie.
+    assert exposure["groups"] == [
+        {
+            "eventGroup": "neg-risk-pair",
+            "markets": [{"eventId": NEG_RISK}, {"eventId": "riverton-rockets-championship-2027"}],
+            "worstCaseLoss": "0",
+            "worstOutcome": {"eventId": NEG_RISK},
+            "lossIfNone": "0",
+            "limit": "5000",
+            "utilisation": "0.000000",
+            "sumOfMarketWorstCases": "0",
+        }
+    ]
+    assert {m["marketState"] for m in exposure["markets"]} == {"open"}

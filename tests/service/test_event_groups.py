@@ -117,6 +117,16 @@ def test_orders_each_market_would_refuse_are_accepted_within_the_groups_limit(un
     assert _losses() == {_slug(n): (D("79"), D("-21")) for n in OUTCOMES}
     # The total still sums the markets' own worst cases (see server/store/groups.py).
     assert RiskTotals.get().unhedged_exposure == 5 * D("79")
+    (group,) = unhedged.stub.GetExposure(pb.GetExposureRequest(), timeout=10).groups
+    assert group.event_group == "city-mayor-2027"
+    assert [m.event_id for m in group.markets] == [_slug(n) for n in OUTCOMES]
+    assert (D(group.worst_case_loss), D(group.loss_if_none), D(group.sum_of_market_worst_cases)) == (
+        D("-5"),
+        D("-105"),
+        D("395"),
+    )
+    # Every outcome's win costs -5: the first in the group is named.
+    assert group.worst_outcome.event_id == _slug("alvarez") and D(group.limit) == 100
 
     # The group's limit binds: 300 more on Alvarez: 400 - 84 = 316 if YES, -84 if NO; Alvarez winning
     # costs 316 - 4 x 21 = 232, above 100.
