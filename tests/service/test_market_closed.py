@@ -57,7 +57,8 @@ def test_a_market_closed_mid_flow_rejects_new_orders_and_keeps_its_hedges_outcom
     )
 
     sim.exchange.close_market(market.condition_id)
-    assert patient.call(patient.runtime.market_states.follow_all()) == 1
+    # (The background pass, every 5 s, may see it first: then this pass has nothing left to change.)
+    patient.call(patient.runtime.market_states.follow_all())
 
     stored = _mapping(MARKET)
     assert (stored.market_state, stored.winning_token_id) == ("closed", None)
@@ -108,8 +109,8 @@ def test_a_resolution_is_kept_and_a_pause_is_not_an_end(live, sim, pg_db):
     follow = live.runtime.market_states.follow_all
     sim.exchange.set_trading_mode("disabled")  # the whole venue pauses: accepting_orders false
     try:
-        assert live.call(follow()) == len(sim.exchange.markets)
-        assert _mapping(MARKET).market_state == "not_accepting"
+        live.call(follow())
+        assert {m.market_state for m in PolymarketMarketMapping.select()} == {"not_accepting"}
         paused = _buy(live, MARKET, "10")
         assert paused.reject_reason != types_pb2.REJECT_REASON_MARKET_CLOSED
     finally:
@@ -118,9 +119,11 @@ def test_a_resolution_is_kept_and_a_pause_is_not_an_end(live, sim, pg_db):
     assert _mapping(MARKET).market_state == "open"
 
     sim.exchange.resolve_market(market.condition_id, market.no_token_id)
-    assert live.call(follow()) == 1
+    live.call(follow())
     stored = _mapping(MARKET)
     assert (stored.market_state, stored.winning_token_id) == ("resolved", market.no_token_id)
     assert _buy(live, MARKET, "10").reject_reason == types_pb2.REJECT_REASON_MARKET_CLOSED
-    # A resolved market is no longer asked about.
-    assert live.call(follow()) == 0
+    # A resolved market is no longer asked about: a fault waiting for its next read stays unused.
+    sim.exchange.inject_fault(f"/markets/{market.condition_id}", 1, "before", status=500)
+    live.call(follow())
+    assert [f["remaining"] for f in sim.exchange.faults.pending()] == [1]
