@@ -332,6 +332,14 @@ class UpdateMappingInput:
     refresh_from_venue: bool = strawberry.field(
         default=False, description="Re-read tick size, minimum size, neg-risk and fees from the venue."
     )
+    event_group: str | None = strawberry.field(
+        default=None,
+        description="The neg-risk event the market belongs to: markets of one group are mutually "
+        "exclusive outcomes of one question (only neg-risk markets can join one).",
+    )
+    clear_event_group: bool = strawberry.field(
+        default=False, description="Takes the market out of its group."
+    )
 
 
 @strawberry.input
@@ -453,6 +461,8 @@ class Mutation:
                     exposure_limit=input.exposure_limit,
                     clear_limit=input.clear_exposure_limit,
                     hedge_overrides=overrides,
+                    event_group=input.event_group,
+                    clear_group=input.clear_event_group,
                     **venue_fields,
                 )
             )

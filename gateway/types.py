@@ -278,6 +278,15 @@ class Mapping:
     hedge_max_delay_ms: int | None = strawberry.field(
         description="The market's own hedgeMaxDelayMs; null: the config's."
     )
+    market_state: str = strawberry.field(
+        description="The market at the venue, as last polled: open, not_accepting, closed or resolved "
+        "(closed and resolved take no new orders)."
+    )
+    winning_token_id: str | None = strawberry.field(description="The token that won, once resolved.")
+    market_state_at: datetime | None = strawberry.field(description="When the market state last changed.")
+    event_group: str | None = strawberry.field(
+        description="The neg-risk event group (mutually exclusive outcomes of one question), if any."
+    )
 
     @classmethod
     def of(cls, m: PolymarketMarketMapping) -> Mapping:
@@ -302,6 +311,10 @@ class Mapping:
             hedge_ratio=m.hedge_ratio,
             hedge_min_shares=m.hedge_min_shares,
             hedge_max_delay_ms=m.hedge_max_delay_ms,
+            market_state=m.market_state,
+            winning_token_id=m.winning_token_id,
+            market_state_at=m.market_state_at,
+            event_group=m.event_group,
         )
 
 
@@ -507,6 +520,10 @@ class MarketExposure:
     in_flight_shares: Decimal = strawberry.field(
         description="YES-equivalent shares the hedges in flight add when they fill in full."
     )
+    market_state: str = strawberry.field(
+        description="The market at the venue: open, not_accepting, closed or resolved (closed and "
+        "resolved take no new orders)."
+    )
 
     @classmethod
     def of(cls, m: risk.MarketView) -> MarketExposure:
@@ -533,6 +550,7 @@ class MarketExposure:
             in_flight_loss_if_yes=p.in_flight_loss_if_yes,
             in_flight_loss_if_no=p.in_flight_loss_if_no,
             in_flight_shares=p.in_flight_delta,
+            market_state=m.market_state.value,
         )
 
 
@@ -578,6 +596,48 @@ class ExposureHeadline:
         )
 
 
+@strawberry.type(description="One outcome of one of the platform's events.")
+class MarketRef:
+    event_id: str
+    outcome: str
+
+
+@strawberry.type(
+    description="A neg-risk event group: mutually exclusive outcomes of one question, at most one wins."
+)
+class GroupExposure:
+    event_group: str
+    markets: list[MarketRef]
+    worst_case_loss: Decimal = strawberry.field(
+        description="The worst loss over which single outcome wins, or none."
+    )
+    worst_outcome: MarketRef | None = strawberry.field(
+        description="The outcome whose win costs worstCaseLoss; null when it is no outcome winning."
+    )
+    loss_if_none: Decimal
+    limit: Decimal = strawberry.field(description="maxGroupExposure.")
+    utilisation: Decimal | None
+    sum_of_market_worst_cases: Decimal = strawberry.field(
+        description="The markets' own worst cases summed: what the group's worst case replaces."
+    )
+
+    @classmethod
+    def of(cls, g: risk.GroupView) -> GroupExposure:
+        worst = g.worst_outcome
+        return cls(
+            event_group=g.event_group,
+            markets=[MarketRef(event_id=m.event_id, outcome=m.outcome) for m in g.markets],
+            worst_case_loss=g.exposure.worst_case_loss,
+            worst_outcome=None
+            if worst is None
+            else MarketRef(event_id=worst.event_id, outcome=worst.outcome),
+            loss_if_none=g.exposure.loss_if_none,
+            limit=g.limit,
+            utilisation=g.utilisation,
+            sum_of_market_worst_cases=g.sum_of_markets,
+        )
+
+
 @strawberry.type(
     description="Risk now, as GetExposure reports it (every market); asOfEventId is the newest event "
     "the figures include."
@@ -587,12 +647,14 @@ class Exposure:
     markets: list[MarketExposure]
     as_of: datetime
     as_of_event_id: strawberry.ID
+    groups: list[GroupExposure]
 
     @classmethod
     def of(cls, view: risk.ExposureView) -> Exposure:
         return cls(
             totals=ExposureTotals.of(view.totals),
             markets=[MarketExposure.of(m) for m in view.all_markets],
+            groups=[GroupExposure.of(g) for g in view.groups],
             as_of=view.as_of,
             as_of_event_id=strawberry.ID(str(view.as_of_event_id)),
         )

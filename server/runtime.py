@@ -26,6 +26,7 @@ from server.trading.books import BookCache
 from server.trading.desk import OrderDesk
 from server.trading.dispatcher import Dispatcher
 from server.trading.hedger import Hedger
+from server.trading.market_states import MarketStateFollower
 from server.trading.rebalancer import Rebalancer
 from server.trading.resolver import Resolver
 from server.trading.settlement import SettlementFollower
@@ -103,6 +104,7 @@ class Runtime:
     follower: SettlementFollower | None = None
     feed: TickFeed | None = None
     rebalancer: Rebalancer | None = None
+    market_states: MarketStateFollower | None = None
 
     @classmethod
     async def start(
@@ -185,6 +187,8 @@ class Runtime:
             pending_grace=timedelta(seconds=float(settings.venue_timeout) * 2),
         )
         runtime.rebalancer.start()
+        runtime.market_states = MarketStateFollower(database, venue, state, db)
+        runtime.market_states.start()
         runtime.services = services
         await services.start(
             store=store, hedger=hedger, books=books, signer=signer, api_key=api_key, state=state
@@ -196,6 +200,8 @@ class Runtime:
             await self.services.stop()
         if self.rebalancer is not None:
             await self.rebalancer.stop()
+        if self.market_states is not None:
+            await self.market_states.stop()
         if self.resolver is not None:
             await self.resolver.stop()
         if self.follower is not None:

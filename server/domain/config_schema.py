@@ -116,6 +116,15 @@ KEYS: dict[str, ConfigKey] = {
             _D(1_000_000_000),
         ),
         ConfigKey(
+            "maxGroupExposure",
+            "decimal",
+            "5000",
+            "exposure limit of one neg-risk event group in USDC: its worst case over which single outcome "
+            "wins (or none); it stands in for maxMarketExposure in the group's markets",
+            _D(0),
+            _D(1_000_000_000),
+        ),
+        ConfigKey(
             "hedgeOrderType",
             "enum",
             "FOK",
@@ -272,6 +281,7 @@ class HedgeSettings:
     max_position_size: Decimal
     max_market_exposure: Decimal
     max_unhedged_exposure: Decimal
+    max_group_exposure: Decimal
     hedge_order_type: str
     max_book_age_ms: int
     failure_rate_threshold: Decimal

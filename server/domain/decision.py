@@ -11,6 +11,7 @@ from server.domain.book import Book, walk
 from server.domain.config_schema import HedgeSettings
 from server.domain.exposure import Position, total_after
 from server.domain.fees import taker_fee
+from server.domain.group_exposure import GroupLimit
 from server.domain.hedge_size import hedge_size
 from server.domain.in_flight import InFlight, in_flight
 from server.domain.limits import (
@@ -18,7 +19,9 @@ from server.domain.limits import (
     Rejection,
     check_breaker,
     check_exposure,
+    check_group,
     check_size,
+    check_total,
     check_venue_minimum,
 )
 from server.domain.pricing import MarketTerms, Quote, Unpriceable, quote
@@ -72,7 +75,12 @@ ZERO = Decimal(0)
 NETTED = "netted"  # the hedgePolicy whose markets are hedged by their rebalancer, not per order
 
 LIMIT_REASONS = frozenset(
-    {RejectReason.MARKET_EXPOSURE_LIMIT, RejectReason.TOTAL_EXPOSURE_LIMIT, RejectReason.SIZE_TOO_LARGE}
+    {
+        RejectReason.MARKET_EXPOSURE_LIMIT,
+        RejectReason.TOTAL_EXPOSURE_LIMIT,
+        RejectReason.SIZE_TOO_LARGE,
+        RejectReason.GROUP_EXPOSURE_LIMIT,
+    }
 )
 
 
@@ -86,7 +94,12 @@ def decide(
     market_limit: Decimal,
     breaker: BreakerLevel,
     now: datetime,
+    group: GroupLimit | None = None,
 ) -> Decision:
+    """`group`: the market belongs to a neg-risk event group, whose worst case over which outcome wins
+    is checked against the group's limit in place of the market's own limit (the market's worst case
+    assumes its own worse outcome, overstating the risk of an event where at most one outcome wins).
+    The total limit is checked as for any market."""
     netted = settings.hedge_policy == NETTED
     # Netted: the rebalancer hedges the market's net, so an order need not be hedgeable on its own.
     smallest = settings.platform_min_shares if netted else terms.min_order_size
@@ -143,8 +156,8 @@ def decide(
             checked = after.with_hedge_sent(
                 in_flight_on(terms, priced.hedge.leg, priced.hedge.side, own, priced.hedge_limit_price)
             )
-    problem = check_breaker(breaker, position, checked) or check_exposure(
-        position, checked, total, total_after(total, position, checked), limits
+    problem = check_breaker(breaker, position, checked) or _check_limits(
+        position, checked, total, total_after(total, position, checked), limits, group
     )
     if problem:
         return Rejected(problem.reason, problem.message, priced)
@@ -192,6 +205,24 @@ def _hedge_shares(request: OrderRequest, priced: Quote, position: Position, term
     ):
         return ZERO
     return shares
+
+
+def _check_limits(
+    before: Position,
+    after: Position,
+    total_before: Decimal,
+    total: Decimal,
+    limits: Limits,
+    group: GroupLimit | None,
+) -> Rejection | None:
+    if group is None:
+        return check_exposure(before, after, total_before, total, limits)
+    grouped = check_group(
+        group.with_market(before.loss_if_yes, before.loss_if_no),
+        group.with_market(after.loss_if_yes, after.loss_if_no),
+        group.limit,
+    )
+    return grouped or check_total(before, after, total, limits)
 
 
 def _rejected(problem: Rejection) -> Rejected:

@@ -11,6 +11,7 @@ from server.domain.types import BreakerLevel, RejectReason
 
 if TYPE_CHECKING:  # exposure counts in-flight hedges with `hedge_budget`: no import cycle at run time
     from server.domain.exposure import Position
+    from server.domain.group_exposure import GroupExposure
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,24 @@ def check_exposure(
             RejectReason.MARKET_EXPOSURE_LIMIT,
             f"market exposure would be {after.exposure:.2f}, above its limit {limits.market_limit}",
         )
+    return check_total(before, after, total_after, limits)
+
+
+def check_group(before: GroupExposure, after: GroupExposure, limit: Decimal) -> Rejection | None:
+    """The limit of a neg-risk event group on its worst case over which outcome wins; like every
+    exposure limit, only an order that raises the group's exposure is refused by it."""
+    if after.exposure <= before.exposure or after.exposure <= limit:
+        return None
+    return Rejection(
+        RejectReason.GROUP_EXPOSURE_LIMIT,
+        f"the event group's exposure would be {after.exposure:.2f}, above maxGroupExposure {limit}",
+    )
+
+
+def check_total(before: Position, after: Position, total_after: Decimal, limits: Limits) -> Rejection | None:
+    """The total limit (maxUnhedgedExposure) on an order that raises its market's exposure."""
+    if after.exposure <= before.exposure:
+        return None
     if total_after > limits.total_limit:
         return Rejection(
             RejectReason.TOTAL_EXPOSURE_LIMIT,

@@ -35,6 +35,8 @@ class RejectReason(StrEnum):
     HALTED = "halted"
     REDUCE_ONLY = "reduce_only"
     VENUE_UNAVAILABLE = "venue_unavailable"
+    MARKET_CLOSED = "market_closed"
+    GROUP_EXPOSURE_LIMIT = "group_exposure_limit"
 
 
 class HedgeStatus(StrEnum):

@@ -15,6 +15,8 @@ import peewee
 
 from server.domain.config_schema import HedgeSettings
 from server.domain.exposure import Position
+from server.domain.group_exposure import GroupExposure, OutcomeLosses, group_exposure
+from server.domain.market_state import MarketState
 from server.domain.types import BreakerLevel
 from server.errors import InvalidArgument
 from server.risk.breakers import AUTO_RESET, overall
@@ -47,6 +49,8 @@ class MarketView:
     unhedged_notional: Decimal
     pending_hedges: int
     unknown_hedges: int
+    market_state: MarketState = MarketState.OPEN
+    event_group: str | None = None
 
     @property
     def utilisation(self) -> Decimal | None:
@@ -92,6 +96,49 @@ class Totals:
 
 
 @dataclass(frozen=True)
+class GroupView:
+    """A neg-risk event group: its markets, in mapping id order, and its worst case over which one of
+    them wins (or none), against maxGroupExposure."""
+
+    event_group: str
+    markets: tuple[MarketView, ...]
+    exposure: GroupExposure
+    limit: Decimal
+
+    @property
+    def worst_outcome(self) -> MarketView | None:
+        """The market whose outcome winning costs the most (None: no outcome winning does)."""
+        index = self.exposure.worst_outcome
+        return None if index is None else self.markets[index]
+
+    @property
+    def sum_of_markets(self) -> Decimal:
+        """What the markets' own worst cases add up to (floored at zero each), for comparison."""
+        return sum((m.position.exposure for m in self.markets), ZERO)
+
+    @property
+    def utilisation(self) -> Decimal | None:
+        return utilisation(self.exposure.worst_case_loss, self.limit)
+
+
+def group_views(markets: Collection[MarketView], limit: Decimal) -> tuple[GroupView, ...]:
+    """The groups `markets` belong to, by group key."""
+    members: dict[str, list[MarketView]] = {}
+    for m in sorted(markets, key=lambda m: m.mapping_id):
+        if m.event_group is not None:
+            members.setdefault(m.event_group, []).append(m)
+    return tuple(
+        GroupView(
+            name,
+            tuple(group),
+            group_exposure([OutcomeLosses(m.position.loss_if_yes, m.position.loss_if_no) for m in group]),
+            limit,
+        )
+        for name, group in sorted(members.items())
+    )
+
+
+@dataclass(frozen=True)
 class ExposureView:
     totals: Totals
     markets: tuple[MarketView, ...]  # filtered as asked
@@ -100,6 +147,7 @@ class ExposureView:
     level: BreakerLevel
     as_of: datetime
     as_of_event_id: int
+    groups: tuple[GroupView, ...] = ()  # every group
 
 
 @dataclass(frozen=True)
@@ -180,6 +228,8 @@ def read_in_transaction(
                 sum_.unhedged_notional,
                 sum_.pending_hedges,
                 sum_.unknown_hedges,
+                MarketState(mapping.market_state),
+                mapping.event_group,
             )
         )
     if markets:
@@ -212,4 +262,5 @@ def read_in_transaction(
         overall(b.state for b in breakers),
         as_of,
         as_of_event_id,
+        group_views(views, settings.max_group_exposure),
     )

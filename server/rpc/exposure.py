@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import peewee
 
 from hedging.v1 import hedging_service_pb2 as pb
 from hedging.v1 import types_pb2
 from server.domain import inputs
+from server.domain.market_state import MarketState
 from server.domain.types import BreakerLevel
 from server.errors import InvalidArgument
-from server.risk.exposure import BreakerView, ExposureView, MarketView, read_exposure
+from server.risk.exposure import BreakerView, ExposureView, GroupView, MarketView, read_exposure
 from server.rpc.convert import dec, timestamp
 
 MAX_MARKETS = 1000
@@ -21,6 +22,10 @@ _LEVELS = {
     BreakerLevel.ACTIVE: types_pb2.BREAKER_STATE_ACTIVE,
     BreakerLevel.REDUCING: types_pb2.BREAKER_STATE_REDUCING,
     BreakerLevel.HALTED: types_pb2.BREAKER_STATE_HALTED,
+}
+
+_STATES = {
+    s: cast(types_pb2.MarketState, types_pb2.MarketState.Value("MARKET_STATE_" + s.name)) for s in MarketState
 }
 
 
@@ -49,6 +54,23 @@ def market_out(v: MarketView) -> pb.MarketExposure:
         in_flight_loss_if_yes=dec(p.in_flight_loss_if_yes),
         in_flight_loss_if_no=dec(p.in_flight_loss_if_no),
         in_flight_shares=dec(p.in_flight_delta),
+        market_state=_STATES[v.market_state],
+    )
+
+
+def group_out(g: GroupView) -> pb.GroupExposure:
+    worst = g.worst_outcome
+    return pb.GroupExposure(
+        event_group=g.event_group,
+        markets=[types_pb2.MarketRef(event_id=m.event_id, outcome=m.outcome) for m in g.markets],
+        worst_case_loss=dec(g.exposure.worst_case_loss),
+        worst_outcome=None
+        if worst is None
+        else types_pb2.MarketRef(event_id=worst.event_id, outcome=worst.outcome),
+        loss_if_none=dec(g.exposure.loss_if_none),
+        limit=dec(g.limit),
+        utilisation=_ratio(g.utilisation),
+        sum_of_market_worst_cases=dec(g.sum_of_markets),
     )
 
 
@@ -80,6 +102,7 @@ def exposure_out(view: ExposureView) -> pb.GetExposureResponse:
         breakers=[breaker_out(b) for b in view.breakers],
         as_of=timestamp(view.as_of),
         as_of_event_id=view.as_of_event_id,
+        groups=[group_out(g) for g in view.groups],
     )
 
 

@@ -19,6 +19,8 @@ Writes (JSON bodies; Decimal values as strings or numbers):
     DELETE /_sim/faults        (also clears latency)
     POST   /_sim/trading-mode  {"mode": "normal"|"cancel-only"|"post-only"|"disabled"}
     POST   /_sim/taker-delay   {"condition_id", "seconds": seconds | null}
+    POST   /_sim/market-state  {"condition_id", "state": "closed" | "resolved" | "open",
+                                "winning_token_id"}   (resolved needs the winner)
     POST   /_sim/restart       {"too_early"?: seconds, "post_only"?: seconds}  (defaults 90 and 120)
     POST   /_sim/settlement    {"delay": seconds | null}
     POST   /_sim/fail-next     {"count"}
@@ -169,6 +171,19 @@ def control_routes(exchange: Exchange, mover: BookMover | None) -> list[BaseRout
         exchange.set_trading_mode(str(body["mode"]))
         return {"mode": exchange.trading_mode}
 
+    async def market_state(request: Request, body: dict[str, Any]) -> object:
+        condition_id, state = str(body["condition_id"]), str(body["state"])
+        if state == "closed":
+            exchange.close_market(condition_id)
+        elif state == "resolved":
+            exchange.resolve_market(condition_id, str(body["winning_token_id"]))
+        elif state == "open":
+            exchange.reopen_market(condition_id)
+        else:
+            raise ValueError("state must be open, closed or resolved")
+        life = exchange.lifecycle(condition_id)
+        return {"closed": life.closed, "winning_token_id": life.winning_token_id}
+
     async def taker_delay(request: Request, body: dict[str, Any]) -> object:
         seconds = body.get("seconds")
         exchange.set_taker_delay(str(body["condition_id"]), float(seconds) if seconds is not None else None)
@@ -268,6 +283,7 @@ def control_routes(exchange: Exchange, mover: BookMover | None) -> list[BaseRout
         route("/faults", clear_faults, "DELETE"),
         route("/trading-mode", trading_mode, "POST"),
         route("/taker-delay", taker_delay, "POST"),
+        route("/market-state", market_state, "POST"),
         route("/restart", restart, "POST"),
         route("/settlement", settlement, "POST"),
         route("/fail-next", fail_next, "POST"),

@@ -26,6 +26,8 @@ Control (also reachable over HTTP under ``/_sim/``, see ``control.py``):
     CONFIRMED; None: they stay MATCHED until ``mine_trade`` / ``confirm_trade`` / ``fail_trade``),
     ``mine_trade(trade_id)``, ``retry_trade(trade_id)``, ``fail_trade(trade_id)``,
     ``confirm_trade(trade_id)``, ``fail_next_trades(n)``, ``set_trade_failure_rate(rate, seed)``;
+    ``close_market(condition_id)``, ``resolve_market(condition_id, winning_token_id)``,
+    ``reopen_market(condition_id)``, ``lifecycle(condition_id)`` (``server.sim.lifecycle``);
     ``set_tick_size(condition_id, tick)`` (the listed tick), ``set_auto_tick(enabled)`` (ticks refine
     0.01 -> 0.001 while the YES midpoint is above 0.96 or below 0.04, and come back, on by default),
     ``set_page_size(n)``, ``set_heartbeat_timeout(seconds)``,
@@ -77,6 +79,7 @@ from server.sim.errors import (
     INVALID_SIGNATURE,
     INVALID_TOKEN,
     MARKET_NOT_FOUND,
+    MARKET_NOT_READY,
     NO_ORDERBOOK,
     NOT_ENOUGH_BALANCE,
     OWNER_MISMATCH,
@@ -91,6 +94,7 @@ from server.sim.errors import (
 from server.sim.faults import FaultMode, FaultPlan
 from server.sim.fees import fee_rate_bps, taker_fee
 from server.sim.ledger import Ledger
+from server.sim.lifecycle import CLOSED, OPEN, Lifecycle, market_resolved, resolved_to
 from server.sim.markets import VALID_TICK_SIZES, SimMarket
 from server.sim.order_budget import TIERS, Mode, OrderBudget
 from server.sim.orders import OrderRequest, SimOrder, check_terms, parse_order_request
@@ -180,6 +184,7 @@ class Exchange:
             self._by_token[market.no_token_id] = market.condition_id
             self._books[market.condition_id] = OrderBook()
             self._locked[market.condition_id] = ZERO
+        self._lifecycle: dict[str, Lifecycle] = {m.condition_id: OPEN for m in markets}
         self._ledger = Ledger()
         self._orders: dict[str, SimOrder] = {}
         self._orders_by_owner: dict[str, list[str]] = {}
@@ -423,19 +428,25 @@ class Exchange:
     def market_json(self, market: SimMarket) -> dict[str, object]:
         """CLOB market object (``/markets``); numbers where the venue sends numbers."""
         with self._lock:
+            life = self._lifecycle[market.condition_id]
             tokens = []
             for token_id in market.token_ids:
                 bid, ask = self._best(market, token_id)
                 mid = (bid + ask) / 2 if bid is not None and ask is not None else Decimal("0.5")
                 tokens.append(
-                    {"token_id": token_id, "outcome": market.outcome(token_id), "price": mid, "winner": False}
+                    {
+                        "token_id": token_id,
+                        "outcome": market.outcome(token_id),
+                        "price": mid,
+                        "winner": token_id == life.winning_token_id,
+                    }
                 )
         return {
             "enable_order_book": True,
             "active": True,
-            "closed": False,
+            "closed": life.closed,
             "archived": False,
-            "accepting_orders": self._mode != "disabled",
+            "accepting_orders": self._mode != "disabled" and life.accepting_orders,
             "accepting_order_timestamp": None,
             "minimum_order_size": market.min_order_size,
             "minimum_tick_size": market.tick_size,
@@ -452,7 +463,7 @@ class Exchange:
             "taker_base_fee": fee_rate_bps(market),
             "notifications_enabled": True,
             "neg_risk": market.neg_risk,
-            "neg_risk_market_id": market.question_id if market.neg_risk else "",
+            "neg_risk_market_id": market.neg_risk_event,
             "neg_risk_request_id": "",
             "icon": "",
             "image": "",
@@ -474,7 +485,7 @@ class Exchange:
             "mbf": 0,
             "tbf": fee_rate_bps(market),
             "r": None,
-            "ao": self._mode != "disabled",
+            "ao": self._mode != "disabled" and self._lifecycle[market.condition_id].accepting_orders,
             "rfqe": False,
         }
 
@@ -585,6 +596,46 @@ class Exchange:
             return {"usdc": usdc, "tokens": tokens, "locked": dict(self._locked), "fees": self._fees}
 
     # ------------------------------------------------------------------ control
+
+    def lifecycle(self, condition_id: str) -> Lifecycle:
+        """Where the market is in its life (KeyError if unknown)."""
+        with self._lock:
+            return self._lifecycle[condition_id]
+
+    def close_market(self, condition_id: str) -> None:
+        """Ends trading: orders are refused and every resting order of the market is cancelled."""
+        self._end(condition_id, CLOSED)
+
+    def resolve_market(self, condition_id: str, winning_token_id: str) -> None:
+        """Closes the market (if still open) with ``winning_token_id`` winning, and announces it on
+        the market channel (``market_resolved``)."""
+        market = self.market(condition_id)
+        if winning_token_id not in market.token_ids:
+            raise ValueError(f"{winning_token_id} is not a token of market {condition_id}")
+        self._end(condition_id, resolved_to(winning_token_id))
+
+    def reopen_market(self, condition_id: str) -> None:
+        """Takes orders again (for tests of a market that was only paused)."""
+        with self._lock:
+            if self._lifecycle[condition_id].resolved:
+                raise ValueError(f"market {condition_id} is resolved: it cannot reopen")
+            self._lifecycle[condition_id] = OPEN
+
+    def _end(self, condition_id: str, life: Lifecycle) -> None:
+        with self._lock:
+            market = self.market(condition_id)
+            was = self._lifecycle[market.condition_id]
+            if was.resolved:
+                raise ValueError(f"market {condition_id} is already resolved")
+            self._sweep()
+            self._lifecycle[market.condition_id] = life
+            for order in list(self._orders.values()):
+                if order.condition_id == market.condition_id and order.status == "LIVE":
+                    self._cancel(order)
+            if life.resolved:
+                self._pending_events.append(market_resolved(market, life, int(self.now() * 1000)))
+            self._flush()
+        log.info("market %s: %s", market.slug, "resolved" if life.resolved else "closed")
 
     def set_trading_mode(self, mode: str) -> None:
         if mode not in TRADING_MODES:
@@ -988,6 +1039,10 @@ class Exchange:
         request, order_id = prepared.request, prepared.order_id
         market = self._markets[prepared.market.condition_id]
         self.check_order_mode(request.post_only)
+        if not self._lifecycle[market.condition_id].accepting_orders:
+            # The venue's text for a closed market is undocumented; this documented refusal says the
+            # same (reference §5.5 checks "market accepting" before the signature).
+            raise rejected(MARKET_NOT_READY)
         if request.owner != api_key.key:
             raise rejected(OWNER_MISMATCH)
         fields = request.fields

@@ -48,6 +48,14 @@ class SimMarket:
     category: str = ""
     liquidity_provider: str = DEFAULT_LIQUIDITY_PROVIDER
     seed_book: SeedBook = field(default_factory=SeedBook)
+    # The neg-risk event (one question, mutually exclusive outcomes) a neg-risk market belongs to;
+    # markets of one event share it. Defaults to the market's own question id.
+    neg_risk_market_id: str = ""
+
+    @property
+    def neg_risk_event(self) -> str:
+        """The venue's `neg_risk_market_id` ("" for a market that is not neg-risk)."""
+        return (self.neg_risk_market_id or self.question_id) if self.neg_risk else ""
 
     @property
     def token_ids(self) -> tuple[str, str]:
@@ -102,6 +110,7 @@ def _market(raw: dict[str, object]) -> SimMarket:
         category=str(raw.get("category", "")),
         seed_book=SeedBook(bids=_pairs(book.get("bids", [])), asks=_pairs(book.get("asks", []))),
         liquidity_provider=str(raw.get("liquidity_provider", DEFAULT_LIQUIDITY_PROVIDER)),
+        neg_risk_market_id=str(raw.get("neg_risk_market_id", "")),
     )
 
 

@@ -4,7 +4,8 @@ Subscribe with ``{"assets_ids": [...], "type": "market"}`` (``initial_dump`` def
 ``book`` message per asset), change the set with ``{"assets_ids": [...], "operation": "subscribe" |
 "unsubscribe"}``, keep alive with the text ``PING`` (answered ``PONG``). Updates are ``price_change``
 (absolute new level sizes, for both tokens of the market), ``book`` after trades, ``last_trade_price``
-and ``tick_size_change``; each message is one JSON object.
+and ``tick_size_change``; each message is one JSON object. A subscriber that sent
+``"custom_feature_enabled": true`` also gets ``market_resolved`` for the markets of its assets.
 """
 
 from __future__ import annotations
@@ -26,11 +27,16 @@ _Event = dict[str, object]
 @dataclass(eq=False)
 class _Subscriber:
     assets: set[str] = field(default_factory=set)
+    custom_features: bool = False
     queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
 
 
-def _for_assets(event: _Event, assets: set[str]) -> _Event | None:
+def _for_assets(event: _Event, assets: set[str], custom_features: bool = False) -> _Event | None:
     """The part of ``event`` a subscriber to ``assets`` should see, if any."""
+    if event.get("event_type") == "market_resolved":
+        ids = event.get("assets_ids")
+        assert isinstance(ids, list)
+        return event if custom_features and assets.intersection(ids) else None
     if event.get("event_type") == "price_change":
         changes = event.get("price_changes")
         assert isinstance(changes, list)
@@ -61,7 +67,7 @@ class MarketChannel:
     def _dispatch(self, events: list[_Event]) -> None:
         for sub in self._subscribers:
             for event in events:
-                visible = _for_assets(event, sub.assets)
+                visible = _for_assets(event, sub.assets, sub.custom_features)
                 if visible is not None:
                     sub.queue.put_nowait(json.dumps(visible, separators=(",", ":")))
 
@@ -86,6 +92,8 @@ class MarketChannel:
                 if not isinstance(request, dict):
                     continue
                 assets = {str(a) for a in request.get("assets_ids") or []}
+                if "custom_feature_enabled" in request:
+                    sub.custom_features = bool(request["custom_feature_enabled"])
                 if request.get("operation") == "unsubscribe":
                     sub.assets -= assets
                     continue

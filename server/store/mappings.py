@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import peewee
 
+from server.domain import inputs
 from server.domain.hedge_policy import PolicyOverrides, parse_overrides
 from server.errors import AlreadyExists, InvalidArgument, NotFound
 from server.store import events
@@ -71,11 +72,18 @@ def update(
     exposure_limit: Decimal | None = None,
     clear_limit: bool = False,
     hedge_overrides: Mapping[str, str | None] | None = None,
+    event_group: str | None = None,
+    clear_group: bool = False,
     **venue_fields: object,
 ) -> PolymarketMarketMapping:
     """Changes a mapping's activity, limit, hedge policy overrides (config key name -> value text, None
-    to fall back to the key) or venue parameters (as re-read from the venue). Invalid input raises
-    `InvalidArgument` before anything is written."""
+    to fall back to the key), neg-risk event group (`event_group`; `clear_group` leaves it) or venue
+    parameters (as re-read from the venue). Invalid input raises `InvalidArgument` before anything is
+    written."""
+    if event_group is not None:
+        if clear_group:
+            raise InvalidArgument("eventGroup", "give a group or clearEventGroup, not both")
+        inputs.identifier("eventGroup", event_group)
     allowed = {"tick_size", "min_order_size", "neg_risk", "fee_rate", "fee_exponent", "question"}
     unknown = set(venue_fields) - allowed
     if unknown:
@@ -99,6 +107,14 @@ def update(
             changes["exposure_limit"] = exposure_limit
         elif clear_limit:
             changes["exposure_limit"] = None
+        if event_group is not None and event_group != mapping.event_group:
+            if not venue_fields.get("neg_risk", mapping.neg_risk):
+                # Only a neg-risk event's outcomes exclude each other: grouping any other markets
+                # would understate their risk.
+                raise InvalidArgument("eventGroup", "only a neg-risk market can belong to an event group")
+            changes["event_group"] = event_group
+        elif clear_group and mapping.event_group is not None:
+            changes["event_group"] = None
         if not changes:
             return mapping
         changes["updated_at"] = utcnow()

@@ -57,6 +57,11 @@ class PolymarketMarketMapping(BaseModel):
     hedge_ratio = MoneyField(null=True)
     hedge_min_shares = MoneyField(null=True)
     hedge_max_delay_ms = peewee.IntegerField(null=True)
+    # migration 0013: the venue's market state (`server.domain.market_state`) and the neg-risk group
+    market_state = peewee.TextField(default="open")
+    winning_token_id = peewee.TextField(null=True)
+    market_state_at = InstantField(null=True)
+    event_group = peewee.TextField(null=True)
 
 
 class UserOrder(BaseModel):

@@ -16,15 +16,17 @@ import peewee
 
 from server.domain.decision import LIMIT_REASONS, Accepted, Decision, OrderRequest, Rejected
 from server.domain.exposure import Position
+from server.domain.group_exposure import OutcomeLosses
 from server.domain.hedge import Hedge, SignedIntent
 from server.domain.hedge_result import HedgeResult
 from server.domain.in_flight import InFlight
+from server.domain.market_state import market_closed
 from server.domain.order import Order, OrderWithHedges
 from server.domain.pricing import Quote
 from server.domain.types import HedgeStatus, Mode, OrderHedgeStatus, RejectReason
 from server.errors import AlreadyExists, NotFound
 from server.risk.market_totals import of_hedge, of_order
-from server.store import events, positions, sql
+from server.store import events, groups, market_states, positions, sql
 from server.store.db import write_transaction
 from server.store.events import NewEvent
 from server.store.fields import utcnow
@@ -35,6 +37,9 @@ from server.store.rehedges import Rehedges
 from server.store.rows import hedge_columns, hedge_of, order_columns, order_of
 
 __all__ = ["OrderStore", "OrderWithHedges", "SignedIntent"]
+
+# The other markets of the order's neg-risk event group, locked with it (`server.store.groups`).
+Group = tuple[OutcomeLosses, ...] | None
 
 
 class OrderStore:
@@ -84,7 +89,7 @@ class OrderStore:
         request: OrderRequest,
         request_hash: str,
         mapping: PolymarketMarketMapping | None,
-        decide: Callable[[Position, Decimal], Decision],
+        decide: Callable[[Position, Decimal, Group], Decision],
         sign: Callable[[Quote], SignedIntent],
     ) -> tuple[OrderWithHedges, bool]:
         """Books the order (or its rejection) once. Returns the stored order and whether this call
@@ -106,7 +111,7 @@ class OrderStore:
                 rejected = Rejected(
                     RejectReason.TOTAL_EXPOSURE_LIMIT, "unhedged exposure would exceed maxUnhedgedExposure"
                 )
-                booked = self._book(request, request_hash, mapping, lambda _p, _t: rejected, sign)
+                booked = self._book(request, request_hash, mapping, lambda _p, _t, _g: rejected, sign)
         except _Replay as replay:
             return _same_body(self.get(replay.order_id), request_hash), False
         except peewee.IntegrityError:
@@ -124,7 +129,7 @@ class OrderStore:
         request: OrderRequest,
         request_hash: str,
         mapping: PolymarketMarketMapping | None,
-        decide: Callable[[Position, Decimal], Decision],
+        decide: Callable[[Position, Decimal, Group], Decision],
         sign: Callable[[Quote], SignedIntent],
     ) -> OrderWithHedges:
         with write_transaction(self.db):
@@ -133,8 +138,12 @@ class OrderStore:
             _raise_if_booked(request)
             if mapping is None or not mapping.active:
                 return self._write_rejected(request, request_hash, mapping, _inactive())
+            closed = market_closed(market_states.state_of(mapping))
+            if closed is not None:
+                return self._write_rejected(request, request_hash, mapping, closed)
+            group = groups.lock_group(mapping)  # the group's rows before the market's own: id order
             position, total = positions.lock_with_total(mapping.id)
-            decision = decide(position, total)
+            decision = decide(position, total, group)
             if isinstance(decision, Rejected):
                 return self._write_rejected(request, request_hash, mapping, decision)
             return self._write_accepted(request, request_hash, mapping, decision, sign)

@@ -2,8 +2,10 @@
 `risk_totals` row), as the write transactions of orders, hedge outcomes and re-hedges use them.
 
 Lock order, in every writer: the market's exposure row (`lock`), then hedge rows, then the totals
-row (`add_to_total`), then the counts of ended hedges (`outcome_count`), then the event lock. Each
-function here runs inside the caller's `db.atomic()`.
+row (`add_to_total`), then the counts of ended hedges (`outcome_count`), then the event lock. A
+booking in a neg-risk event group takes every market row of the group, in mapping id order, in place
+of its market's row alone (`server.store.groups`). Each function here runs inside the caller's
+`db.atomic()`.
 
 A writer sends its writes as one batch (`sql.run`: one round trip) in that order, so the rows and
 the event lock it takes there are held for that round trip and the COMMIT after it, no longer. A

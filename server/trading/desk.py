@@ -13,18 +13,20 @@ from server.domain.book import Book
 from server.domain.book_hedge import OrderAllocation
 from server.domain.decision import Decision, OrderRequest, Rejected, decide
 from server.domain.exposure import Position
+from server.domain.group_exposure import GroupLimit
 from server.domain.hedge import SignedIntent
 from server.domain.hedge_policy import effective
+from server.domain.market_state import market_closed
 from server.domain.order import OrderWithHedges
 from server.domain.pricing import Quote, Unpriceable, quote
 from server.domain.types import BreakerLevel, RejectReason
 from server.errors import InvalidArgument
-from server.store import book_hedges
+from server.store import book_hedges, market_states
 from server.store import mappings as mapping_store
 from server.store.fields import utcnow
 from server.store.mappings import policy_overrides
 from server.store.models import MarketExposure, PolymarketMarketMapping
-from server.store.orders import OrderStore
+from server.store.orders import Group, OrderStore
 from server.store.rows import position_of, terms_of
 from server.trading.books import BookCache
 from server.trading.hedge_signing import sign_hedge
@@ -102,6 +104,9 @@ class OrderDesk:
         snapshot = self._state.current
         if not mapping.active:
             return Rejected(RejectReason.MARKET_INACTIVE, "the market has no active Polymarket mapping")
+        closed = market_closed(market_states.state_of(mapping))
+        if closed is not None:
+            return closed
         if snapshot.breaker is BreakerLevel.HALTED:
             return Rejected(RejectReason.HALTED, "trading is halted by a circuit breaker")
         book = await self._books.get(mapping.yes_token_id, snapshot.settings.max_book_age_ms)
@@ -133,7 +138,9 @@ class OrderDesk:
         snapshot = self._state.current
         max_age = snapshot.settings.max_book_age_ms
         book = self._books.fresh(mapping.yes_token_id, max_age)
-        if book is None:
+        # A closed market is refused when booked (`OrderStore.place`): no book is asked for it.
+        ended = market_states.state_of(mapping).ended
+        if book is None and not ended:
             # A retry never waits on the venue: look for the booked order before fetching a book.
             # (With a fresh book at hand the order transaction itself finds a replay.)
             replay = await self._run(lambda: self._store.replay_of(request, digest))
@@ -149,7 +156,8 @@ class OrderDesk:
         )
         decided: list[Decision] = []
 
-        def decide_on(position: Position, total: Decimal) -> Decision:
+        def decide_on(position: Position, total: Decimal, siblings: Group) -> Decision:
+            group = None if siblings is None else GroupLimit(siblings, snapshot.settings.max_group_exposure)
             decision = decide(
                 request,
                 terms,
@@ -160,6 +168,7 @@ class OrderDesk:
                 market_limit,
                 snapshot.breaker,
                 utcnow(),
+                group,
             )
             decided.append(decision)
             return decision

@@ -24,6 +24,7 @@ from server.errors import Unavailable
 from server.secret import Secret
 from server.venue import answers
 from server.venue.http import HttpClient, HttpError, HttpResponse, Observer
+from server.venue.market_object import VenueMarket, read_market
 from server.venue.order_amounts import ROUNDING_CONFIG
 from server.venue.wire import l2_headers
 
@@ -129,6 +130,10 @@ class VenueClient:
             updated_at=datetime.now(UTC),
             tick_size=_tick(data.get("tick_size")),
         )
+
+    async def get_market(self, condition_id: str) -> VenueMarket:
+        """The market's state (`server.venue.market_object`). Raises `Unavailable` when it cannot be read."""
+        return read_market(condition_id, await self._get_json(f"/markets/{condition_id}"))
 
     async def ok(self) -> bool:
         try:

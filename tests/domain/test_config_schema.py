@@ -16,6 +16,7 @@ NUMERIC = {
     "maxPositionSize": ("0", "10000000", "0.01"),
     "maxMarketExposure": ("0", "1000000000", "0.01"),
     "maxUnhedgedExposure": ("0", "1000000000", "0.01"),
+    "maxGroupExposure": ("0", "1000000000", "0.01"),
     "maxBookAgeMs": ("50", "600000", "1"),
     "failureRateThreshold": ("0", "1", "0.01"),
     "failureRateWindowSeconds": ("10", "86400", "1"),

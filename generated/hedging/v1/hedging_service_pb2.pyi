@@ -102,7 +102,7 @@ class GetExposureRequest(_message.Message):
     def __init__(self, markets: _Optional[_Iterable[_Union[_types_pb2.MarketRef, _Mapping]]] = ...) -> None: ...
 
 class MarketExposure(_message.Message):
-    __slots__ = ("market", "condition_id", "user_shares", "hedge_yes_shares", "hedge_no_shares", "net_cash", "loss_if_yes", "loss_if_no", "worst_case_loss", "limit", "utilisation", "hedged_notional", "unhedged_notional", "pending_hedges", "unknown_hedges", "in_flight_loss_if_yes", "in_flight_loss_if_no", "in_flight_shares")
+    __slots__ = ("market", "condition_id", "user_shares", "hedge_yes_shares", "hedge_no_shares", "net_cash", "loss_if_yes", "loss_if_no", "worst_case_loss", "limit", "utilisation", "hedged_notional", "unhedged_notional", "pending_hedges", "unknown_hedges", "in_flight_loss_if_yes", "in_flight_loss_if_no", "in_flight_shares", "market_state")
     MARKET_FIELD_NUMBER: _ClassVar[int]
     CONDITION_ID_FIELD_NUMBER: _ClassVar[int]
     USER_SHARES_FIELD_NUMBER: _ClassVar[int]
@@ -121,6 +121,7 @@ class MarketExposure(_message.Message):
     IN_FLIGHT_LOSS_IF_YES_FIELD_NUMBER: _ClassVar[int]
     IN_FLIGHT_LOSS_IF_NO_FIELD_NUMBER: _ClassVar[int]
     IN_FLIGHT_SHARES_FIELD_NUMBER: _ClassVar[int]
+    MARKET_STATE_FIELD_NUMBER: _ClassVar[int]
     market: _types_pb2.MarketRef
     condition_id: str
     user_shares: str
@@ -139,7 +140,8 @@ class MarketExposure(_message.Message):
     in_flight_loss_if_yes: str
     in_flight_loss_if_no: str
     in_flight_shares: str
-    def __init__(self, market: _Optional[_Union[_types_pb2.MarketRef, _Mapping]] = ..., condition_id: _Optional[str] = ..., user_shares: _Optional[str] = ..., hedge_yes_shares: _Optional[str] = ..., hedge_no_shares: _Optional[str] = ..., net_cash: _Optional[str] = ..., loss_if_yes: _Optional[str] = ..., loss_if_no: _Optional[str] = ..., worst_case_loss: _Optional[str] = ..., limit: _Optional[str] = ..., utilisation: _Optional[str] = ..., hedged_notional: _Optional[str] = ..., unhedged_notional: _Optional[str] = ..., pending_hedges: _Optional[int] = ..., unknown_hedges: _Optional[int] = ..., in_flight_loss_if_yes: _Optional[str] = ..., in_flight_loss_if_no: _Optional[str] = ..., in_flight_shares: _Optional[str] = ...) -> None: ...
+    market_state: _types_pb2.MarketState
+    def __init__(self, market: _Optional[_Union[_types_pb2.MarketRef, _Mapping]] = ..., condition_id: _Optional[str] = ..., user_shares: _Optional[str] = ..., hedge_yes_shares: _Optional[str] = ..., hedge_no_shares: _Optional[str] = ..., net_cash: _Optional[str] = ..., loss_if_yes: _Optional[str] = ..., loss_if_no: _Optional[str] = ..., worst_case_loss: _Optional[str] = ..., limit: _Optional[str] = ..., utilisation: _Optional[str] = ..., hedged_notional: _Optional[str] = ..., unhedged_notional: _Optional[str] = ..., pending_hedges: _Optional[int] = ..., unknown_hedges: _Optional[int] = ..., in_flight_loss_if_yes: _Optional[str] = ..., in_flight_loss_if_no: _Optional[str] = ..., in_flight_shares: _Optional[str] = ..., market_state: _Optional[_Union[_types_pb2.MarketState, str]] = ...) -> None: ...
 
 class ExposureTotals(_message.Message):
     __slots__ = ("unhedged_exposure", "limit", "utilisation", "hedged_notional", "unhedged_notional", "pending_hedges", "unknown_hedges")
@@ -160,20 +162,42 @@ class ExposureTotals(_message.Message):
     def __init__(self, unhedged_exposure: _Optional[str] = ..., limit: _Optional[str] = ..., utilisation: _Optional[str] = ..., hedged_notional: _Optional[str] = ..., unhedged_notional: _Optional[str] = ..., pending_hedges: _Optional[int] = ..., unknown_hedges: _Optional[int] = ...) -> None: ...
 
 class GetExposureResponse(_message.Message):
-    __slots__ = ("totals", "markets", "breaker_state", "breakers", "as_of", "as_of_event_id")
+    __slots__ = ("totals", "markets", "breaker_state", "breakers", "as_of", "as_of_event_id", "groups")
     TOTALS_FIELD_NUMBER: _ClassVar[int]
     MARKETS_FIELD_NUMBER: _ClassVar[int]
     BREAKER_STATE_FIELD_NUMBER: _ClassVar[int]
     BREAKERS_FIELD_NUMBER: _ClassVar[int]
     AS_OF_FIELD_NUMBER: _ClassVar[int]
     AS_OF_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
     totals: ExposureTotals
     markets: _containers.RepeatedCompositeFieldContainer[MarketExposure]
     breaker_state: _types_pb2.BreakerState
     breakers: _containers.RepeatedCompositeFieldContainer[_types_pb2.Breaker]
     as_of: _timestamp_pb2.Timestamp
     as_of_event_id: int
-    def __init__(self, totals: _Optional[_Union[ExposureTotals, _Mapping]] = ..., markets: _Optional[_Iterable[_Union[MarketExposure, _Mapping]]] = ..., breaker_state: _Optional[_Union[_types_pb2.BreakerState, str]] = ..., breakers: _Optional[_Iterable[_Union[_types_pb2.Breaker, _Mapping]]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., as_of_event_id: _Optional[int] = ...) -> None: ...
+    groups: _containers.RepeatedCompositeFieldContainer[GroupExposure]
+    def __init__(self, totals: _Optional[_Union[ExposureTotals, _Mapping]] = ..., markets: _Optional[_Iterable[_Union[MarketExposure, _Mapping]]] = ..., breaker_state: _Optional[_Union[_types_pb2.BreakerState, str]] = ..., breakers: _Optional[_Iterable[_Union[_types_pb2.Breaker, _Mapping]]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., as_of_event_id: _Optional[int] = ..., groups: _Optional[_Iterable[_Union[GroupExposure, _Mapping]]] = ...) -> None: ...
+
+class GroupExposure(_message.Message):
+    __slots__ = ("event_group", "markets", "worst_case_loss", "worst_outcome", "loss_if_none", "limit", "utilisation", "sum_of_market_worst_cases")
+    EVENT_GROUP_FIELD_NUMBER: _ClassVar[int]
+    MARKETS_FIELD_NUMBER: _ClassVar[int]
+    WORST_CASE_LOSS_FIELD_NUMBER: _ClassVar[int]
+    WORST_OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    LOSS_IF_NONE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    UTILISATION_FIELD_NUMBER: _ClassVar[int]
+    SUM_OF_MARKET_WORST_CASES_FIELD_NUMBER: _ClassVar[int]
+    event_group: str
+    markets: _containers.RepeatedCompositeFieldContainer[_types_pb2.MarketRef]
+    worst_case_loss: str
+    worst_outcome: _types_pb2.MarketRef
+    loss_if_none: str
+    limit: str
+    utilisation: str
+    sum_of_market_worst_cases: str
+    def __init__(self, event_group: _Optional[str] = ..., markets: _Optional[_Iterable[_Union[_types_pb2.MarketRef, _Mapping]]] = ..., worst_case_loss: _Optional[str] = ..., worst_outcome: _Optional[_Union[_types_pb2.MarketRef, _Mapping]] = ..., loss_if_none: _Optional[str] = ..., limit: _Optional[str] = ..., utilisation: _Optional[str] = ..., sum_of_market_worst_cases: _Optional[str] = ...) -> None: ...
 
 class StreamHedgeEventsRequest(_message.Message):
     __slots__ = ("after_event_id", "from_now", "markets", "types", "heartbeat_seconds")

@@ -35,6 +35,16 @@ class RejectReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     REJECT_REASON_HALTED: _ClassVar[RejectReason]
     REJECT_REASON_REDUCE_ONLY: _ClassVar[RejectReason]
     REJECT_REASON_VENUE_UNAVAILABLE: _ClassVar[RejectReason]
+    REJECT_REASON_MARKET_CLOSED: _ClassVar[RejectReason]
+    REJECT_REASON_GROUP_EXPOSURE_LIMIT: _ClassVar[RejectReason]
+
+class MarketState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MARKET_STATE_UNSPECIFIED: _ClassVar[MarketState]
+    MARKET_STATE_OPEN: _ClassVar[MarketState]
+    MARKET_STATE_NOT_ACCEPTING: _ClassVar[MarketState]
+    MARKET_STATE_CLOSED: _ClassVar[MarketState]
+    MARKET_STATE_RESOLVED: _ClassVar[MarketState]
 
 class HedgeStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -77,6 +87,13 @@ REJECT_REASON_TOTAL_EXPOSURE_LIMIT: RejectReason
 REJECT_REASON_HALTED: RejectReason
 REJECT_REASON_REDUCE_ONLY: RejectReason
 REJECT_REASON_VENUE_UNAVAILABLE: RejectReason
+REJECT_REASON_MARKET_CLOSED: RejectReason
+REJECT_REASON_GROUP_EXPOSURE_LIMIT: RejectReason
+MARKET_STATE_UNSPECIFIED: MarketState
+MARKET_STATE_OPEN: MarketState
+MARKET_STATE_NOT_ACCEPTING: MarketState
+MARKET_STATE_CLOSED: MarketState
+MARKET_STATE_RESOLVED: MarketState
 HEDGE_STATUS_UNSPECIFIED: HedgeStatus
 HEDGE_STATUS_PENDING: HedgeStatus
 HEDGE_STATUS_UNKNOWN: HedgeStatus
