@@ -47,10 +47,48 @@ def lock_with_total(mapping_id: int) -> tuple[Position, Decimal]:
     return position_of(row), Decimal(row.total)  # type: ignore[attr-defined]  # the alias above
 
 
+def lock_many(mapping_ids: list[int]) -> dict[int, Position]:
+    """The positions of the markets `mapping_ids` (sorted ascending) that have an exposure row, their
+    rows locked in that order (`ORDER BY ... FOR UPDATE` locks rows as it returns them) until the
+    caller's transaction ends; one statement, none without markets."""
+    if not mapping_ids:
+        return {}
+    query = (
+        MarketExposure.select()
+        .where(MarketExposure.mapping.in_(mapping_ids))
+        .order_by(MarketExposure.mapping)
+    )
+    return {row.mapping_id: position_of(row) for row in locked(query)}
+
+
+def lock_total_with_requests(
+    database: peewee.Database, keys: list[tuple[str, str]]
+) -> tuple[Decimal, dict[tuple[str, str], str]]:
+    """The total unhedged exposure, its row locked until the caller's transaction ends (after the
+    markets' rows: lock order), and the ids of orders already booked under any of the (account id,
+    request id) `keys`, read in the same statement. That read sees what was committed when the
+    statement began: a duplicate committed meanwhile is caught by the unique request id."""
+    rows = sql.fetch_all(
+        database,
+        "SELECT t.unhedged_exposure, u.account_id, u.request_id, u.id FROM risk_totals t "
+        "LEFT JOIN user_order u ON (u.account_id, u.request_id) IN %s WHERE t.id = 1 FOR UPDATE OF t",
+        (tuple(keys),),
+    )
+    if not rows:
+        raise FailedPrecondition("risk_totals has no row")
+    booked = {(str(r[1]), str(r[2])): str(r[3]) for r in rows if r[3] is not None}
+    return Decimal(rows[0][0]), booked
+
+
+def no_row(mapping_id: int) -> FailedPrecondition:
+    """The error for a market whose exposure row is missing."""
+    return FailedPrecondition(f"market mapping {mapping_id} has no exposure row")
+
+
 def _locked_row(query: peewee.ModelSelect[MarketExposure], mapping_id: int) -> MarketExposure:
     row = locked(query.where(MarketExposure.mapping == mapping_id)).get_or_none()
     if row is None:
-        raise FailedPrecondition(f"market mapping {mapping_id} has no exposure row")
+        raise no_row(mapping_id)
     return row
 
 
@@ -73,6 +111,11 @@ def add_to_total(delta: Decimal, now: datetime) -> sql.Statement:
         " WHERE id = 1",
         (delta, now),
     )
+
+
+def set_total(total: Decimal, now: datetime) -> sql.Statement:
+    """The statement storing the total as a writer holding its row worked it out (`lock_total_with_requests`)."""
+    return "UPDATE risk_totals SET unhedged_exposure = %s, updated_at = %s WHERE id = 1", (total, now)
 
 
 def within(limit: Decimal | None) -> sql.Statement:

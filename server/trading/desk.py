@@ -18,10 +18,12 @@ from server.domain.pricing import Quote, Unpriceable, quote
 from server.domain.types import BreakerLevel, RejectReason
 from server.errors import InvalidArgument
 from server.store import mappings as mapping_store
+from server.store.booking import Booking
 from server.store.fields import utcnow
 from server.store.models import MarketExposure, PolymarketMarketMapping
 from server.store.orders import OrderStore
 from server.store.rows import position_of, terms_of
+from server.trading.booking_writer import BookingWriter
 from server.trading.books import BookCache
 from server.trading.hedge_signing import sign_hedge
 from server.trading.hedger import Hedger, RunInDb
@@ -78,6 +80,7 @@ class OrderDesk:
         self._signer = signer
         self._api_key = api_key
         self._run = run_in_db
+        self.writer = BookingWriter(store, run_in_db)  # the process's one; tests watch it
 
     async def mapping(self, event_id: str, outcome: str) -> PolymarketMarketMapping:
         """The market's mapping, or `InvalidArgument` when the platform has no such market."""
@@ -175,9 +178,7 @@ class OrderDesk:
                 order_type=snapshot.settings.hedge_order_type,
             )
 
-        stored, created = await self._run(
-            lambda: self._store.place(request, digest, mapping, decide_on, sign)
-        )
+        stored, created = await self.writer.book(Booking(request, digest, mapping, decide_on, sign))
         # The last decision is the one booked (a reservation that no longer fits is booked rejected).
         # A replay answers with the stored order only: a decision made while finding it was never booked.
         quoted = decided[-1].quote if decided and created else None
