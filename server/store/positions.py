@@ -113,6 +113,15 @@ def add_to_total(delta: Decimal, now: datetime) -> sql.Statement:
     )
 
 
+def add_each_to_total(deltas: list[Decimal], now: datetime) -> sql.Statement:
+    """The statement adding each of `deltas` in turn to the total, floored at zero after each (as
+    `add_to_total` once per delta would; it locks the totals row)."""
+    value = "unhedged_exposure"
+    for _ in deltas:
+        value = f"GREATEST({value} + %s, 0)"
+    return f"UPDATE risk_totals SET unhedged_exposure = {value}, updated_at = %s WHERE id = 1", (*deltas, now)
+
+
 def set_total(total: Decimal, now: datetime) -> sql.Statement:
     """The statement storing the total as a writer holding its row worked it out (`lock_total_with_requests`)."""
     return "UPDATE risk_totals SET unhedged_exposure = %s, updated_at = %s WHERE id = 1", (total, now)

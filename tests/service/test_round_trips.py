@@ -88,7 +88,7 @@ def assert_booking_round_trips(sent: list[str]) -> None:
 
 
 def test_a_hedge_result_takes_five_round_trips(patient, pg_db, monkeypatch):
-    calls = count_statements(monkeypatch, pg_db, HedgeOutcomes, "record_result")
+    calls = count_statements(monkeypatch, pg_db, HedgeOutcomes, "record_results")
 
     answer = patient.stub.PlaceOrder(order_request(MARKET, types_pb2.SIDE_BUY, "10"), timeout=10)
     assert answer.status == types_pb2.ORDER_STATUS_ACCEPTED, answer.message
