@@ -1,14 +1,17 @@
 """A market's position (its `market_exposure` row) and the platform's total unhedged exposure (the
 `risk_totals` row), as the write transactions of orders, hedge outcomes and re-hedges use them.
 
-Lock order, in every writer: the market's exposure row (`lock`), then hedge rows, then the totals
-row (`add_to_total`), then the counts of ended hedges (`outcome_count`), then the event lock. Each
-function here runs inside the caller's `db.atomic()`.
+Lock order, in every writer: the markets' exposure rows (`lock`, or `lock_many` for several, in
+ascending id order), then hedge rows, then the totals row (`lock_total_with_requests`, or the update
+of `add_to_total` / `add_each_to_total` / `set_total`), then the counts of ended hedges
+(`outcome_count`), then the event lock. Each function here runs inside the caller's `db.atomic()`.
 
 A writer sends its writes as one batch (`sql.run`: one round trip) in that order, so the rows and
 the event lock it takes there are held for that round trip and the COMMIT after it, no longer. A
-reservation against the total limit ends the batch with `within`, whose row count says whether the
-total as the batch left it is within the limit: 0 and the caller raises, rolling everything back."""
+booking batch locks the totals row before deciding (its orders are checked against the total as it
+is); a re-hedge reserves without that lock and ends its batch with `within`, whose row count says
+whether the total as the batch left it is within the limit: 0 and the caller raises, rolling
+everything back."""
 
 from __future__ import annotations
 

@@ -55,6 +55,10 @@ class BatchWriter(Generic[T, R]):
                     for _, answer in batch:
                         _settle(answer, error)
                     continue
+                except BaseException:  # cancelled (the process is stopping): nobody waits forever
+                    for _, answer in batch:
+                        answer.cancel()
+                    raise
                 for (_, answer), outcome in zip(batch, outcomes, strict=True):
                     _settle(answer, outcome)
         finally:
