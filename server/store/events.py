@@ -18,7 +18,7 @@ from typing import Any
 import peewee
 
 from server.store.fields import utcnow
-from server.store.sql import Statement, insert, run
+from server.store.sql import Statement, insert_many, run
 
 _EVENT_LOCK = 0x4845_4447  # "HEDG"
 NOTIFY_CHANNEL = "hedge_events"
@@ -49,9 +49,9 @@ def statements(database: peewee.Database, events: list[NewEvent], *, notify: boo
     if not events:
         return []
     now = utcnow()
-    rows: list[Statement] = [
-        insert(
-            "hedge_event",
+    rows = insert_many(
+        "hedge_event",
+        [
             {
                 "event_type": e.event_type,
                 "created_at": now,
@@ -61,10 +61,10 @@ def statements(database: peewee.Database, events: list[NewEvent], *, notify: boo
                 "hedge_id": e.hedge_id,
                 "message": e.message,
                 "data": json.dumps({k: str(v) for k, v in e.data.items()}, sort_keys=True),
-            },
-        )
-        for e in events
-    ]
+            }
+            for e in events
+        ],
+    )
     wake: list[Statement] = [("SELECT pg_notify(%s, '')", (NOTIFY_CHANNEL,))] if notify else []
     return [("SELECT pg_advisory_xact_lock(%s)", (_EVENT_LOCK,)), *rows, *wake]
 

@@ -8,17 +8,20 @@ state change itself is `server.domain.hedge.Hedge`'s."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import peewee
 
+from server.domain.exposure import Position
 from server.domain.hedge import Hedge
 from server.domain.hedge_result import HedgeResult
 from server.domain.order import Order, OrderWithHedges
 from server.domain.types import HedgeStatus, OrderHedgeStatus
 from server.errors import NotFound
 from server.risk.market_totals import MarketTotals, of_hedge, of_order
-from server.store import events, hedge_trades, positions, sql
+from server.store import events, hedge_trades, outcome_seconds, positions, sql
 from server.store.db import write_transaction
 from server.store.events import NewEvent
 from server.store.fields import utcnow
@@ -39,66 +42,87 @@ class HedgeOutcomes:
         self._announce = announce
 
     def record_result(self, hedge: Hedge, result: HedgeResult, *, resolved: bool = False) -> OrderWithHedges:
-        """Applies a live hedge's final outcome once; a hedge already final is left as it is. Returns
-        the hedge's order with all its hedges as stored after it."""
+        """Applies a live hedge's final outcome once: `record_results` with a batch of one."""
+        (outcome,) = self.record_results([Outcome(hedge, result, resolved)])
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def record_results(self, outcomes: list[Outcome]) -> list[OrderWithHedges | Exception]:
+        """Applies live hedges' final outcomes, once each, in one transaction and in their order (a
+        hedge already final is left as it is). Returns, for each, the hedge's order with all its
+        hedges as stored after it, or `NotFound` for a hedge that does not exist. An error of the
+        database raises: nothing was written.
+
+        Round trips: BEGIN, the markets' lock, the orders with their hedges in one locking join, one
+        batch of writes, COMMIT; whatever the number of outcomes."""
         with write_transaction(self.db):
-            position = positions.lock(hedge.mapping_id)
-            # The order's hedges with the order, in one statement (it locks their rows, all of them
-            # written under the market's row: lock order).
-            siblings = list(
-                positions.locked(
-                    HedgePosition.select(HedgePosition, UserOrder)
-                    .join(UserOrder)
-                    .where(HedgePosition.order == hedge.order_id)
-                    .order_by(HedgePosition.created_at)
-                )
+            held = positions.lock_many(sorted({o.hedge.mapping_id for o in outcomes}))
+            # The orders' hedges with their orders, in one statement (it locks their rows, all of
+            # them written under their market's row: lock order).
+            order_ids = sorted({o.hedge.order_id for o in outcomes})
+            rows = positions.locked(
+                HedgePosition.select(HedgePosition, UserOrder)
+                .join(UserOrder)
+                .where(HedgePosition.order.in_(order_ids))
+                .order_by(HedgePosition.order, HedgePosition.created_at)
             )
-            current = next((hedge_of(r) for r in siblings if r.id == hedge.id), None)
-            if current is None:
-                raise NotFound(f"no hedge {hedge.id!r}")
-            stored = OrderWithHedges(order_of(siblings[0].order), [hedge_of(r) for r in siblings])
-            if not current.is_open:
-                return stored
+            orders: dict[str, OrderWithHedges] = {}
+            for row in rows:
+                found = orders.setdefault(row.order_id, OrderWithHedges(order_of(row.order), []))
+                found.hedges.append(hedge_of(row))
             now = utcnow()
-            settled = current.settled(result, now)
-            after = stored.with_hedge(settled, now)
-            order = after.order
-            moved = position.with_hedge_result(
-                current.in_flight, filled=result.filled, cost=result.cost, fee=result.fee
-            )
-            change = (
-                of_hedge(settled.status.value, settled.spread_captured, settled.fee, settled.net_profit)
-                + _share(order)
-                - of_hedge(current.status.value, current.spread_captured, current.fee, current.net_profit)
-                - _share(stored.order)
-            )
-            writes = [
-                sql.update("hedge_position", hedge_changes(current, settled), {"id": settled.id}),
-                sql.update(
-                    "user_order",
-                    {
-                        "hedge_status": order.hedge_status.value,
-                        "hedged_size": order.hedged_size,
-                        "updated_at": now,
-                    },
-                    {"id": order.id},
-                ),
-            ]
-            new = _result_events(after, settled, result, resolved)
-            if settled.settlement is not None:
-                writes.extend(hedge_trades.followed(settled.id, result.trade_ids, now))
-            sql.run(
-                self.db,
-                [
-                    *writes,
-                    *positions.writes(self.db, hedge.mapping_id, moved, change, now),
-                    positions.add_to_total(moved.exposure - position.exposure, now),
-                    *positions.outcome_count(settled.created_at, current.status.value, settled.status.value),
-                    *events.statements(self.db, new, notify=self._announce is None),
-                ],
-            )
-        if self._announce is not None:
+            batch = _Batch(held)
+            answers = [self._apply(batch, orders, o, now) for o in outcomes]
+            sql.run(self.db, batch.statements(self.db, now, notify=self._announce is None))
+        if self._announce is not None and batch.events:
             self._announce()
+        return answers
+
+    def _apply(
+        self, batch: _Batch, orders: dict[str, OrderWithHedges], outcome: Outcome, now: datetime
+    ) -> OrderWithHedges | Exception:
+        """One outcome on the orders and positions the batch's earlier outcomes left."""
+        hedge, result = outcome.hedge, outcome.result
+        stored = orders.get(hedge.order_id)
+        current = next((h for h in stored.hedges if h.id == hedge.id), None) if stored else None
+        if stored is None or current is None or hedge.mapping_id not in batch.positions:
+            return NotFound(f"no hedge {hedge.id!r}")
+        if not current.is_open:
+            return stored
+        settled = current.settled(result, now)
+        after = stored.with_hedge(settled, now)
+        order = after.order
+        position = batch.positions[hedge.mapping_id]
+        moved = position.with_hedge_result(
+            current.in_flight, filled=result.filled, cost=result.cost, fee=result.fee
+        )
+        change = (
+            of_hedge(settled.status.value, settled.spread_captured, settled.fee, settled.net_profit)
+            + _share(order)
+            - of_hedge(current.status.value, current.spread_captured, current.fee, current.net_profit)
+            - _share(stored.order)
+        )
+        batch.writes += [
+            sql.update("hedge_position", hedge_changes(current, settled), {"id": settled.id}),
+            sql.update(
+                "user_order",
+                {
+                    "hedge_status": order.hedge_status.value,
+                    "hedged_size": order.hedged_size,
+                    "updated_at": now,
+                },
+                {"id": order.id},
+            ),
+        ]
+        batch.positions[hedge.mapping_id] = moved
+        batch.moved[hedge.mapping_id] = batch.moved.get(hedge.mapping_id, MarketTotals()) + change
+        batch.deltas.append(moved.exposure - position.exposure)
+        batch.ended.append((settled.created_at, current.status.value, settled.status.value))
+        batch.events += _result_events(after, settled, result, outcome.resolved)
+        if settled.settlement is not None:
+            batch.writes += hedge_trades.followed(settled.id, result.trade_ids, now)
+        orders[hedge.order_id] = after
         return after
 
     def mark_unknown(self, hedge_id: str, message: str, retry_in: timedelta) -> None:
@@ -156,6 +180,38 @@ class HedgeOutcomes:
             .limit(limit)
         )
         return [hedge_of(row) for row in query]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A live hedge's final outcome to record; `resolved` when it was looked up at the venue."""
+
+    hedge: Hedge
+    result: HedgeResult
+    resolved: bool = False
+
+
+@dataclass
+class _Batch:
+    """What a batch of outcomes writes, gathered in their order."""
+
+    positions: dict[int, Position]
+    writes: list[sql.Statement] = field(default_factory=list)
+    moved: dict[int, MarketTotals] = field(default_factory=dict)
+    deltas: list[Decimal] = field(default_factory=list)
+    ended: list[tuple[datetime, str, str]] = field(default_factory=list)
+    events: list[NewEvent] = field(default_factory=list)
+
+    def statements(self, database: peewee.Database, now: datetime, *, notify: bool) -> list[sql.Statement]:
+        """In lock order: the hedges and orders, each market touched, the total, the counts of ended
+        hedges, the events."""
+        statements = list(self.writes)
+        for mapping_id, change in sorted(self.moved.items()):
+            statements += positions.writes(database, mapping_id, self.positions[mapping_id], change, now)
+        if self.deltas:
+            statements.append(positions.add_each_to_total(self.deltas, now))
+        statements += outcome_seconds.add_many(self.ended)
+        return statements + events.statements(database, self.events, notify=notify)
 
 
 def _result_events(

@@ -146,6 +146,7 @@ class HedgeTrade(BaseModel):
 
 
 class MarketExposure(BaseModel):
+    mapping_id: int  # peewee's accessor for the foreign key's raw value
     mapping = peewee.ForeignKeyField(PolymarketMarketMapping, primary_key=True, column_name="mapping_id")
     user_shares = MoneyField()
     hedge_yes = MoneyField()

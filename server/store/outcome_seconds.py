@@ -41,6 +41,19 @@ def add(created_at: datetime, before: str, after: str) -> sql.Statement | None:
     return _ADD, (second_of(created_at), final, failed)
 
 
+def add_many(moves: list[tuple[datetime, str, str]]) -> list[sql.Statement]:
+    """The statements counting several hedges' moves (created at, status before, status after), one
+    per second they were created in (a row may be written once per statement)."""
+    seconds: dict[datetime, tuple[int, int]] = {}
+    for created_at, before, after in moves:
+        statement = add(created_at, before, after)
+        if statement is not None:
+            second, final, failed = statement[1]
+            counted = seconds.get(second, (0, 0))
+            seconds[second] = (counted[0] + final, counted[1] + failed)
+    return [(_ADD, (second, final, failed)) for second, (final, failed) in sorted(seconds.items())]
+
+
 def window(database: peewee.Database, start: datetime) -> tuple[int, int]:
     """(failed, final) among hedges created at or after `start` that are final."""
     boundary = second_of(start)

@@ -1,16 +1,19 @@
 """A market's position (its `market_exposure` row) and the platform's total unhedged exposure (the
 `risk_totals` row), as the write transactions of orders, hedge outcomes and re-hedges use them.
 
-Lock order, in every writer: the market's exposure row (`lock`), then hedge rows, then the totals
-row (`add_to_total`), then the counts of ended hedges (`outcome_count`), then the event lock. A
-booking in a neg-risk event group takes every market row of the group, in mapping id order, in place
-of its market's row alone (`server.store.groups`). Each function here runs inside the caller's
-`db.atomic()`.
+Lock order, in every writer: the markets' exposure rows (`lock`, or `lock_many` for several, in
+ascending id order), then hedge rows, then the totals row (`lock_total_with_requests`, or the update
+of `add_to_total` / `add_each_to_total` / `set_total`), then the counts of ended hedges
+(`outcome_count`), then the event lock. A booking takes the rows of every market of its markets'
+neg-risk event groups with its own (`server.store.groups`). Each function here runs inside the
+caller's `db.atomic()`.
 
 A writer sends its writes as one batch (`sql.run`: one round trip) in that order, so the rows and
 the event lock it takes there are held for that round trip and the COMMIT after it, no longer. A
-reservation against the total limit ends the batch with `within`, whose row count says whether the
-total as the batch left it is within the limit: 0 and the caller raises, rolling everything back."""
+booking batch locks the totals row before deciding (its orders are checked against the total as it
+is); a re-hedge reserves without that lock and ends its batch with `within`, whose row count says
+whether the total as the batch left it is within the limit: 0 and the caller raises, rolling
+everything back."""
 
 from __future__ import annotations
 
@@ -49,10 +52,48 @@ def lock_with_total(mapping_id: int) -> tuple[Position, Decimal]:
     return position_of(row), Decimal(row.total)  # type: ignore[attr-defined]  # the alias above
 
 
+def lock_many(mapping_ids: list[int]) -> dict[int, Position]:
+    """The positions of the markets `mapping_ids` (sorted ascending) that have an exposure row, their
+    rows locked in that order (`ORDER BY ... FOR UPDATE` locks rows as it returns them) until the
+    caller's transaction ends; one statement, none without markets."""
+    if not mapping_ids:
+        return {}
+    query = (
+        MarketExposure.select()
+        .where(MarketExposure.mapping.in_(mapping_ids))
+        .order_by(MarketExposure.mapping)
+    )
+    return {row.mapping_id: position_of(row) for row in locked(query)}
+
+
+def lock_total_with_requests(
+    database: peewee.Database, keys: list[tuple[str, str]]
+) -> tuple[Decimal, dict[tuple[str, str], str]]:
+    """The total unhedged exposure, its row locked until the caller's transaction ends (after the
+    markets' rows: lock order), and the ids of orders already booked under any of the (account id,
+    request id) `keys`, read in the same statement. That read sees what was committed when the
+    statement began: a duplicate committed meanwhile is caught by the unique request id."""
+    rows = sql.fetch_all(
+        database,
+        "SELECT t.unhedged_exposure, u.account_id, u.request_id, u.id FROM risk_totals t "
+        "LEFT JOIN user_order u ON (u.account_id, u.request_id) IN %s WHERE t.id = 1 FOR UPDATE OF t",
+        (tuple(keys),),
+    )
+    if not rows:
+        raise FailedPrecondition("risk_totals has no row")
+    booked = {(str(r[1]), str(r[2])): str(r[3]) for r in rows if r[3] is not None}
+    return Decimal(rows[0][0]), booked
+
+
+def no_row(mapping_id: int) -> FailedPrecondition:
+    """The error for a market whose exposure row is missing."""
+    return FailedPrecondition(f"market mapping {mapping_id} has no exposure row")
+
+
 def _locked_row(query: peewee.ModelSelect[MarketExposure], mapping_id: int) -> MarketExposure:
     row = locked(query.where(MarketExposure.mapping == mapping_id)).get_or_none()
     if row is None:
-        raise FailedPrecondition(f"market mapping {mapping_id} has no exposure row")
+        raise no_row(mapping_id)
     return row
 
 
@@ -75,6 +116,20 @@ def add_to_total(delta: Decimal, now: datetime) -> sql.Statement:
         " WHERE id = 1",
         (delta, now),
     )
+
+
+def add_each_to_total(deltas: list[Decimal], now: datetime) -> sql.Statement:
+    """The statement adding each of `deltas` in turn to the total, floored at zero after each (as
+    `add_to_total` once per delta would; it locks the totals row)."""
+    value = "unhedged_exposure"
+    for _ in deltas:
+        value = f"GREATEST({value} + %s, 0)"
+    return f"UPDATE risk_totals SET unhedged_exposure = {value}, updated_at = %s WHERE id = 1", (*deltas, now)
+
+
+def set_total(total: Decimal, now: datetime) -> sql.Statement:
+    """The statement storing the total as a writer holding its row worked it out (`lock_total_with_requests`)."""
+    return "UPDATE risk_totals SET unhedged_exposure = %s, updated_at = %s WHERE id = 1", (total, now)
 
 
 def within(limit: Decimal | None) -> sql.Statement:

@@ -57,3 +57,13 @@ def from_row(model: type[peewee.Model], row: Sequence[Any]) -> Any:
 
 def _execute(database: peewee.Database, text: str, params: tuple[Any, ...]) -> Any:
     return database.execute_sql(text, params)
+
+
+def insert_many(table: str, rows: Sequence[Mapping[str, Any]]) -> list[Statement]:
+    """One multi-row `INSERT` of `rows` (all with the same columns), or none without rows."""
+    if not rows:
+        return []
+    columns = list(rows[0])
+    marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    text = f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([marks] * len(rows))
+    return [(text, tuple(row[c] for row in rows for c in columns))]

@@ -23,11 +23,13 @@ from server.domain.types import BreakerLevel, RejectReason
 from server.errors import InvalidArgument
 from server.store import book_hedges, market_states
 from server.store import mappings as mapping_store
+from server.store.booking import Booking
 from server.store.fields import utcnow
 from server.store.mappings import policy_overrides
 from server.store.models import MarketExposure, PolymarketMarketMapping
 from server.store.orders import Group, OrderStore
 from server.store.rows import position_of, terms_of
+from server.trading.batch_writer import BatchWriter
 from server.trading.books import BookCache
 from server.trading.hedge_signing import sign_hedge
 from server.trading.hedger import Hedger, RunInDb
@@ -44,6 +46,9 @@ class QuoteRequest:
     outcome: str
     side: Any  # domain Side
     size: Decimal
+
+
+Stored = tuple[OrderWithHedges, bool]  # a booked order and whether this booking created it
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,10 @@ class OrderDesk:
         self._signer = signer
         self._api_key = api_key
         self._run = run_in_db
+        # The process's one writer of bookings (tests watch it).
+        self.writer: BatchWriter[Booking, Stored] = BatchWriter(
+            run_in_db, lambda b: store.book(b), "booking-writer"
+        )
 
     async def mapping(self, event_id: str, outcome: str) -> PolymarketMarketMapping:
         """The market's mapping, or `InvalidArgument` when the platform has no such market."""
@@ -188,9 +197,7 @@ class OrderDesk:
                 order_type=settings.hedge_order_type,
             )
 
-        stored, created = await self._run(
-            lambda: self._store.place(request, digest, mapping, decide_on, sign)
-        )
+        stored, created = await self.writer.write(Booking(request, digest, mapping, decide_on, sign))
         # The last decision is the one booked (a reservation that no longer fits is booked rejected).
         # A replay answers with the stored order only: a decision made while finding it was never booked.
         quoted = decided[-1].quote if decided and created else None

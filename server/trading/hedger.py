@@ -21,8 +21,10 @@ from server.domain.hedge_result import HedgeResult, status_for_fill
 from server.domain.order import OrderWithHedges
 from server.domain.types import HedgeStatus, Leg, Side
 from server.errors import Unavailable
+from server.store.hedge_outcomes import Outcome
 from server.store.models import PolymarketMarketMapping
 from server.store.orders import OrderStore
+from server.trading.batch_writer import BatchWriter
 from server.trading.books import BookCache
 from server.venue.client import PostKind, PostOutcome, VenueClient
 
@@ -58,6 +60,10 @@ class Hedger:
         self._mapping_of = mapping_of
         self._on_outcome = on_outcome or (lambda _: None)
         self._on_result = on_result or (lambda _h, _r: None)
+        # The process's one writer of hedge results (tests watch it).
+        self.results: BatchWriter[Outcome, OrderWithHedges] = BatchWriter(
+            run_in_db, lambda batch: store.outcomes.record_results(batch), "hedge-result-writer"
+        )
 
     async def submit(self, hedge: Hedge) -> OrderWithHedges | None:
         """Posts a freshly booked hedge and records what the venue said; returns its order as stored
@@ -94,7 +100,7 @@ class Hedger:
         reason = None if status is HedgeStatus.HEDGED else f"venue order {found.status.lower()}"
         result = HedgeResult(status, filled, cost, fee, reason, found.trade_ids)
         self._announce(hedge, result)
-        await self._run(lambda: self._store.outcomes.record_result(hedge, result, resolved=True))
+        await self.results.write(Outcome(hedge, result, resolved=True))
 
     async def _post(self, hedge: Hedge) -> PostOutcome:
         assert hedge.signed_order is not None
@@ -140,7 +146,7 @@ class Hedger:
             reason = None if status is HedgeStatus.HEDGED else outcome.message or "not fully filled"
             result = HedgeResult(status, filled, cost, fee, reason, outcome.trade_ids)
         self._announce(hedge, result)
-        return await self._run(lambda: self._store.outcomes.record_result(hedge, result, resolved=resolved))
+        return await self.results.write(Outcome(hedge, result, resolved=resolved))
 
     def _announce(self, hedge: Hedge, result: HedgeResult) -> None:
         """Hands a settled outcome to the listeners; a failed hedge leaves its order unhedged, so an

@@ -80,9 +80,9 @@ def test_limits_hold_under_200_concurrent_orders_on_two_processes(two_servers, p
 
 
 def test_headroom_taken_between_the_read_and_the_reservation_rejects_the_order(live, pg_db, pg_url):
-    """The order transaction reads the total without locking it; the reservation itself re-checks the
-    limit. Another process commits 20 of the 50 allowed while this order (worth 35) waits to reserve:
-    the order is rejected, and nothing of it is booked."""
+    """The order transaction decides on the total as it is once it holds the total's row. Another
+    process commits 20 of the 50 allowed while this order (worth 35) waits for that row: the order is
+    rejected, and nothing of it is booked."""
     set_config(pg_db, mode="off", maxUnhedgedExposure="50")
     live.call(live.runtime.state.refresh())
     other = psycopg2.connect(pg_url)

@@ -1,7 +1,8 @@
 """The round trips of the hot writes, counted at the driver (every statement psycopg2 sends,
 BEGIN and COMMIT included), so that a change cannot add one under the market's lock unnoticed: an
-accepted order takes BEGIN, the replay check, the market's lock (with the total in the same
-statement), one batch of writes and COMMIT."""
+accepted order, or a batch of them booked together, takes BEGIN, the markets' lock, the totals row's
+lock (with the check for request ids already booked in the same statement), one batch of writes and
+COMMIT."""
 
 from __future__ import annotations
 
@@ -37,7 +38,9 @@ class _Counted:
         return getattr(self._cursor, name)
 
 
-def _count(monkeypatch: pytest.MonkeyPatch, database: Any, owner: type, method: str) -> list[list[str]]:
+def count_statements(
+    monkeypatch: pytest.MonkeyPatch, database: Any, owner: type, method: str
+) -> list[list[str]]:
     """The statements each call of `owner.method` sends, one list per call (only that call's
     thread is counted: the service's other tasks share the database object)."""
     calls: list[list[str]] = []
@@ -63,25 +66,29 @@ def _count(monkeypatch: pytest.MonkeyPatch, database: Any, owner: type, method: 
 
 
 def test_an_accepted_order_takes_five_round_trips(live, pg_db, monkeypatch):
-    calls = _count(monkeypatch, pg_db, OrderStore, "place")
+    calls = count_statements(monkeypatch, pg_db, OrderStore, "book")
 
     answer = live.stub.PlaceOrder(order_request(MARKET, types_pb2.SIDE_BUY, "10"), timeout=10)
 
     assert answer.status == types_pb2.ORDER_STATUS_ACCEPTED, answer.message
     assert len(calls) == 1
-    begin, replay, lock, batch, commit = calls[0]  # five, no more
+    assert_booking_round_trips(calls[0])
+
+
+def assert_booking_round_trips(sent: list[str]) -> None:
+    """BEGIN, the markets' lock, the total's lock with the replay check, one batch, COMMIT."""
+    begin, markets, total, batch, commit = sent  # five, no more
     assert (begin, commit) == ("BEGIN", "COMMIT")
-    assert 'FROM "user_order"' in replay and "FOR UPDATE" not in replay
-    assert "FOR UPDATE" in lock and "risk_totals" in lock
-    # One batch: the order, its hedge, the position, the total, the event lock and its events, and
-    # last the check of the total against its limit.
+    assert "FOR UPDATE" in markets and "market_exposure" in markets and "ORDER BY" in markets
+    assert "FOR UPDATE OF t" in total and "risk_totals" in total and "user_order" in total
+    # One batch: the orders, their hedges, the positions, the total, the event lock and the events.
     assert batch.index("INSERT INTO user_order") < batch.index("UPDATE risk_totals")
     assert batch.index("UPDATE risk_totals") < batch.index("pg_advisory_xact_lock")
-    assert batch.rstrip().endswith("FROM risk_totals WHERE id = 1 AND unhedged_exposure <= %s")
+    assert batch.count("INSERT INTO user_order") == 1 and batch.count("INSERT INTO hedge_event") == 1
 
 
 def test_a_hedge_result_takes_five_round_trips(patient, pg_db, monkeypatch):
-    calls = _count(monkeypatch, pg_db, HedgeOutcomes, "record_result")
+    calls = count_statements(monkeypatch, pg_db, HedgeOutcomes, "record_results")
 
     answer = patient.stub.PlaceOrder(order_request(MARKET, types_pb2.SIDE_BUY, "10"), timeout=10)
     assert answer.status == types_pb2.ORDER_STATUS_ACCEPTED, answer.message
