@@ -3,7 +3,9 @@ migration 0011), and what a FAILED one undoes.
 
 A trade is applied once, whatever the number of processes following it: its writer locks the market's
 exposure row, then the hedge rows of its order, then the hedge's trade rows (the lock order of every
-writer, `server.store.positions`), and moves a trade to a final status only from a non-final one. The
+writer, `server.store.positions`), and moves a trade to a final status only from a non-final one. A
+CONFIRMED trade changes no position, so its writer skips the market's row and starts at the hedge's
+own row (the same order, one step in): it never waits behind, nor holds up, the order path. The
 hedge's own change is `server.domain.hedge.Hedge`'s (`trade_failed`, `settlement_final`)."""
 
 from __future__ import annotations
@@ -94,6 +96,8 @@ class HedgeTrades:
             # A note only: one statement, no lock on the market the order path is busy with.
             sql.run(self.db, [_noted(hedge_id, fill, price, status, utcnow())])
             return None
+        if status == "confirmed":
+            return self._confirm(hedge_id, fill, price)
         mapping_id = HedgePosition.select(HedgePosition.mapping).where(HedgePosition.id == hedge_id).scalar()
         if mapping_id is None:
             raise NotFound(f"no hedge {hedge_id!r}")
@@ -136,6 +140,30 @@ class HedgeTrades:
             sql.run(self.db, writes)
         if status == "failed" and self._announce is not None:
             self._announce()
+        return after
+
+    def _confirm(self, hedge_id: str, fill: TradeFill, price: Decimal) -> Hedge | None:
+        """A CONFIRMED trade: the hedge's row, then its trades, locked (no position changes, so not the
+        market's row); the hedge SETTLED once every trade is final."""
+        with write_transaction(self.db):
+            row = positions.locked(HedgePosition.select().where(HedgePosition.id == hedge_id)).get_or_none()
+            if row is None:
+                raise NotFound(f"no hedge {hedge_id!r}")
+            trades = {
+                t.trade_id: t
+                for t in positions.locked(HedgeTrade.select().where(HedgeTrade.hedge == hedge_id))
+            }
+            found = trades.get(fill.trade_id)
+            if found is None or found.status in FINAL:
+                return None
+            now = utcnow()
+            writes = [_noted(hedge_id, fill, price, "confirmed", now)]
+            current = hedge_of(row)
+            after = current
+            if all(t.status in FINAL for t in trades.values() if t.trade_id != fill.trade_id):
+                after = current.settlement_final(now)
+                writes.append(sql.update("hedge_position", hedge_changes(current, after), {"id": hedge_id}))
+            sql.run(self.db, writes)
         return after
 
     def _undo(
