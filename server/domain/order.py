@@ -36,6 +36,7 @@ class Order:
     hedged_size: Decimal
     created_at: datetime
     updated_at: datetime
+    hedge_policy: str | None = None  # the market's hedgePolicy when booked (None: booked before 0017)
 
 
 @dataclass(frozen=True)

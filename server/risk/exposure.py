@@ -16,6 +16,7 @@ import peewee
 from server.domain.config_schema import HedgeSettings
 from server.domain.exposure import Position
 from server.domain.group_exposure import GroupExposure, OutcomeLosses, group_exposure
+from server.domain.hedge_policy import effective
 from server.domain.market_state import MarketState
 from server.domain.types import BreakerLevel
 from server.errors import InvalidArgument
@@ -24,6 +25,7 @@ from server.risk.market_totals import MarketTotals, total
 from server.risk.notional import utilisation
 from server.store import market_totals
 from server.store.fields import utcnow
+from server.store.mappings import policy_overrides
 from server.store.models import (
     CircuitBreaker,
     HedgeConfig,
@@ -51,6 +53,7 @@ class MarketView:
     unknown_hedges: int
     market_state: MarketState = MarketState.OPEN
     event_group: str | None = None
+    hedge_policy: str = "per_order"  # the market's effective hedgePolicy (its own or the config's)
 
     @property
     def utilisation(self) -> Decimal | None:
@@ -230,6 +233,7 @@ def read_in_transaction(
                 sum_.unknown_hedges,
                 MarketState(mapping.market_state),
                 mapping.event_group,
+                effective(settings, policy_overrides(mapping)).hedge_policy,
             )
         )
     if markets:

@@ -58,6 +58,7 @@ def per_market(view: ExposureView) -> list[dict[str, str]]:
                 "unhedged_notional": format(m.unhedged_notional, "f"),
                 "pending_hedges": str(m.pending_hedges),
                 "unknown_hedges": str(m.unknown_hedges),
+                "hedge_policy": m.hedge_policy,
             }
         )
     return rows

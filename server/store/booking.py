@@ -57,6 +57,7 @@ class Booking:
     mapping: PolymarketMarketMapping | None
     decide: Callable[[Position, Decimal, Group], Decision]
     sign: Callable[[Quote], SignedIntent]
+    policy: str | None = None  # the market's effective hedgePolicy, recorded on the order
 
     @property
     def key(self) -> tuple[str, str]:
@@ -269,6 +270,7 @@ def _order(booking: Booking, now: datetime, decision: Accepted | Rejected) -> Or
         hedged_size=hedged,
         created_at=now,
         updated_at=now,
+        hedge_policy=booking.policy,
     )
 
 

@@ -87,6 +87,7 @@ class UserOrder(BaseModel):
     hedged_size = MoneyField()
     created_at = InstantField()
     updated_at = InstantField()
+    hedge_policy = peewee.TextField(null=True)  # migration 0017
 
 
 class HedgePosition(BaseModel):

@@ -197,7 +197,9 @@ class OrderDesk:
                 order_type=settings.hedge_order_type,
             )
 
-        stored, created = await self.writer.write(Booking(request, digest, mapping, decide_on, sign))
+        stored, created = await self.writer.write(
+            Booking(request, digest, mapping, decide_on, sign, settings.hedge_policy)
+        )
         # The last decision is the one booked (a reservation that no longer fits is booked rejected).
         # A replay answers with the stored order only: a decision made while finding it was never booked.
         quoted = decided[-1].quote if decided and created else None
