@@ -13,10 +13,14 @@ import strawberry
 from strawberry import relay
 
 from gateway import dashboard as figures
+from gateway import policy_figures
+from gateway.context import Info
+from gateway.errors import query_error
 from server.domain.config_schema import ConfigKey
 from server.domain.hedge import Hedge as DomainHedge
 from server.domain.hedge_result import shown_fill_price
 from server.domain.order import Order as DomainOrder
+from server.errors import HedgingError
 from server.events.feed import EventRow
 from server.risk import exposure as risk
 from server.store.models import (
@@ -743,6 +747,63 @@ class HedgeFailure:
     created_at: datetime
 
 
+@strawberry.type(
+    description="A policy's unhedged exposure in [from, to): `last` in the span's last risk snapshot, "
+    "`peak` the largest of its snapshots; null when none was taken in it."
+)
+class ExposurePoint:
+    from_: datetime = strawberry.field(name="from")
+    to: datetime
+    snapshots: int
+    last: Decimal | None
+    peak: Decimal | None
+
+
+@strawberry.type(description="One hedge policy's share of the period (gateway/policy_figures.py).")
+class PolicyFigures:
+    policy: str = strawberry.field(description="per_order or netted (the hedgePolicy values).")
+    orders: OrderFigures = strawberry.field(description="User orders booked under the policy.")
+    venue_orders: int = strawberry.field(
+        description="Hedges booked: per-order hedges (per_order) or the rebalancer's book hedges (netted)."
+    )
+    fees: Decimal = strawberry.field(description="Taker fees of those hedges, USDC.")
+    unhedged_exposure: list[ExposurePoint] = strawberry.field(
+        description="The period in equal spans, oldest first: the policy's markets' worst-case losses "
+        "(floored at zero each) summed, from the risk snapshots."
+    )
+
+    @classmethod
+    def of(cls, f: policy_figures.PolicyFigures) -> PolicyFigures:
+        return cls(
+            policy=f.policy,
+            orders=OrderFigures(**vars(f.orders)),
+            venue_orders=f.venue_orders,
+            fees=f.fees,
+            unhedged_exposure=[
+                ExposurePoint(from_=p.start, to=p.end, snapshots=p.snapshots, last=p.last, peak=p.peak)
+                for p in f.exposure
+            ],
+        )
+
+
+async def _policies(
+    root: Dashboard, info: Info, policy: str | None = None, buckets: int = policy_figures.DEFAULT_BUCKETS
+) -> list[PolicyFigures]:
+    """`Dashboard.policies`: read only when asked for, over the dashboard's own period."""
+    ctx = info.context
+    database = ctx.resources.database
+    try:
+        policy_figures.check(policy, buckets)
+        found = await ctx.run(
+            lambda: policy_figures.compute(
+                database, root.from_, root.to, paper=root.paper, policy=policy, buckets=buckets
+            )
+        )
+    except HedgingError as exc:
+        raise query_error(exc) from None
+    return [PolicyFigures.of(f) for f in found]
+
+
 @strawberry.type(description="Hedge performance over [from, to) with risk now.")
 class Dashboard:
     from_: datetime = strawberry.field(name="from")
@@ -753,6 +814,13 @@ class Dashboard:
     exposure: ExposureHeadline
     recent_failures: list[HedgeFailure]
     markets: list[MarketFigures]
+
+    policies: list[PolicyFigures] = strawberry.field(
+        resolver=_policies,
+        description="Per hedge policy (only `policy` when given: per_order or netted): user orders, "
+        f"venue orders, fees and unhedged exposure over the period in `buckets` spans (1 to "
+        f"{policy_figures.MAX_BUCKETS}).",
+    )
 
     @classmethod
     def of(cls, f: figures.DashboardFigures, exposure: risk.Headline) -> Dashboard:

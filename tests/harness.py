@@ -51,6 +51,17 @@ def seed_mappings(database: Any, sim: RunningSimulator) -> dict[str, Any]:
     return created
 
 
+def make_netted(database: Any, service: Any, mapping: Any, **keys: str) -> None:
+    """Sets the mapping's hedgePolicy to netted (with these other policy keys) and shows the change to
+    the running `service` at once."""
+    from server.store.models import PolymarketMarketMapping
+
+    mapping_store.update(
+        database, mapping.id, author="test", hedge_overrides={"hedgePolicy": "netted", **keys}
+    )
+    service.runtime.state.remember(PolymarketMarketMapping.get_by_id(mapping.id))
+
+
 def set_config(database: Any, **values: str) -> None:
     for key, value in values.items():
         config_store.set_value(database, key, value, author="test", reason="test setup")

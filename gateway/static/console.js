@@ -60,6 +60,10 @@
     dashboard(period: H1) {
       hedges { hedges successRate netProfit fees }
       recentFailures { hedgeId eventId outcome status failureReason createdAt }
+      policies(buckets: 12) {
+        policy venueOrders fees orders { orders accepted }
+        unhedgedExposure { from to last peak }
+      }
     }
   }`;
 
@@ -95,6 +99,7 @@
         cell(f.failureReason),
       ])
     );
+    showPolicies(d.dashboard.policies);
     fill("config", d.config.map((c) => [cell(c.key), cell(c.value), cell(c.version), cell(c.updatedBy)]));
     fill(
       "history",
@@ -106,6 +111,29 @@
         cell(c.reason),
       ])
     );
+  }
+
+  // Per policy: the table's row and its exposure chart (each span's peak, at the span's end).
+  function showPolicies(policies) {
+    const latest = (points) => [...points].reverse().find((p) => p.last !== null);
+    fill(
+      "policies",
+      policies.map((p) => {
+        const now = latest(p.unhedgedExposure);
+        return [
+          cell(p.policy),
+          cell(p.orders.orders),
+          cell(p.orders.accepted),
+          cell(p.venueOrders),
+          cell(p.fees),
+          cell(now ? now.last : "–"),
+        ];
+      })
+    );
+    for (const p of policies) {
+      const points = p.unhedgedExposure.filter((e) => e.peak !== null).map((e) => [Date.parse(e.to), Number(e.peak)]);
+      window.HedgingCharts.lineChart($("chart-exposure-" + p.policy), points, (v) => v.toFixed(2));
+    }
   }
 
   async function refreshCharts() {

@@ -3,17 +3,20 @@ cannot halt and an admin can, the live feed follows new events, and GraphiQL loa
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import httpx
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from hedging.v1 import hedging_service_pb2 as pb
 from hedging.v1 import types_pb2
+from server.risk import snapshots
 from server.store.models import CircuitBreaker, HedgePosition
 from tests.console.conftest import screenshot
 from tests.gateway.conftest import ADMIN_TOKEN, VIEWER_TOKEN, GatewayThread, gateway_settings
-from tests.harness import order_request, wait_until
+from tests.harness import make_netted, order_request, wait_until
 
 MARKET = "fed-cut-december-2026"  # tick 0.01, no fee: a 10-share BUY hedges at once
 
@@ -133,3 +136,31 @@ def test_graphiql_runs_on_local_scripts_only_in_development_mode(browser, gatewa
     )
     assert loaded and all(url.startswith(origin) or url.startswith("ws://") for url in loaded), loaded
     screenshot(browser, "graphiql")
+
+
+def test_the_console_shows_each_hedge_policy(browser, gateway, live, sim, mappings, pg_db):
+    netted = "gpt-release-q1-2027"
+    make_netted(pg_db, live, mappings[netted], hedgeMinShares="20")
+    for _ in range(2):
+        placed = live.stub.PlaceOrder(order_request(MARKET, types_pb2.SIDE_BUY, "10"), timeout=15)
+        assert placed.hedge_status == types_pb2.HEDGE_STATUS_HEDGED, placed.message
+    waiting = live.stub.PlaceOrder(order_request(netted, types_pb2.SIDE_BUY, "3"), timeout=15)
+    assert waiting.message == "accepted; hedge queued: the market's rebalancer hedges its net exposure"
+    with pg_db.atomic():
+        snapshots.write(pg_db, "test")
+    worst = {
+        m.market.event_id: max(Decimal(m.worst_case_loss), Decimal(0))
+        for m in live.stub.GetExposure(pb.GetExposureRequest(), timeout=5).markets
+    }
+    assert worst[netted] > 0
+    _open(browser, gateway, VIEWER_TOKEN)
+
+    rows = _wait(browser, lambda: _rows(browser, "policies"))
+    # policy, user orders, accepted, venue orders, fees (MARKET has none), exposure in the last snapshot
+    assert rows == [f"per_order 2 2 2 0 {worst[MARKET]}", f"netted 1 1 0 0 {worst[netted]}"]
+    for policy in ("per_order", "netted"):
+        line = _wait(
+            browser, lambda p=policy: browser.find_elements(By.CSS_SELECTOR, f"#chart-exposure-{p} polyline")
+        )
+        assert line[0].get_attribute("data-points") == "1"  # the span holding the snapshots
+    screenshot(browser, "console-policies")
