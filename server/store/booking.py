@@ -29,7 +29,7 @@ from server.domain.group_exposure import OutcomeLosses
 from server.domain.hedge import Hedge, SignedIntent
 from server.domain.hedge_result import HedgeResult
 from server.domain.in_flight import InFlight
-from server.domain.market_state import market_closed
+from server.domain.market_state import MarketState, market_closed
 from server.domain.order import Order, OrderWithHedges
 from server.domain.pricing import Quote
 from server.domain.types import HedgeStatus, Mode, OrderHedgeStatus, RejectReason
@@ -94,6 +94,7 @@ class _Batch:
     now: datetime
     positions: dict[int, Position]
     groups: dict[str, list[int]]
+    states: dict[int, MarketState]
     total: Decimal
     orders: list[dict[str, object]] = field(default_factory=list)
     hedges: list[dict[str, object]] = field(default_factory=list)
@@ -115,11 +116,11 @@ def write(database: peewee.Database, bookings: list[Booking], *, notify: bool) -
         active = [b.mapping for b in bookings if b.mapping is not None and b.mapping.active]
         # A market of a neg-risk event group is decided on the whole group: every market row of the
         # group is locked with it, all in mapping id order (lock order).
-        held, members = groups.lock_with_groups(
+        held, members, states = groups.lock_with_groups(
             sorted({m.id for m in active}), sorted({m.event_group for m in active if m.event_group})
         )
         total, booked = positions.lock_total_with_requests(database, [b.key for b in bookings])
-        batch = _Batch(utcnow(), held, members, total)
+        batch = _Batch(utcnow(), held, members, states, total)
         outcomes: list[Outcome] = []
         first: dict[tuple[str, str], int] = {}
         for booking in bookings:
@@ -140,7 +141,8 @@ def _book_one(batch: _Batch, booking: Booking) -> Written | Exception:
     mapping = booking.mapping
     if mapping is None or not mapping.active:
         return Written(_rejected(batch, booking, _inactive()))
-    closed = market_closed(market_states.state_of(mapping))
+    # The state as the lock found it: a market settled since the mapping was cached takes no order.
+    closed = market_closed(batch.states.get(mapping.id, market_states.state_of(mapping)))
     if closed is not None:
         return Written(_rejected(batch, booking, closed))
     try:
