@@ -60,6 +60,7 @@
     dashboard(period: H1) {
       hedges { hedges successRate netProfit fees }
       recentFailures { hedgeId eventId outcome status failureReason createdAt }
+      pnl { realised markToMarket markets { eventId outcome winningLeg final realised spread fees slippage unhedged redemption } }
     }
   }`;
 
@@ -85,6 +86,22 @@
     const h = d.dashboard.hedges;
     $("figures").textContent =
       `${h.hedges} hedges · success ${percent(h.successRate)} · P&L ${money(h.netProfit)} · fees ${money(h.fees)}`;
+    const p = d.dashboard.pnl;
+    $("pnl").textContent = `realised ${money(p.realised)} · mark-to-market ${money(p.markToMarket)}`;
+    fill(
+      "realised",
+      p.markets.map((m) => [
+        cell(m.eventId + " " + m.outcome + (m.final ? "" : " (settling)")),
+        cell(m.winningLeg),
+        cell(money(m.realised)),
+        cell(money(m.spread)),
+        cell(money(m.fees)),
+        cell(money(m.slippage)),
+        cell(money(m.unhedged)),
+        cell(money(m.redemption)),
+      ])
+    );
+    $("no-realised").hidden = p.markets.length > 0;
     fill(
       "failures",
       d.dashboard.recentFailures.map((f) => [
