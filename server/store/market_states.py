@@ -29,7 +29,7 @@ def record(
     (`server.store.settlements`), so a resolved market is never left unsettled by a crash between."""
     with write_transaction(database):
         if state is MarketState.RESOLVED:
-            groups.lock_with_groups([mapping_id], [])  # a booking's lock order: exposure row first
+            groups.lock_with_groups([mapping_id])  # a booking's lock order: exposure row first
         row = (
             PolymarketMarketMapping.select()
             .where(PolymarketMarketMapping.id == mapping_id)

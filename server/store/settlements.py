@@ -45,7 +45,7 @@ def settle(database: peewee.Database, mapping_id: int) -> Settled | None:
     None when there was nothing to do (not resolved, already settled, or a winner that is neither
     of its tokens, which is logged and left alone)."""
     with write_transaction(database):
-        groups.lock_with_groups([mapping_id], [])
+        groups.lock_with_groups([mapping_id])
         mapping = (
             PolymarketMarketMapping.select()
             .where(PolymarketMarketMapping.id == mapping_id)
