@@ -5,8 +5,11 @@ realised P&L matches the simulator's ledger."""
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
+
+import psycopg2
 
 from hedging.v1 import types_pb2
 from server.store import market_books, settlements
@@ -112,3 +115,45 @@ def test_an_unsettled_resolution_is_settled_once_by_concurrent_sessions(live, si
     assert settlements.unsettled(pg_db) == []
     refused = live.stub.PlaceOrder(order_request(MARKET, types_pb2.SIDE_BUY, "5"), timeout=15)
     assert refused.reject_reason == types_pb2.REJECT_REASON_MARKET_CLOSED
+
+
+def test_an_order_waiting_on_the_markets_row_sees_the_resolution_committed_meanwhile(
+    live, sim, pg_db, pg_url
+):
+    """The process's cached mapping still says open; the order waits for the market's row, held by
+    a writer that records the resolution (as `market_states.record` does), then sees it resolved:
+    MARKET_CLOSED, so no order lands in a settled market."""
+    market = next(m for m in sim.exchange.markets if m.slug == MARKET)
+    mapping_id = _mapping().id
+    other, watcher = psycopg2.connect(pg_url), psycopg2.connect(pg_url)
+    watcher.autocommit = True
+    try:
+        with other.cursor() as cur:
+            cur.execute("SELECT 1 FROM market_exposure WHERE mapping_id = %s FOR UPDATE", (mapping_id,))
+        with ThreadPoolExecutor(1) as pool:
+            answer = pool.submit(
+                lambda: live.stub.PlaceOrder(order_request(MARKET, types_pb2.SIDE_BUY, "10"), timeout=15)
+            )
+
+            def order_waits() -> bool:
+                with watcher.cursor() as cur:
+                    cur.execute(
+                        "SELECT 1 FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
+                        (other.get_backend_pid(),),
+                    )
+                    return cur.fetchone() is not None
+
+            wait_until(order_waits, message="the order to wait for the market's row")
+            with other.cursor() as cur:
+                cur.execute(
+                    "UPDATE polymarket_market_mapping SET market_state = 'resolved', winning_token_id = %s "
+                    "WHERE id = %s",
+                    (market.yes_token_id, mapping_id),
+                )
+            other.commit()
+            placed = answer.result(timeout=15)
+    finally:
+        other.close()
+        watcher.close()
+    assert placed.reject_reason == types_pb2.REJECT_REASON_MARKET_CLOSED, placed.message
+    assert not HedgeEvent.select().where(HedgeEvent.event_type == "hedge_submitted").exists()
