@@ -8,13 +8,14 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from server.domain import inputs
 from server.domain.hedge import Hedge
 from server.domain.order import Order
 from server.errors import InvalidArgument
-from server.store.models import HedgePosition, PolymarketMarketMapping, UserOrder
+from server.store.models import HedgePosition, MarketPayout, PolymarketMarketMapping, UserOrder
 from server.store.rows import hedge_of, order_of
 
 T = TypeVar("T")
@@ -53,6 +54,25 @@ class HedgeQuery:
     order_id: str | None = None
     start: datetime | None = None
     end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PayoutQuery:
+    market: tuple[str, str] | None = None
+    account_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AccountPayout:
+    """What the platform owes one account for one resolved market."""
+
+    id: str
+    event_id: str
+    outcome: str
+    account_id: str
+    shares: Decimal
+    payout: Decimal
+    settled_at: datetime
 
 
 def time_range(start: datetime, end: datetime | None, now: datetime) -> tuple[datetime, datetime]:
@@ -156,3 +176,27 @@ def hedges_page(which: HedgeQuery, first: int | None, after: str | None) -> Page
         query = query.where(HedgePosition.created_at < which.end)
     rows, more = _keyset(query, HedgePosition.created_at, HedgePosition.id, after, size)
     return Page([(encode_cursor(r.created_at, r.id), hedge_of(r)) for r in rows], more, after is not None)
+
+
+def payouts_page(which: PayoutQuery, first: int | None, after: str | None) -> Page[AccountPayout]:
+    """A page of payouts, newest settlement first (call from a database thread)."""
+    size = page_size(first)
+    query = MarketPayout.select(
+        MarketPayout, PolymarketMarketMapping.event_id, PolymarketMarketMapping.outcome
+    ).join(PolymarketMarketMapping, on=MarketPayout.mapping == PolymarketMarketMapping.id)
+    if which.market is not None:
+        query = query.where(
+            (PolymarketMarketMapping.event_id == which.market[0])
+            & (PolymarketMarketMapping.outcome == which.market[1])
+        )
+    if which.account_id is not None:
+        query = query.where(MarketPayout.account_id == which.account_id)
+    rows, more = _keyset(query.objects(), MarketPayout.created_at, MarketPayout.id, after, size)
+    items = [
+        (
+            encode_cursor(r.created_at, r.id),
+            AccountPayout(r.id, r.event_id, r.outcome, r.account_id, r.shares, r.payout, r.created_at),
+        )
+        for r in rows
+    ]
+    return Page(items, more, after is not None)

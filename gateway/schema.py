@@ -38,6 +38,7 @@ from gateway.errors import (
     as_error,
     query_error,
 )
+from gateway.payouts import Payout
 from gateway.scalars import DECIMAL_SCALAR
 from gateway.suggestions import HideSuggestions
 from gateway.types import (
@@ -55,6 +56,7 @@ from gateway.types import (
     MarketInput,
     Order,
     OrderFilter,
+    PayoutFilter,
     Period,
     RiskSnapshot,
     TimeRangeInput,
@@ -67,6 +69,7 @@ from server.errors import HedgingError, InvalidArgument, NotFound
 from server.events.feed import Heartbeat
 from server.risk import manual
 from server.risk.exposure import read_exposure, read_headline
+from server.risk.pnl import read_pnl
 from server.store import config as config_store
 from server.store import mappings as mapping_store
 from server.store.fields import utcnow
@@ -127,13 +130,14 @@ class Query:
                 start, end = pages.period_range((period or Period.H24).value, now)
             database = ctx.resources.database
             # Two independent reads on two database threads, at once.
-            result, exposure = await asyncio.gather(
+            result, exposure, pnl = await asyncio.gather(
                 ctx.run(lambda: figures.compute(database, start, end, paper=paper)),
                 ctx.run(lambda: read_headline(database)),
+                ctx.run(lambda: read_pnl(database)),
             )
         except HedgingError as exc:
             raise query_error(exc) from None
-        return Dashboard.of(result, exposure)
+        return Dashboard.of(result, exposure, pnl)
 
     @strawberry.field(permission_classes=[IsViewer], description="User orders, newest first.")
     async def orders(
@@ -162,6 +166,26 @@ class Query:
         except HedgingError as exc:
             raise query_error(exc) from None
         edges = [Edge(cursor=c, node=Order.of(row, hedges[row.id])) for c, row in page.items]
+        return Connection(edges=edges, page_info=_page_info(page))
+
+    @strawberry.field(
+        permission_classes=[IsViewer],
+        description="What the platform owes each account for each resolved market, newest first.",
+    )
+    async def payouts(
+        self,
+        info: Info,
+        filter: PayoutFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Payout]:
+        f = filter or PayoutFilter()
+        try:
+            which = pages.PayoutQuery(market=_market(f.market), account_id=f.account_id)
+            page = await info.context.run(lambda: pages.payouts_page(which, first, after))
+        except HedgingError as exc:
+            raise query_error(exc) from None
+        edges = [Edge(cursor=c, node=Payout.of(row)) for c, row in page.items]
         return Connection(edges=edges, page_info=_page_info(page))
 
     @strawberry.field(permission_classes=[IsViewer], description="Hedges, newest first.")

@@ -16,6 +16,7 @@ from gateway import dashboard as figures
 from gateway import policy_figures
 from gateway.context import Info
 from gateway.errors import query_error
+from gateway.payouts import Pnl
 from server.domain.config_schema import ConfigKey
 from server.domain.hedge import Hedge as DomainHedge
 from server.domain.hedge_result import shown_fill_price
@@ -23,6 +24,7 @@ from server.domain.order import Order as DomainOrder
 from server.errors import HedgingError
 from server.events.feed import EventRow
 from server.risk import exposure as risk
+from server.risk.pnl import PnlView
 from server.store.models import (
     CircuitBreaker,
     HedgeConfig,
@@ -102,6 +104,12 @@ class OrderFilter:
     market: MarketInput | None = None
     account_id: str | None = None
     range: TimeRangeInput | None = None
+
+
+@strawberry.input(description="Which payouts: of one market, of one account, or both.")
+class PayoutFilter:
+    market: MarketInput | None = None
+    account_id: str | None = None
 
 
 @strawberry.input
@@ -814,6 +822,10 @@ class Dashboard:
     exposure: ExposureHeadline
     recent_failures: list[HedgeFailure]
     markets: list[MarketFigures]
+    pnl: Pnl = strawberry.field(
+        description="Realised P&L of resolved markets and mark-to-market P&L of the others (not limited "
+        "to the period: a market's books close when it resolves)."
+    )
 
     policies: list[PolicyFigures] = strawberry.field(
         resolver=_policies,
@@ -823,8 +835,9 @@ class Dashboard:
     )
 
     @classmethod
-    def of(cls, f: figures.DashboardFigures, exposure: risk.Headline) -> Dashboard:
+    def of(cls, f: figures.DashboardFigures, exposure: risk.Headline, pnl: PnlView) -> Dashboard:
         return cls(
+            pnl=Pnl.of(pnl),
             from_=f.start,
             to=f.end,
             paper=f.paper,

@@ -64,6 +64,7 @@
         policy venueOrders fees orders { orders accepted }
         unhedgedExposure { from to last peak }
       }
+      pnl { realised markToMarket markets { eventId outcome winningLeg final realised spread fees slippage unhedged redemption } }
     }
   }`;
 
@@ -89,6 +90,22 @@
     const h = d.dashboard.hedges;
     $("figures").textContent =
       `${h.hedges} hedges · success ${percent(h.successRate)} · P&L ${money(h.netProfit)} · fees ${money(h.fees)}`;
+    const p = d.dashboard.pnl;
+    $("pnl").textContent = `realised ${money(p.realised)} · mark-to-market ${money(p.markToMarket)}`;
+    fill(
+      "realised",
+      p.markets.map((m) => [
+        cell(m.eventId + " " + m.outcome + (m.final ? "" : " (settling)")),
+        cell(m.winningLeg),
+        cell(money(m.realised)),
+        cell(money(m.spread)),
+        cell(money(m.fees)),
+        cell(money(m.slippage)),
+        cell(money(m.unhedged)),
+        cell(money(m.redemption)),
+      ])
+    );
+    $("no-realised").hidden = p.markets.length > 0;
     fill(
       "failures",
       d.dashboard.recentFailures.map((f) => [

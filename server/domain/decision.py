@@ -18,10 +18,8 @@ from server.domain.limits import (
     Limits,
     Rejection,
     check_breaker,
-    check_exposure,
-    check_group,
+    check_limits,
     check_size,
-    check_total,
     check_venue_minimum,
 )
 from server.domain.pricing import MarketTerms, Quote, Unpriceable, quote
@@ -98,8 +96,8 @@ def decide(
 ) -> Decision:
     """`group`: the market belongs to a neg-risk event group, whose worst case over which outcome wins
     is checked against the group's limit in place of the market's own limit (the market's worst case
-    assumes its own worse outcome, overstating the risk of an event where at most one outcome wins).
-    The total limit is checked as for any market."""
+    assumes its own worse outcome, overstating the risk of an event where at most one outcome wins),
+    and is what the total counts for it (`server.domain.exposure.total_after`)."""
     netted = settings.hedge_policy == NETTED
     # Netted: the rebalancer hedges the market's net, so an order need not be hedgeable on its own.
     smallest = settings.platform_min_shares if netted else terms.min_order_size
@@ -156,8 +154,9 @@ def decide(
             checked = after.with_hedge_sent(
                 in_flight_on(terms, priced.hedge.leg, priced.hedge.side, own, priced.hedge_limit_price)
             )
-    problem = check_breaker(breaker, position, checked) or _check_limits(
-        position, checked, total, total_after(total, position, checked), limits, group
+    siblings = None if group is None else group.siblings
+    problem = check_breaker(breaker, position, checked, group) or check_limits(
+        position, checked, total_after(total, position, checked, siblings), limits, group
     )
     if problem:
         return Rejected(problem.reason, problem.message, priced)
@@ -171,7 +170,7 @@ def decide(
         before=position,
         after=booked,
         total_before=total,
-        total_after=total_after(total, position, booked),
+        total_after=total_after(total, position, booked, siblings),
         total_limit=settings.max_unhedged_exposure,
         mode=mode,
         order_type=settings.hedge_order_type,
@@ -205,24 +204,6 @@ def _hedge_shares(request: OrderRequest, priced: Quote, position: Position, term
     ):
         return ZERO
     return shares
-
-
-def _check_limits(
-    before: Position,
-    after: Position,
-    total_before: Decimal,
-    total: Decimal,
-    limits: Limits,
-    group: GroupLimit | None,
-) -> Rejection | None:
-    if group is None:
-        return check_exposure(before, after, total_before, total, limits)
-    grouped = check_group(
-        group.with_market(before.loss_if_yes, before.loss_if_no),
-        group.with_market(after.loss_if_yes, after.loss_if_no),
-        group.limit,
-    )
-    return grouped or check_total(before, after, total, limits)
 
 
 def _rejected(problem: Rejection) -> Rejected:

@@ -23,6 +23,7 @@ EVENT_TYPES = frozenset(
         "breaker_reset",
         "config_changed",
         "mapping_changed",
+        "market_payout",
     }
 )
 

@@ -1,13 +1,19 @@
 """Exposure maths. A market's exposure is its worst-case loss at resolution: the maximum over outcomes
 of what the platform owes users minus what its confirmed hedges pay it, net of cash taken and paid,
-plus the worst each hedge still in flight could add to it (`server.domain.in_flight`). Total exposure is the sum over markets of each market's
-exposure floored at zero (a locked-in profit in one market does not offset risk in another)."""
+plus the worst each hedge still in flight could add to it (`server.domain.in_flight`).
+
+Total exposure is the sum over neg-risk event groups of each group's worst case over which single
+outcome wins (`server.domain.group_exposure`), plus the sum over markets in no group of each one's
+exposure; each term floored at zero (a locked-in profit in one market or group does not offset risk
+in another). Every writer moves it by `total_after`, holding the rows of the market's whole group."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from server.domain.group_exposure import OutcomeLosses, group_exposure
 from server.domain.in_flight import InFlight
 from server.domain.types import Leg, Side
 
@@ -99,6 +105,28 @@ class Position:
         return self.with_hedge_result(nothing, filled=-shares, cost=-cost, fee=-fee)
 
 
-def total_after(total: Decimal, before: Position, after: Position) -> Decimal:
-    """The total exposure once one market moves from `before` to `after`."""
-    return total - before.exposure + after.exposure
+Siblings = Sequence[OutcomeLosses] | None  # the other markets of a market's group; None: no group
+
+
+def counted(position: Position, siblings: Siblings = None) -> Decimal:
+    """What the total counts for a market at `position`: its own exposure when it is in no group;
+    in a group, the group's exposure with the other markets at `siblings` (the group is one term of
+    the total, whichever of its markets moves)."""
+    if siblings is None:
+        return position.exposure
+    return group_exposure([*siblings, OutcomeLosses(position.loss_if_yes, position.loss_if_no)]).exposure
+
+
+def total_after(total: Decimal, before: Position, after: Position, siblings: Siblings = None) -> Decimal:
+    """The total exposure once one market moves from `before` to `after`, the other markets of its
+    group (if any) staying at `siblings`."""
+    return total - counted(before, siblings) + counted(after, siblings)
+
+
+def total_exposure(standalone: Sequence[Position], groups: Sequence[Sequence[Position]]) -> Decimal:
+    """The total exposure from scratch: markets in no group, and each group's markets."""
+    alone = sum((p.exposure for p in standalone), ZERO)
+    grouped = (
+        group_exposure([OutcomeLosses(p.loss_if_yes, p.loss_if_no) for p in g]).exposure for g in groups
+    )
+    return alone + sum(grouped, ZERO)

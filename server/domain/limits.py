@@ -11,7 +11,7 @@ from server.domain.types import BreakerLevel, RejectReason
 
 if TYPE_CHECKING:  # exposure counts in-flight hedges with `hedge_budget`: no import cycle at run time
     from server.domain.exposure import Position
-    from server.domain.group_exposure import GroupExposure
+    from server.domain.group_exposure import GroupExposure, GroupLimit
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class Limits:
     min_order_size: Decimal
     market_limit: Decimal
     total_limit: Decimal
+    group_limit: Decimal | None = None  # maxGroupExposure, for a writer that checks a group itself
 
 
 def check_size(
@@ -44,12 +45,39 @@ def check_size(
     return None
 
 
-def check_breaker(level: BreakerLevel, before: Position, after: Position) -> Rejection | None:
+def check_breaker(
+    level: BreakerLevel, before: Position, after: Position, group: GroupLimit | None = None
+) -> Rejection | None:
+    """HALTED refuses everything; REDUCING refuses an order that does not lower the exposure the total
+    counts for it: its market's, or in a neg-risk group the group's worst case."""
+    from server.domain.exposure import counted  # here: exposure imports this module (via in_flight)
+
     if level is BreakerLevel.HALTED:
         return Rejection(RejectReason.HALTED, "trading is halted by a circuit breaker")
-    if level is BreakerLevel.REDUCING and after.exposure >= before.exposure:
+    siblings = None if group is None else group.siblings
+    if level is BreakerLevel.REDUCING and counted(after, siblings) >= counted(before, siblings):
         return Rejection(RejectReason.REDUCE_ONLY, "only orders that lower exposure are accepted now")
     return None
+
+
+def check_limits(
+    before: Position, after: Position, total: Decimal, limits: Limits, group: GroupLimit | None
+) -> Rejection | None:
+    """Every exposure limit on a market moving from `before` to `after` (the total then `total`): in
+    a neg-risk group its group's limit in place of the market's own, and the total limit."""
+    if group is None:
+        return check_exposure(before, after, total, total, limits)
+    grouped = check_group(
+        group.with_market(before.loss_if_yes, before.loss_if_no),
+        group.with_market(after.loss_if_yes, after.loss_if_no),
+        group.limit,
+    )
+    return grouped or check_total(
+        group.with_market(before.loss_if_yes, before.loss_if_no),
+        group.with_market(after.loss_if_yes, after.loss_if_no),
+        total,
+        limits,
+    )
 
 
 def check_exposure(
@@ -76,8 +104,11 @@ def check_group(before: GroupExposure, after: GroupExposure, limit: Decimal) -> 
     )
 
 
-def check_total(before: Position, after: Position, total_after: Decimal, limits: Limits) -> Rejection | None:
-    """The total limit (maxUnhedgedExposure) on an order that raises its market's exposure."""
+def check_total(
+    before: Position | GroupExposure, after: Position | GroupExposure, total_after: Decimal, limits: Limits
+) -> Rejection | None:
+    """The total limit (maxUnhedgedExposure) on an order that raises what the total counts for it (its
+    market's exposure, or its group's)."""
     if after.exposure <= before.exposure:
         return None
     if total_after > limits.total_limit:

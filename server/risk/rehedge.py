@@ -114,7 +114,13 @@ class Rehedger:
             if not await self._book_allows(parent, mapping, residual, s.max_book_age_ms):
                 continue
             limit = mapping.exposure_limit if mapping.exposure_limit is not None else s.max_market_exposure
-            limits = Limits(s.max_position_size, mapping.min_order_size, limit, s.max_unhedged_exposure)
+            limits = Limits(
+                s.max_position_size,
+                mapping.min_order_size,
+                limit,
+                s.max_unhedged_exposure,
+                s.max_group_exposure,
+            )
             child = await self._run(
                 functools.partial(self._store.rehedges.create, parent.id, self._sign(parent, mapping), limits)
             )

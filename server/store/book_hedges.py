@@ -26,7 +26,7 @@ from server.domain.rebalance import Hold, HoldReason, Rebalance, RebalanceOrder
 from server.domain.types import HedgeStatus, Leg, OrderHedgeStatus, Side
 from server.errors import NotFound
 from server.risk.market_totals import MarketTotals
-from server.store import events, positions, sql
+from server.store import events, groups, positions, sql
 from server.store.db import write_transaction
 from server.store.events import NewEvent
 from server.store.fields import utcnow
@@ -86,7 +86,8 @@ class BookHedges:
             return glance
         try:
             with write_transaction(self.db):
-                position, total = positions.lock_with_total(mapping.id)
+                held = groups.lock_market(mapping.id)  # with its group's rows: the total counts it
+                position, total = held.positions[mapping.id], positions.committed_total()
                 netting, netted_events = _netted(mapping, utcnow())
                 decision = decide(position, total, _oldest_waiting(mapping.id))
                 if isinstance(decision, Hold):
@@ -103,7 +104,7 @@ class BookHedges:
                     signed=sign(decision),
                     now=now,
                 )
-                delta = decision.after.exposure - position.exposure
+                delta = held.move(mapping.id, decision.after)
                 new = [
                     *netted_events,
                     NewEvent(
@@ -151,7 +152,8 @@ class BookHedges:
         orders, oldest first, in the same transaction."""
         mapping_id = _mapping_of(hedge_id)
         with write_transaction(self.db):
-            position = positions.lock(mapping_id)
+            held = groups.lock_market(mapping_id)  # with its group's rows: the total counts it
+            position = held.positions[mapping_id]
             current = _locked(hedge_id)
             if not current.is_open:
                 return current
@@ -180,7 +182,7 @@ class BookHedges:
                     sql.update("book_hedge", _changes(current, settled), {"id": settled.id}),
                     *writes,
                     *positions.writes(self.db, mapping_id, moved, MarketTotals(fees=result.fee), now),
-                    positions.add_to_total(moved.exposure - position.exposure, now),
+                    positions.add_to_total(held.move(mapping_id, moved), now),
                     *events.statements(self.db, new),
                 ],
             )

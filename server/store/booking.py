@@ -93,8 +93,8 @@ class _Batch:
     """What the batch's bookings write, gathered in arrival order."""
 
     now: datetime
-    positions: dict[int, Position]
-    groups: dict[str, list[int]]
+    positions: dict[int, Position]  # `held`'s
+    held: groups.Held
     total: Decimal
     orders: list[dict[str, object]] = field(default_factory=list)
     hedges: list[dict[str, object]] = field(default_factory=list)
@@ -116,11 +116,9 @@ def write(database: peewee.Database, bookings: list[Booking], *, notify: bool) -
         active = [b.mapping for b in bookings if b.mapping is not None and b.mapping.active]
         # A market of a neg-risk event group is decided on the whole group: every market row of the
         # group is locked with it, all in mapping id order (lock order).
-        held, members = groups.lock_with_groups(
-            sorted({m.id for m in active}), sorted({m.event_group for m in active if m.event_group})
-        )
+        held = groups.lock_with_groups(sorted({m.id for m in active}))
         total, booked = positions.lock_total_with_requests(database, [b.key for b in bookings])
-        batch = _Batch(utcnow(), held, members, total)
+        batch = _Batch(utcnow(), held.positions, held, total)
         outcomes: list[Outcome] = []
         first: dict[tuple[str, str], int] = {}
         for booking in bookings:
@@ -141,7 +139,8 @@ def _book_one(batch: _Batch, booking: Booking) -> Written | Exception:
     mapping = booking.mapping
     if mapping is None or not mapping.active:
         return Written(_rejected(batch, booking, _inactive()))
-    closed = market_closed(market_states.state_of(mapping))
+    # The state as the lock found it: a market settled since the mapping was cached takes no order.
+    closed = market_closed(batch.held.states.get(mapping.id, market_states.state_of(mapping)))
     if closed is not None:
         return Written(_rejected(batch, booking, closed))
     try:
@@ -157,11 +156,8 @@ def _book_one(batch: _Batch, booking: Booking) -> Written | Exception:
 
 def _siblings(batch: _Batch, mapping: PolymarketMarketMapping) -> Group:
     """The losses of the other markets of `mapping`'s group as the batch left them; None when the
-    market is in no group."""
-    if mapping.event_group is None:
-        return None
-    others = [i for i in batch.groups.get(mapping.event_group, []) if i != mapping.id]
-    return tuple(OutcomeLosses(batch.positions[i].loss_if_yes, batch.positions[i].loss_if_no) for i in others)
+    market is in no group (as its row was locked: a cached mapping may be behind)."""
+    return batch.held.siblings(mapping.id)
 
 
 def _rejected(batch: _Batch, booking: Booking, decision: Rejected) -> OrderWithHedges:

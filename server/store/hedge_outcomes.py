@@ -2,7 +2,7 @@
 UNKNOWN, re-posts counted, and the open hedges the resolver must look up.
 
 Each write is one transaction in the lock order of every writer (`server.store.positions`): the
-market's exposure row, then the hedge rows, then the totals row, then the event lock. The hedge's
+market's exposure row with those of its neg-risk group (`server.store.groups`), then the hedge rows, then the totals row, then the event lock. The hedge's
 state change itself is `server.domain.hedge.Hedge`'s."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from server.domain.order import Order, OrderWithHedges
 from server.domain.types import HedgeStatus, OrderHedgeStatus
 from server.errors import NotFound
 from server.risk.market_totals import MarketTotals, of_hedge, of_order
-from server.store import events, hedge_trades, outcome_seconds, positions, sql
+from server.store import events, groups, hedge_trades, outcome_seconds, positions, sql
 from server.store.db import write_transaction
 from server.store.events import NewEvent
 from server.store.fields import utcnow
@@ -57,7 +57,7 @@ class HedgeOutcomes:
         Round trips: BEGIN, the markets' lock, the orders with their hedges in one locking join, one
         batch of writes, COMMIT; whatever the number of outcomes."""
         with write_transaction(self.db):
-            held = positions.lock_many(sorted({o.hedge.mapping_id for o in outcomes}))
+            held = groups.lock_markets(sorted({o.hedge.mapping_id for o in outcomes}))
             # The orders' hedges with their orders, in one statement (it locks their rows, all of
             # them written under their market's row: lock order).
             order_ids = sorted({o.hedge.order_id for o in outcomes})
@@ -72,7 +72,7 @@ class HedgeOutcomes:
                 found = orders.setdefault(row.order_id, OrderWithHedges(order_of(row.order), []))
                 found.hedges.append(hedge_of(row))
             now = utcnow()
-            batch = _Batch(held)
+            batch = _Batch(held.positions, held)
             answers = [self._apply(batch, orders, o, now) for o in outcomes]
             sql.run(self.db, batch.statements(self.db, now, notify=self._announce is None))
         if self._announce is not None and batch.events:
@@ -115,9 +115,8 @@ class HedgeOutcomes:
                 {"id": order.id},
             ),
         ]
-        batch.positions[hedge.mapping_id] = moved
         batch.moved[hedge.mapping_id] = batch.moved.get(hedge.mapping_id, MarketTotals()) + change
-        batch.deltas.append(moved.exposure - position.exposure)
+        batch.deltas.append(batch.held.move(hedge.mapping_id, moved))  # its group's exposure moves
         batch.ended.append((settled.created_at, current.status.value, settled.status.value))
         batch.events += _result_events(after, settled, result, outcome.resolved)
         if settled.settlement is not None:
@@ -195,7 +194,8 @@ class Outcome:
 class _Batch:
     """What a batch of outcomes writes, gathered in their order."""
 
-    positions: dict[int, Position]
+    positions: dict[int, Position]  # `held`'s
+    held: groups.Held
     writes: list[sql.Statement] = field(default_factory=list)
     moved: dict[int, MarketTotals] = field(default_factory=dict)
     deltas: list[Decimal] = field(default_factory=list)

@@ -17,13 +17,12 @@ from decimal import Decimal
 
 import peewee
 
-from server.domain.exposure import Position
 from server.domain.hedge import Hedge, TradeFill
 from server.domain.order import Order, OrderWithHedges
 from server.domain.types import Leg, Settlement, Side
 from server.errors import NotFound
 from server.risk.market_totals import MarketTotals, of_hedge, of_order
-from server.store import events, positions, sql
+from server.store import events, groups, positions, sql
 from server.store.db import write_transaction
 from server.store.events import NewEvent
 from server.store.fields import utcnow
@@ -102,7 +101,7 @@ class HedgeTrades:
         if mapping_id is None:
             raise NotFound(f"no hedge {hedge_id!r}")
         with write_transaction(self.db):
-            position = positions.lock(mapping_id)
+            held = groups.lock_market(mapping_id)  # with its neg-risk group's rows: the total counts it
             order_id = HedgePosition.select(HedgePosition.order).where(HedgePosition.id == hedge_id).scalar()
             siblings = list(
                 positions.locked(
@@ -136,7 +135,7 @@ class HedgeTrades:
             writes.append(sql.update("hedge_position", hedge_changes(current, after), {"id": hedge_id}))
             stored = OrderWithHedges(order_of(siblings[0].order), [hedge_of(r) for r in siblings])
             if status == "failed":
-                writes.extend(self._undo(stored, current, after, fill, position, now))
+                writes.extend(self._undo(stored, current, after, fill, held, now))
             sql.run(self.db, writes)
         if status == "failed" and self._announce is not None:
             self._announce()
@@ -172,14 +171,14 @@ class HedgeTrades:
         current: Hedge,
         after: Hedge,
         fill: TradeFill,
-        position: Position,
+        held: groups.Held,
         now: datetime,
     ) -> list[sql.Statement]:
         """The writes that take a FAILED trade out of everything its fill was counted in."""
         corrected = stored.with_hedge(after, now)
         order = corrected.order
         # What actually left the fill (a fill left empty drops whatever cost and fee it carried).
-        moved = position.without_fill(
+        moved = held.positions[current.mapping_id].without_fill(
             Leg(current.leg),
             Side(current.side),
             shares=current.filled_size - after.filled_size,
@@ -213,7 +212,7 @@ class HedgeTrades:
                 {"id": order.id},
             ),
             *positions.writes(self.db, current.mapping_id, moved, change, now),
-            positions.add_to_total(moved.exposure - position.exposure, now),
+            positions.add_to_total(held.move(current.mapping_id, moved), now),
             *positions.outcome_count(current.created_at, current.status.value, after.status.value),
             *events.statements(self.db, new, notify=self._announce is None),
         ]

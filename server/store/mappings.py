@@ -12,7 +12,7 @@ import peewee
 from server.domain import inputs
 from server.domain.hedge_policy import PolicyOverrides, parse_overrides
 from server.errors import AlreadyExists, InvalidArgument, NotFound
-from server.store import events
+from server.store import events, groups, positions, sql
 from server.store.db import write_transaction
 from server.store.events import NewEvent
 from server.store.fields import utcnow
@@ -117,7 +117,11 @@ def update(
             changes["event_group"] = None
         if not changes:
             return mapping
-        changes["updated_at"] = utcnow()
+        changes["updated_at"] = now = utcnow()
+        if "event_group" in changes:  # the total counts a group once, at its worst case: recount both
+            moved = groups.regrouped(mapping_id, mapping.event_group, changes["event_group"])  # type: ignore[arg-type]
+            if moved:
+                sql.run(database, [positions.add_to_total(moved, now)])
         PolymarketMarketMapping.update(**changes).where(PolymarketMarketMapping.id == mapping_id).execute()
         mapping = PolymarketMarketMapping.get_by_id(mapping_id)
         what = ", ".join(f"{k}={v}" for k, v in changes.items() if k != "updated_at")

@@ -8,7 +8,7 @@ import peewee
 
 from server.domain.market_state import MarketState
 from server.errors import NotFound
-from server.store import events
+from server.store import events, groups, settlements
 from server.store.db import write_transaction
 from server.store.events import NewEvent
 from server.store.fields import utcnow
@@ -24,8 +24,12 @@ def record(
     database: peewee.Database, mapping_id: int, state: MarketState, winning_token_id: str | None
 ) -> PolymarketMarketMapping | None:
     """Stores the state the venue reported for the mapping's market, with a `mapping_changed` event,
-    when it differs from the stored one; returns the changed mapping, or None when nothing changed."""
+    when it differs from the stored one; returns the changed mapping, or None when nothing changed.
+    A resolution settles the market's user positions in the same transaction
+    (`server.store.settlements`), so a resolved market is never left unsettled by a crash between."""
     with write_transaction(database):
+        if state is MarketState.RESOLVED:
+            groups.lock_with_groups([mapping_id])  # a booking's lock order: exposure row first
         row = (
             PolymarketMarketMapping.select()
             .where(PolymarketMarketMapping.id == mapping_id)
@@ -56,6 +60,8 @@ def record(
             "winning_token_id": winning_token_id or "",
             "author": "venue",
         }
-        events.append(database, [NewEvent("mapping_changed", message, row.event_id, row.outcome, data=data)])
+        note = NewEvent("mapping_changed", message, row.event_id, row.outcome, data=data)
+        _, payouts = settlements.statements(database, PolymarketMarketMapping.get_by_id(mapping_id), now)
+        events.append(database, [note, *payouts])
     changed: PolymarketMarketMapping = PolymarketMarketMapping.get_by_id(mapping_id)
     return changed

@@ -275,6 +275,30 @@ class HedgeAllocation(BaseModel):
     created_at = InstantField()
 
 
+class MarketSettlement(BaseModel):
+    """A resolved market whose user positions were settled (migration 0014; `server.store.settlements`)."""
+
+    mapping_id: int  # peewee's accessor for the foreign key's raw value
+    mapping = peewee.ForeignKeyField(PolymarketMarketMapping, primary_key=True, column_name="mapping_id")
+    winning_token_id = peewee.TextField()
+    winning_leg = peewee.TextField()
+    accounts = peewee.IntegerField()
+    payout = MoneyField()
+    settled_at = InstantField()
+
+
+class MarketPayout(BaseModel):
+    """What the platform owes one account for one resolved market (migration 0014)."""
+
+    mapping_id: int  # peewee's accessor for the foreign key's raw value
+    id = peewee.TextField(primary_key=True)
+    mapping = peewee.ForeignKeyField(MarketSettlement, column_name="mapping_id")
+    account_id = peewee.TextField()
+    shares = MoneyField()
+    payout = MoneyField()
+    created_at = InstantField()
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     HedgeConfig,
     HedgeConfigHistory,
@@ -291,4 +315,6 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     VenueOrderBudget,
     BookHedge,
     HedgeAllocation,
+    MarketSettlement,
+    MarketPayout,
 )

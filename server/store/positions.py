@@ -1,12 +1,11 @@
 """A market's position (its `market_exposure` row) and the platform's total unhedged exposure (the
 `risk_totals` row), as the write transactions of orders, hedge outcomes and re-hedges use them.
 
-Lock order, in every writer: the markets' exposure rows (`lock`, or `lock_many` for several, in
-ascending id order), then hedge rows, then the totals row (`lock_total_with_requests`, or the update
-of `add_to_total` / `add_each_to_total` / `set_total`), then the counts of ended hedges
-(`outcome_count`), then the event lock. A booking takes the rows of every market of its markets'
-neg-risk event groups with its own (`server.store.groups`). Each function here runs inside the
-caller's `db.atomic()`.
+Lock order, in every writer: the markets' exposure rows with those of their neg-risk event groups
+(`server.store.groups`, in ascending id order; `lock` for one market when the total does not move),
+then hedge rows, then the totals row (`lock_total_with_requests`, or the update of `add_to_total` /
+`add_each_to_total` / `set_total`), then the counts of ended hedges (`outcome_count`), then the
+event lock. Each function here runs inside the caller's `db.atomic()`.
 
 A writer sends its writes as one batch (`sql.run`: one round trip) in that order, so the rows and
 the event lock it takes there are held for that round trip and the COMMIT after it, no longer. A
@@ -43,27 +42,10 @@ def lock(mapping_id: int) -> Position:
     return position_of(_locked_row(MarketExposure.select(), mapping_id))
 
 
-def lock_with_total(mapping_id: int) -> tuple[Position, Decimal]:
-    """The market's position, its row locked until the caller's transaction ends, and the total
-    unhedged exposure as committed, read in the same statement (the totals row is not locked:
-    `within` checks what the transaction writes to it)."""
-    total = RiskTotals.select(RiskTotals.unhedged_exposure).where(RiskTotals.id == 1)
-    row = _locked_row(MarketExposure.select(MarketExposure, total.alias("total")), mapping_id)
-    return position_of(row), Decimal(row.total)  # type: ignore[attr-defined]  # the alias above
-
-
-def lock_many(mapping_ids: list[int]) -> dict[int, Position]:
-    """The positions of the markets `mapping_ids` (sorted ascending) that have an exposure row, their
-    rows locked in that order (`ORDER BY ... FOR UPDATE` locks rows as it returns them) until the
-    caller's transaction ends; one statement, none without markets."""
-    if not mapping_ids:
-        return {}
-    query = (
-        MarketExposure.select()
-        .where(MarketExposure.mapping.in_(mapping_ids))
-        .order_by(MarketExposure.mapping)
-    )
-    return {row.mapping_id: position_of(row) for row in locked(query)}
+def committed_total() -> Decimal:
+    """The total unhedged exposure as committed, without locking its row (`within` checks what the
+    transaction writes to it)."""
+    return Decimal(RiskTotals.select(RiskTotals.unhedged_exposure).where(RiskTotals.id == 1).scalar())
 
 
 def lock_total_with_requests(

@@ -13,13 +13,14 @@ import peewee
 
 from server.domain.decision import in_flight_on
 from server.domain.exposure import total_after
+from server.domain.group_exposure import GroupLimit
 from server.domain.hedge import RESIDUAL, Hedge, SignedIntent
 from server.domain.hedge_size import cover_needed
-from server.domain.limits import Limits, check_exposure, check_venue_minimum
+from server.domain.limits import Limits, check_limits, check_venue_minimum
 from server.domain.types import Leg, OrderHedgeStatus, Side
 from server.errors import FailedPrecondition, InvalidArgument, NotFound
 from server.risk.market_totals import MarketTotals
-from server.store import events, positions, sql
+from server.store import events, groups, positions, sql
 from server.store.db import write_transaction
 from server.store.events import NewEvent
 from server.store.fields import utcnow
@@ -133,7 +134,8 @@ class Rehedges:
         self, parent_id: str, mapping_id: int, sign: Callable[[Decimal], SignedIntent], limits: Limits
     ) -> Hedge | None:
         with write_transaction(self.db):
-            position, total = positions.lock_with_total(mapping_id)
+            held = groups.lock_market(mapping_id)
+            position, total = held.positions[mapping_id], positions.committed_total()
             query = HedgePosition.select().where(HedgePosition.id == parent_id)
             parent = hedge_of(positions.locked(query).get())
             if parent.is_paper or parent.status not in RESIDUAL:
@@ -153,8 +155,12 @@ class Rehedges:
                 return None
             flight = in_flight_on(terms_of(mapping), parent.leg, parent.side, residual, parent.limit_price)
             after = position.with_hedge_sent(flight)
-            moved = total_after(total, position, after)
-            if check_exposure(position, after, total, moved, limits):
+            siblings = held.siblings(mapping_id)
+            moved = total_after(total, position, after, siblings)
+            group = None
+            if siblings is not None and limits.group_limit is not None:
+                group = GroupLimit(siblings, limits.group_limit)
+            if check_limits(position, after, moved, limits, group):
                 return None
             now = utcnow()
             delta = moved - total

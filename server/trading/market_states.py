@@ -16,7 +16,7 @@ import peewee
 from server.domain.market_state import MarketState
 from server.errors import Unavailable
 from server.periodic import Periodic
-from server.store import market_states
+from server.store import market_states, settlements
 from server.store.models import PolymarketMarketMapping
 from server.trading.state import RunInDb, StateCache
 from server.venue.client import VenueClient
@@ -45,7 +45,10 @@ class MarketStateFollower:
         )
 
     async def follow_all(self) -> int:
-        """One pass over the active mappings whose market has not resolved; returns how many changed."""
+        """One pass over the active mappings whose market has not resolved; returns how many changed.
+        First settles any resolved market not settled yet (one resolved before settlement existed:
+        a resolution recorded since settles in its own transaction)."""
+        await self._run(lambda: self.settle_unsettled())
         followed = [
             m
             for m in self._state.current.mappings.values()
@@ -77,6 +80,12 @@ class MarketStateFollower:
         )
         self._state.remember(changed)
         return True
+
+    def settle_unsettled(self) -> int:
+        """Settles each resolved market without a settlement (call from a database thread); returns
+        how many this call settled (another process may settle some first: those it skips)."""
+        settled = [settlements.settle(self._db, i) for i in settlements.unsettled(self._db)]
+        return sum(1 for s in settled if s is not None)
 
     def start(self) -> None:
         self._periodic.start()

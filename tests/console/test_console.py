@@ -16,7 +16,7 @@ from server.risk import snapshots
 from server.store.models import CircuitBreaker, HedgePosition
 from tests.console.conftest import screenshot
 from tests.gateway.conftest import ADMIN_TOKEN, VIEWER_TOKEN, GatewayThread, gateway_settings
-from tests.harness import make_netted, order_request, wait_until
+from tests.harness import hedger_address, make_netted, order_request, wait_until
 
 MARKET = "fed-cut-december-2026"  # tick 0.01, no fee: a 10-share BUY hedges at once
 
@@ -74,6 +74,34 @@ def test_the_console_shows_real_figures_and_follows_the_feed(browser, gateway, l
     _wait(browser, lambda: len(browser.find_elements(By.CSS_SELECTOR, "#feed li")) > before)
     assert MARKET in _text(browser, "feed")
     screenshot(browser, "console-viewer")
+
+
+def test_the_console_shows_realised_pnl_apart_from_mark_to_market(browser, gateway, live, sim, mappings):
+    market = next(m for m in sim.exchange.markets if m.slug == MARKET)
+    usdc = Decimal(str(sim.exchange.balances(hedger_address())["usdc"]))
+    user_cash = Decimal(0)
+    for _ in range(2):
+        placed = live.stub.PlaceOrder(order_request(MARKET, types_pb2.SIDE_BUY, "10"), timeout=15)
+        assert placed.hedge_status == types_pb2.HEDGE_STATUS_HEDGED, placed.message
+        user_cash += Decimal("10") * Decimal(placed.executed_price)
+    _open(browser, gateway, VIEWER_TOKEN)
+    # Before the resolution: nothing realised; the running estimate is the hedges' spread less fees.
+    estimate = sum((h.net_profit for h in HedgePosition.select()), Decimal(0))
+    assert estimate > 0
+    _wait(browser, lambda: _text(browser, "pnl") == f"realised 0.00 · mark-to-market {estimate:.2f}")
+    assert _text(browser, "no-realised") == "no market has resolved"
+
+    sim.exchange.resolve_market(market.condition_id, market.yes_token_id)
+    live.call(live.runtime.market_states.follow_all())
+    # What the market made, from the simulator's ledger: users paid user_cash and are owed 20; the
+    # hedges spent what the wallet lost and hold YES tokens that redeem at 1 each.
+    ledger = sim.exchange.balances(hedger_address())
+    spent = usdc - Decimal(str(ledger["usdc"]))
+    realised = user_cash - 20 - spent + Decimal(str(ledger["tokens"][market.yes_token_id]))
+    row = _wait(browser, lambda: [r for r in _rows(browser, "realised") if r.startswith(MARKET)])[0]
+    assert f" YES {realised:.2f} " in row, row
+    assert _text(browser, "pnl") == f"realised {realised:.2f} · mark-to-market 0.00"  # its books closed
+    screenshot(browser, "console-realised")
 
 
 def test_a_viewer_cannot_halt(browser, gateway, live):

@@ -386,3 +386,36 @@ def test_the_monitor_counts_every_status_on_every_pass(live, pg_db, sim):
             assert gauge(metrics, "pending") == 0 and gauge(metrics, "unknown") == 0
     finally:
         runner.close()
+
+
+def _grouped_pair(database: peewee.Database) -> tuple[Any, Any]:
+    """Two neg-risk markets of one event group: "e1" (token 1, like `_hedge`'s) and "e2"."""
+    made = []
+    for i in (1, 2):
+        spec = mapping_store.MappingSpec(
+            event_id=f"e{i}", outcome="YES", condition_id="0x" + f"{i:02x}" * 32, yes_token_id=str(2 * i - 1),
+            no_token_id=str(2 * i), neg_risk=True, tick_size=Decimal("0.01"), min_order_size=Decimal("5"),
+            fee_rate=Decimal("0"), fee_exponent=Decimal("0"), question="q",
+        )  # fmt: skip
+        created = mapping_store.create(database, spec, author="test")
+        made.append(mapping_store.update(database, created.id, author="test", event_group="g"))
+    return made[0], made[1]
+
+
+@pytest.mark.parametrize(("group_limit", "booked"), [("50.11", True), ("50.10", False)])
+def test_a_re_hedge_in_a_group_is_checked_against_the_group_s_limit(store_db, group_limit, booked):
+    store = OrderStore(store_db)
+    one, two = _grouped_pair(store_db)
+    failed = _hedge(one, "failed")
+    # e1: users bought 10 at 0.55, unhedged: 4.50 if YES wins, -5.50 if NO. e2: 50 if YES, 0 if NO.
+    # The group now: e2 winning costs -5.50 + 50 = 44.50 (e1 winning 4.50, none -5.50).
+    MarketExposure.update(user_shares=Decimal("10"), net_cash=Decimal("5.50")).where(
+        MarketExposure.mapping == one.id
+    ).execute()
+    MarketExposure.update(user_shares=Decimal("50")).where(MarketExposure.mapping == two.id).execute()
+    # The re-hedge buys 10 YES for at most 10 x 0.56 = 5.60: in flight it adds 5.60 + 0.01 (fee
+    # rounding) to e1's loss if NO wins (-> 0.11) and 0.01 if YES wins: e2 winning costs 50.11.
+    limits = Limits(Decimal(1000), Decimal(5), Decimal(1), Decimal(1000), Decimal(group_limit))
+    child = store.rehedges.create(failed.id, lambda size: SignedIntent("0x" + "ef" * 32, "{}"), limits)
+    assert (child is not None) is booked
+    assert HedgePosition.select().count() == (2 if booked else 1)

@@ -143,7 +143,7 @@ def test_a_request_id_repeated_inside_a_batch_is_a_replay_or_a_conflict(off, pg_
     assert UserOrder.select().count() == 2
 
 
-def test_a_batch_in_two_markets_takes_five_round_trips(off, pg_db, pg_url, monkeypatch):
+def test_a_batch_in_two_markets_takes_six_round_trips(off, pg_db, pg_url, monkeypatch):
     calls = count_statements(monkeypatch, pg_db, OrderStore, "book")
     with _batched(off, pg_url) as queue:
         queue(order_request(OTHER, types_pb2.SIDE_BUY, "5"))

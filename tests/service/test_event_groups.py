@@ -115,8 +115,8 @@ def test_orders_each_market_would_refuse_are_accepted_within_the_groups_limit(un
     assert {a.executed_price for a in answers} == {"0.21"}
     # Each market: 79 if YES, -21 if NO (the 21 taken). One outcome wins: 79 - 4 x 21 = -5; none: -105.
     assert _losses() == {_slug(n): (D("79"), D("-21")) for n in OUTCOMES}
-    # The total still sums the markets' own worst cases (see server/store/groups.py).
-    assert RiskTotals.get().unhedged_exposure == 5 * D("79")
+    # The total counts the group once, at its worst case floored at zero: 0, not 5 x 79 = 395.
+    assert RiskTotals.get().unhedged_exposure == 0
     (group,) = unhedged.stub.GetExposure(pb.GetExposureRequest(), timeout=10).groups
     assert group.event_group == "city-mayor-2027"
     assert [m.event_id for m in group.markets] == [_slug(n) for n in OUTCOMES]
@@ -140,8 +140,86 @@ def test_orders_each_market_would_refuse_are_accepted_within_the_groups_limit(un
     # 79 + 94.80 - 4 x 21 = 89.80 <= 100.
     fits = _buy(unhedged, "brooks", "120")
     assert fits.status == types_pb2.ORDER_STATUS_ACCEPTED, fits.message
+    assert RiskTotals.get().unhedged_exposure == D("89.80")
     exposure = unhedged.stub.GetExposure(pb.GetExposureRequest(), timeout=10)
     assert {m.market_state for m in exposure.markets} == {types_pb2.MARKET_STATE_OPEN}
+
+
+def _recount() -> Decimal:
+    """The total from the rows, by brute force: each market in no group at its worse outcome, each
+    group at its worst over every way it can end (none or one outcome winning), floored at zero."""
+    grouped: dict[str, list[tuple[Decimal, Decimal]]] = {}
+    total = D(0)
+    for row in MarketExposure.select():
+        mapping = PolymarketMarketMapping.get_by_id(row.__data__["mapping"])
+        p = position_of(row)
+        if mapping.event_group is None:
+            total += max(p.loss_if_yes, p.loss_if_no, D(0))
+        else:
+            grouped.setdefault(mapping.event_group, []).append((p.loss_if_yes, p.loss_if_no))
+    for losses in grouped.values():
+        ends = [
+            sum((y if i == w else n) for i, (y, n) in enumerate(losses)) for w in [None, *range(len(losses))]
+        ]
+        total += max(max(ends), D(0))
+    return total
+
+
+def test_the_total_limit_counts_the_group_once(unhedged, pg_db):
+    # The total limit is 100, the markets' and the group's far above it. Standalone, two buys of 40 YES
+    # at 0.21 lose 40 - 8.40 = 31.60 each if YES: the total is their sum.
+    set_config(pg_db, maxMarketExposure="1000", maxGroupExposure="1000", maxUnhedgedExposure="100")
+    unhedged.call(unhedged.runtime.state.refresh())
+    for name in ("alvarez", "brooks"):
+        assert _buy(unhedged, name, "40").status == types_pb2.ORDER_STATUS_ACCEPTED
+    assert RiskTotals.get().unhedged_exposure == D("63.20") == _recount()
+    # Grouped, the two count once: Alvarez winning costs 31.60 - 8.40 = 23.20 (Brooks's 8.40 kept).
+    _group(unhedged, pg_db)
+    assert RiskTotals.get().unhedged_exposure == D("23.20") == _recount()
+    # 100 more on Alvarez now: Alvarez winning would cost 140 - 29.40 - 8.40 = 102.20 > 100.
+    over = _buy(unhedged, "alvarez", "100")
+    assert over.reject_reason == types_pb2.REJECT_REASON_TOTAL_EXPOSURE_LIMIT and "102.20" in over.message
+    # Buys of 100 on each of the five, Chen first: a sum of the markets' worst cases would refuse
+    # the first (31.60 x 2 + 79 = 142.20 > 100), but at most one outcome wins. After Chen, Chen winning
+    # costs 79 - 2 x 8.40 = 62.20; after Dubois 41.20, after Eze 20.20; after Alvarez, Alvarez winning
+    # costs 110.60 - 8.40 - 3 x 21 = 39.20; after Brooks 18.20.
+    answers = [_buy(unhedged, name, "100") for name in ("chen", "dubois", "eze", "alvarez", "brooks")]
+    assert [a.status for a in answers] == [types_pb2.ORDER_STATUS_ACCEPTED] * 5, [a.message for a in answers]
+    # Alvarez or Brooks winning: 31.60 + 79 - (8.40 + 21) - 3 x 21 = 18.20; none: negative.
+    assert RiskTotals.get().unhedged_exposure == D("18.20") == _recount()
+    # The total limit binds on the group's worst case: 500 more on Chen would cost, if Chen wins,
+    # 79 + 500 - 105 - (8.40 + 21) x 2 - 21 x 2 = 373.20 > 100 (the order is priced at 0.21).
+    refused = _buy(unhedged, "chen", "500")
+    assert refused.reject_reason == types_pb2.REJECT_REASON_TOTAL_EXPOSURE_LIMIT, refused.message
+    assert "373.20" in refused.message
+    # Leaving the group, a market counts alone again: Eze at 79 if YES, and the four left: Alvarez
+    # or Brooks winning 110.60 - 29.40 - 2 x 21 = 39.20.
+    eze = PolymarketMarketMapping.get(PolymarketMarketMapping.event_id == _slug("eze")).id
+    mapping_store.update(pg_db, eze, author="test", clear_group=True)
+    assert RiskTotals.get().unhedged_exposure == D("79") + D("39.20") == _recount()
+
+
+def test_the_total_stays_a_recount_while_orders_race_a_market_moving_in_and_out_of_the_group(unhedged, pg_db):
+    set_config(pg_db, maxMarketExposure="1000", maxGroupExposure="1000", maxUnhedgedExposure="5000")
+    unhedged.call(unhedged.runtime.state.refresh())
+    _group(unhedged, pg_db)
+    eze = PolymarketMarketMapping.get(PolymarketMarketMapping.event_id == _slug("eze")).id
+
+    def operator() -> None:
+        for i in range(6):
+            if i % 2:
+                mapping_store.update(pg_db, eze, author="test", event_group="city-mayor-2027")
+            else:
+                mapping_store.update(pg_db, eze, author="test", clear_group=True)
+        pg_db.close()
+
+    with ThreadPoolExecutor(9) as pool:
+        moving = pool.submit(operator)
+        answers = list(pool.map(lambda i: _buy(unhedged, OUTCOMES[i % 5], "20"), range(40)))
+        moving.result(timeout=60)
+    assert all(a.status == types_pb2.ORDER_STATUS_ACCEPTED for a in answers), [a.message for a in answers]
+    assert PolymarketMarketMapping.get_by_id(eze).event_group == "city-mayor-2027"
+    assert RiskTotals.get().unhedged_exposure == _recount()
 
 
 def test_concurrent_orders_across_the_group_never_take_it_past_its_limit(unhedged, pg_db):

@@ -65,7 +65,7 @@ def count_statements(
     return calls
 
 
-def test_an_accepted_order_takes_five_round_trips(live, pg_db, monkeypatch):
+def test_an_accepted_order_takes_six_round_trips(live, pg_db, monkeypatch):
     calls = count_statements(monkeypatch, pg_db, OrderStore, "book")
 
     answer = live.stub.PlaceOrder(order_request(MARKET, types_pb2.SIDE_BUY, "10"), timeout=10)
@@ -76,10 +76,12 @@ def test_an_accepted_order_takes_five_round_trips(live, pg_db, monkeypatch):
 
 
 def assert_booking_round_trips(sent: list[str]) -> None:
-    """BEGIN, the markets' lock, the total's lock with the replay check, one batch, COMMIT."""
-    begin, markets, total, batch, commit = sent  # five, no more
+    """BEGIN, the markets' lock (with their neg-risk groups), the groups' check, the total's lock with
+    the replay check, one batch, COMMIT."""
+    begin, markets, groups, total, batch, commit = sent  # six, no more
     assert (begin, commit) == ("BEGIN", "COMMIT")
     assert "FOR UPDATE" in markets and "market_exposure" in markets and "ORDER BY" in markets
+    assert "event_group" in groups and "FOR UPDATE" not in groups
     assert "FOR UPDATE OF t" in total and "risk_totals" in total and "user_order" in total
     # One batch: the orders, their hedges, the positions, the total, the event lock and the events.
     assert batch.index("INSERT INTO user_order") < batch.index("UPDATE risk_totals")
@@ -87,16 +89,17 @@ def assert_booking_round_trips(sent: list[str]) -> None:
     assert batch.count("INSERT INTO user_order") == 1 and batch.count("INSERT INTO hedge_event") == 1
 
 
-def test_a_hedge_result_takes_five_round_trips(patient, pg_db, monkeypatch):
+def test_a_hedge_result_takes_six_round_trips(patient, pg_db, monkeypatch):
     calls = count_statements(monkeypatch, pg_db, HedgeOutcomes, "record_results")
 
     answer = patient.stub.PlaceOrder(order_request(MARKET, types_pb2.SIDE_BUY, "10"), timeout=10)
     assert answer.status == types_pb2.ORDER_STATUS_ACCEPTED, answer.message
     wait_until(lambda: len(calls) == 1, timeout=10 * VENUE_DELAY + 10)
 
-    begin, lock, siblings, batch, commit = calls[0]  # five, no more
+    begin, lock, groups, siblings, batch, commit = calls[0]  # six, no more
     assert (begin, commit) == ("BEGIN", "COMMIT")
     assert "FOR UPDATE" in lock and "market_exposure" in lock
+    assert "event_group" in groups and "FOR UPDATE" not in groups
     assert "FOR UPDATE" in siblings and "hedge_position" in siblings and "user_order" in siblings
     assert batch.index("UPDATE hedge_position") < batch.index("UPDATE risk_totals")
     assert batch.index("UPDATE risk_totals") < batch.index("pg_advisory_xact_lock")

@@ -237,3 +237,34 @@ def test_three_concurrent_hedging_migrate_commands_all_exit_0(pg_admin_url):
         check.close()
     finally:
         _drop_pg(pg_admin_url, name)
+
+
+def test_migration_0014_recounts_the_total_with_groups_at_their_worst_case(empty_db, tmp_path, monkeypatch):
+    from server.store import migrate as migrate_module
+    from tests.gateway import synthetic
+
+    before = tmp_path / "migrations"
+    before.mkdir()
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if int(path.name[:4]) < 14:
+            (before / path.name).write_text(path.read_text())
+    monkeypatch.setattr(migrate_module.discover, "__defaults__", (before,))
+    migrate(empty_db)
+    one, two, alone = (m.id for m in synthetic.create_mappings(empty_db, 3))
+    # Two markets of one group sold 100 YES at 0.20 (80 if YES, -20 if NO), one alone sold 50 at 0.40
+    # (30 if YES, -20 if NO): the markets' own worst cases add up to 190, the total stored so.
+    for mapping_id, shares, group in ((one, 100, "g"), (two, 100, "g"), (alone, 50, None)):
+        empty_db.execute_sql(
+            "UPDATE market_exposure SET user_shares = %s, net_cash = 20 WHERE mapping_id = %s",
+            (shares, mapping_id),
+        )
+        empty_db.execute_sql(
+            "UPDATE polymarket_market_mapping SET event_group = %s WHERE id = %s", (group, mapping_id)
+        )
+    empty_db.execute_sql("UPDATE risk_totals SET unhedged_exposure = 190 WHERE id = 1")
+
+    monkeypatch.setattr(migrate_module.discover, "__defaults__", (MIGRATIONS_DIR,))
+    assert migrate(empty_db) == ["0014_settlement_and_group_total"]
+    # The group: none wins -40, either wins 80 - 20 = 60; with the market alone, 60 + 30.
+    total = empty_db.execute_sql("SELECT unhedged_exposure FROM risk_totals WHERE id = 1").fetchone()[0]
+    assert Decimal(total) == Decimal("90")
