@@ -17,9 +17,9 @@ from server.domain.order_bucket import OrderBudget
 from server.errors import FailedPrecondition, Unavailable
 from server.risk.services import RiskServices
 from server.settings import Settings
+from server.store.advisory_locks import SETTLEMENT_CLASS, AdvisoryLocks
 from server.store.book_hedges import BookHedges
 from server.store.db import bind, open_connection, open_database
-from server.store.market_locks import MarketLocks
 from server.store.migrate import migrate
 from server.store.orders import OrderStore
 from server.trading.books import BookCache
@@ -159,7 +159,13 @@ class Runtime:
         resolver = Resolver(
             store, hedger, db, pending_grace=timedelta(seconds=float(settings.venue_timeout) * 2)
         )
-        follower = SettlementFollower(store.trades, venue, db, state.mapping_by_id)
+        follower = SettlementFollower(
+            store.trades,
+            venue,
+            db,
+            state.mapping_by_id,
+            lock=AdvisoryLocks(settings.database_url, SETTLEMENT_CLASS, "settlement"),
+        )
         feed = TickFeed(
             market_channel_url(settings.polymarket_url),
             lambda: [m.yes_token_id for m in state.current.mappings.values() if m.active],
@@ -182,7 +188,7 @@ class Runtime:
             books=books,
             signer=signer,
             api_key=api_key,
-            locks=MarketLocks(settings.database_url),
+            locks=AdvisoryLocks(settings.database_url),
             dispatcher=Dispatcher(venue, database, db, lambda: _order_budget(state)),
             pending_grace=timedelta(seconds=float(settings.venue_timeout) * 2),
         )

@@ -12,7 +12,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from server.domain.book import Book
 from server.domain.hedge import SignedIntent
 from server.domain.hedge_result import HedgeResult
-from server.domain.in_flight import InFlight
+from server.domain.in_flight import CountedWhileOpen
 from server.domain.pricing import MarketTerms
 from server.domain.rebalance import LimitPrices, RebalanceOrder
 from server.domain.types import HedgeStatus, Leg, Side
@@ -24,7 +24,7 @@ BPS = Decimal(10_000)
 
 
 @dataclass(frozen=True)
-class BookHedge:
+class BookHedge(CountedWhileOpen):
     """One book hedge as stored."""
 
     id: str
@@ -49,15 +49,6 @@ class BookHedge:
     created_at: datetime
     updated_at: datetime
     resolved_at: datetime | None
-
-    @property
-    def is_open(self) -> bool:
-        return self.status.is_open
-
-    @property
-    def in_flight(self) -> InFlight:
-        """The hedge as its market counts it while it is open (`Position.with_hedge_sent`)."""
-        return InFlight(self.leg, self.side, self.size, self.worst_loss_if_yes, self.worst_loss_if_no)
 
     @property
     def covers(self) -> Side:

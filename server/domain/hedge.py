@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from server.domain.hedge_result import HedgeResult, profit, status_for_fill
-from server.domain.in_flight import InFlight
+from server.domain.in_flight import CountedWhileOpen, InFlight
 from server.domain.types import HedgeStatus, Leg, Settlement, Side
 from server.errors import TransitionRefused
 
@@ -46,7 +46,7 @@ class TradeFill:
 
 
 @dataclass(frozen=True)
-class Hedge:
+class Hedge(CountedWhileOpen):
     """One hedge as stored: what was signed, what the venue did with it, and its state."""
 
     id: str
@@ -84,16 +84,6 @@ class Hedge:
     rehedge_requested_by: str | None = None
     rehedge_request_reason: str | None = None
     settlement: Settlement | None = None
-
-    @property
-    def is_open(self) -> bool:
-        """Sent (or about to be) and not settled: its exposure is counted at its worst."""
-        return self.status.is_open
-
-    @property
-    def in_flight(self) -> InFlight:
-        """The hedge as its market counts it while it is open (`Position.with_hedge_sent`)."""
-        return InFlight(self.leg, self.side, self.size, self.worst_loss_if_yes, self.worst_loss_if_no)
 
     @property
     def residual(self) -> Decimal:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 
 from server.domain.limits import hedge_budget
-from server.domain.types import Leg, Side
+from server.domain.types import HedgeStatus, Leg, Side
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -109,3 +109,26 @@ def _power(base: Decimal, exponent: Decimal) -> Decimal:
 
 def _up(value: Decimal) -> Decimal:
     return max(value, ZERO).quantize(CENT, rounding=ROUND_CEILING)
+
+
+class CountedWhileOpen:
+    """What every hedge (an order's, `server.domain.hedge.Hedge`, or a netted market's,
+    `server.domain.book_hedge.BookHedge`) shares: open while its status says so, and counted in its
+    market at its worst (`in_flight`) while open. The dataclasses that take it in hold the fields."""
+
+    leg: Leg
+    side: Side
+    size: Decimal
+    status: HedgeStatus
+    worst_loss_if_yes: Decimal
+    worst_loss_if_no: Decimal
+
+    @property
+    def is_open(self) -> bool:
+        """Sent (or about to be) and not settled: its exposure is counted at its worst."""
+        return self.status.is_open
+
+    @property
+    def in_flight(self) -> InFlight:
+        """The hedge as its market counts it while it is open (`Position.with_hedge_sent`)."""
+        return InFlight(self.leg, self.side, self.size, self.worst_loss_if_yes, self.worst_loss_if_no)

@@ -1621,10 +1621,12 @@ class Exchange:
             after = int(params["after"]) if params.get("after") else None
             before = int(params["before"]) if params.get("before") else None
             items = []
-            for trade in self._trades.values():
+            # A lookup by id reads that one trade, not every trade ever made (as the venue's index does).
+            wanted = params.get("id")
+            one = self._trades.get(wanted) if wanted else None
+            candidates = self._trades.values() if not wanted else [one] if one is not None else []
+            for trade in candidates:
                 if not trade.involves(address):
-                    continue
-                if params.get("id") and trade.id != params["id"]:
                     continue
                 if params.get("market") and trade.condition_id != params["market"]:
                     continue

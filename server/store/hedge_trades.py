@@ -42,6 +42,15 @@ class Settling:
     trades: dict[str, str]
 
 
+@dataclass(frozen=True)
+class Confirmed:
+    """A trade the venue reports CONFIRMED: the hedge's side of it (`TradeFill`) at `price`."""
+
+    hedge_id: str
+    fill: TradeFill
+    price: Decimal
+
+
 def followed(hedge_id: str, trade_ids: tuple[str, ...], now: datetime) -> list[sql.Statement]:
     """The statements that start following `trade_ids` for the hedge, for the transaction recording its
     fill (a trade already followed is left as it is)."""
@@ -96,7 +105,7 @@ class HedgeTrades:
             sql.run(self.db, [_noted(hedge_id, fill, price, status, utcnow())])
             return None
         if status == "confirmed":
-            return self._confirm(hedge_id, fill, price)
+            return self.confirm_all([Confirmed(hedge_id, fill, price)]).get(hedge_id)
         mapping_id = HedgePosition.select(HedgePosition.mapping).where(HedgePosition.id == hedge_id).scalar()
         if mapping_id is None:
             raise NotFound(f"no hedge {hedge_id!r}")
@@ -111,10 +120,7 @@ class HedgeTrades:
                     .order_by(HedgePosition.created_at)
                 )
             )
-            trades = {
-                t.trade_id: t
-                for t in positions.locked(HedgeTrade.select().where(HedgeTrade.hedge == hedge_id))
-            }
+            trades = _locked_trades([hedge_id]).get(hedge_id, {})
             row = trades.get(fill.trade_id)
             if row is None or row.status in FINAL:
                 return None
@@ -125,9 +131,7 @@ class HedgeTrades:
             if status == "failed":
                 confirmed = sum((t.shares for t in trades.values() if t.status == "confirmed"), Decimal(0))
                 after = current.trade_failed(fill, confirmed, now)
-            if status in FINAL and all(
-                t.status in FINAL for t in trades.values() if t.trade_id != fill.trade_id
-            ):
+            if _all_final(trades, {fill.trade_id}):
                 after = after.settlement_final(now)
             if after == current:
                 sql.run(self.db, writes)
@@ -141,27 +145,45 @@ class HedgeTrades:
             self._announce()
         return after
 
-    def _confirm(self, hedge_id: str, fill: TradeFill, price: Decimal) -> Hedge | None:
-        """A CONFIRMED trade: the hedge's row, then its trades, locked (no position changes, so not the
-        market's row); the hedge SETTLED once every trade is final."""
+    def confirm_all(self, confirmed: list[Confirmed]) -> dict[str, Hedge]:
+        """Records every CONFIRMED trade of `confirmed` in one transaction, each once: the hedges' rows
+        locked (in the order every writer locks an order's hedges), then their trades (no position
+        changes, so not the markets' rows); a hedge SETTLED once every trade of it is final. Returns
+        each hedge with a trade newly confirmed, as stored after (a trade already final, or not
+        followed, is left as it is)."""
+        if not confirmed:
+            return {}
+        hedge_ids = sorted({c.hedge_id for c in confirmed})
         with write_transaction(self.db):
-            row = positions.locked(HedgePosition.select().where(HedgePosition.id == hedge_id)).get_or_none()
-            if row is None:
-                raise NotFound(f"no hedge {hedge_id!r}")
-            trades = {
-                t.trade_id: t
-                for t in positions.locked(HedgeTrade.select().where(HedgeTrade.hedge == hedge_id))
-            }
-            found = trades.get(fill.trade_id)
-            if found is None or found.status in FINAL:
-                return None
+            rows = positions.locked(
+                HedgePosition.select()
+                .where(HedgePosition.id.in_(hedge_ids))
+                .order_by(HedgePosition.order, HedgePosition.created_at)
+            )
+            hedges = {row.id: hedge_of(row) for row in rows}
+            if missing := [h for h in hedge_ids if h not in hedges]:
+                raise NotFound(f"no hedge {missing[0]!r}")
+            trades = _locked_trades(hedge_ids)
+            news = [
+                c
+                for c in {c.fill.trade_id: c for c in confirmed}.values()
+                if (row := trades.get(c.hedge_id, {}).get(c.fill.trade_id)) is not None
+                and row.status not in FINAL
+            ]
             now = utcnow()
-            writes = [_noted(hedge_id, fill, price, "confirmed", now)]
-            current = hedge_of(row)
-            after = current
-            if all(t.status in FINAL for t in trades.values() if t.trade_id != fill.trade_id):
-                after = current.settlement_final(now)
-                writes.append(sql.update("hedge_position", hedge_changes(current, after), {"id": hedge_id}))
+            after: dict[str, Hedge] = {}
+            for hedge_id in dict.fromkeys(c.hedge_id for c in news):
+                current = hedges[hedge_id]
+                done = {c.fill.trade_id for c in news if c.hedge_id == hedge_id}
+                after[hedge_id] = (
+                    current.settlement_final(now) if _all_final(trades[hedge_id], done) else current
+                )
+            writes = [_confirmed(news, now)] if news else []
+            writes += [
+                sql.update("hedge_position", hedge_changes(hedges[h], a), {"id": h})
+                for h, a in after.items()
+                if a != hedges[h]
+            ]
             sql.run(self.db, writes)
         return after
 
@@ -231,3 +253,30 @@ def _share(order: Order) -> MarketTotals:
     """The running totals' share of an accepted order (`server.store.hedge_outcomes` counts it alike)."""
     assert order.price is not None, f"order {order.id} has a hedge but no price"
     return of_order(order.size, order.price, order.hedged_size)
+
+
+def _locked_trades(hedge_ids: list[str]) -> dict[str, dict[str, HedgeTrade]]:
+    """The trades of the hedges `hedge_ids` (whose rows the caller has locked), locked, by hedge and
+    trade id: how every writer of a final status takes them."""
+    query = HedgeTrade.select().where(HedgeTrade.hedge.in_(hedge_ids)).order_by(HedgeTrade.trade_id)
+    found: dict[str, dict[str, HedgeTrade]] = {}
+    for row in positions.locked(query):
+        found.setdefault(row.hedge_id, {})[row.trade_id] = row
+    return found
+
+
+def _all_final(trades: dict[str, HedgeTrade], now_final: set[str]) -> bool:
+    """Whether every one of a hedge's `trades` is final once those in `now_final` are."""
+    return all(t.status in FINAL for t in trades.values() if t.trade_id not in now_final)
+
+
+def _confirmed(news: list[Confirmed], now: datetime) -> sql.Statement:
+    """One statement moving every trade of `news` to CONFIRMED with our side of it, unless already final."""
+    rows = ", ".join(["(%s, %s, %s::numeric, %s::numeric)"] * len(news))
+    values = tuple(v for c in news for v in (c.fill.trade_id, c.hedge_id, c.fill.shares, c.price))
+    return (
+        "UPDATE hedge_trade AS t SET status = 'confirmed', shares = v.shares, price = v.price, updated_at = %s"
+        f" FROM (VALUES {rows}) AS v (trade_id, hedge_id, shares, price)"
+        " WHERE t.trade_id = v.trade_id AND t.hedge_id = v.hedge_id AND t.status NOT IN ('confirmed', 'failed')",
+        (now, *values),
+    )

@@ -38,7 +38,7 @@ def hedge_of(row: HedgePosition) -> Hedge:
 
 def order_columns(order: Order) -> dict[str, Any]:
     """`order` as the columns of its `user_order` row."""
-    values = dataclasses.asdict(order)
+    values = _fields(order, _ORDER_FIELDS)
     values["side"] = order.side.value
     values["reject_reason"] = order.reject_reason.value if order.reject_reason else None
     values["hedge_status"] = order.hedge_status.value
@@ -47,7 +47,7 @@ def order_columns(order: Order) -> dict[str, Any]:
 
 def hedge_columns(hedge: Hedge) -> dict[str, Any]:
     """`hedge` as the columns of its `hedge_position` row."""
-    values = dataclasses.asdict(hedge)
+    values = _fields(hedge, _HEDGE_FIELDS)
     values["leg"], values["side"], values["status"] = hedge.leg.value, hedge.side.value, hedge.status.value
     values["settlement"] = hedge.settlement.value if hedge.settlement is not None else None
     return values
@@ -81,3 +81,11 @@ def terms_of(mapping: PolymarketMarketMapping) -> MarketTerms:
         fee_rate=mapping.fee_rate,
         fee_exponent=mapping.fee_exponent,
     )
+
+
+def _fields(value: object, names: tuple[str, ...]) -> dict[str, Any]:
+    """The fields `names` of a flat dataclass (its values immutable scalars): `dataclasses.asdict`
+    without its deep copy of every value. For a Hedge that copy took 0.55 ms of CPU against 0.014 ms
+    (timeit on the loaded 2-core machine), twice per transition written (`hedge_changes`): py-spy
+    showed it in every booking, hedge result and settlement write."""
+    return {name: getattr(value, name) for name in names}

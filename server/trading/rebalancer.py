@@ -2,7 +2,7 @@
 market's hedge inventory at `hedgeRatio` x what removes the market's directional exposure, working the
 gap with one venue order at a time (`server.domain.rebalance` decides; this module does the I/O).
 
-Every server process runs one. Each market is worked by one process at a time (`MarketLocks`); a
+Every server process runs one. Each market is worked by one process at a time (`AdvisoryLocks`); a
 process that takes a market over first settles the market's open hedges by their hashes, as the
 resolver does for order hedges. Exactly once: a hedge is decided, signed and stored (hash and bytes)
 in one transaction before it is posted (`server.store.book_hedges`); an answer that proves nothing
@@ -28,10 +28,10 @@ from server.domain.rebalance import MarketLimits, Rebalance, RebalanceOrder, reb
 from server.domain.types import BreakerLevel, HedgeStatus, Mode, Side
 from server.errors import Unavailable
 from server.periodic import Periodic
+from server.store.advisory_locks import AdvisoryLocks
 from server.store.book_hedges import BookHedges
 from server.store.fields import utcnow
 from server.store.mappings import policy_overrides
-from server.store.market_locks import MarketLocks
 from server.store.models import PolymarketMarketMapping
 from server.store.rows import terms_of
 from server.trading.books import BookCache
@@ -57,7 +57,7 @@ class Rebalancer:
         books: BookCache,
         signer: OrderSigner | None,
         api_key: str,
-        locks: MarketLocks,
+        locks: AdvisoryLocks,
         dispatcher: Dispatcher,
         pending_grace: timedelta,
         interval: float = 0.1,

@@ -1,6 +1,8 @@
 """Follows the trades of hedges recorded at MATCHED until each is CONFIRMED or FAILED on chain, in the
-background, in every server process: the store applies each trade's final status once
-(`server.store.hedge_trades`), so processes following the same trade cannot apply it twice."""
+background. Every server process runs a follower; one at a time works, the one holding the settlement
+lock (`server.store.advisory_locks`), and another takes over within a pass of its process dying. The
+lock saves the venue reads and the writes done twice; it is not what makes a trade's final status
+applied once: the store is (`server.store.hedge_trades`), so two followers at once are still safe."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from server.domain.fees import fill_fee
 from server.domain.hedge import Hedge, TradeFill
 from server.errors import Unavailable
 from server.periodic import Periodic
-from server.store.hedge_trades import HedgeTrades
+from server.store.advisory_locks import SETTLEMENT_KEY, AdvisoryLocks
+from server.store.hedge_trades import Confirmed, HedgeTrades
 from server.store.models import PolymarketMarketMapping
 from server.venue.client import VenueClient
 from server.venue.trade_record import OurTrade, our_side
@@ -36,9 +39,13 @@ class SettlementFollower:
         run_in_db: Callable[[Callable[[], Any]], Awaitable[Any]],
         mapping_of: Callable[[int], Awaitable[PolymarketMarketMapping]],
         *,
+        lock: AdvisoryLocks | None = None,
         interval: float = 0.5,
     ) -> None:
+        """Without `lock`, this follower works every pass (tests that drive one pass by hand)."""
         self._trades = trades
+        self._lock = lock
+        self._stopped = False
         self._venue = venue
         self._run = run_in_db
         self._mapping_of = mapping_of
@@ -47,38 +54,74 @@ class SettlementFollower:
         )
 
     async def follow_all(self) -> int:
-        """One pass over the settling hedges' unsettled trades; returns how many trades changed."""
+        """One pass over the settling hedges' unsettled trades; returns how many trades changed. The
+        pass's CONFIRMED trades are recorded together, in one transaction; any other change one by one.
+        A follower that does not hold the settlement lock, or was stopped, does nothing (0)."""
+        if not await self._working():
+            return 0
         settling = await self._run(self._trades.settling)
         slots = asyncio.Semaphore(CONCURRENT_READS)
 
-        async def follow(hedge: Hedge, trade_id: str, known: str) -> int:
+        async def read(hedge: Hedge, trade_id: str, known: str) -> tuple[Hedge, OurTrade] | None:
             async with slots:
                 try:
-                    return await self._follow(hedge, trade_id, known)
+                    return await self._read(hedge, trade_id, known)
                 except Exception:
-                    log.exception("following trade %s of hedge %s failed; will retry", trade_id, hedge.id)
-                    return 0
+                    log.exception("reading trade %s of hedge %s failed; will retry", trade_id, hedge.id)
+                    return None
 
-        reads = [follow(e.hedge, trade_id, known) for e in settling for trade_id, known in e.trades.items()]
-        return sum(await asyncio.gather(*reads))
+        reads = [read(e.hedge, trade_id, known) for e in settling for trade_id, known in e.trades.items()]
+        moved = [found for found in await asyncio.gather(*reads) if found is not None]
+        confirmed = [
+            Confirmed(hedge.id, await self._fill(hedge, trade), trade.price)
+            for hedge, trade in moved
+            if trade.status == "confirmed"
+        ]
+        if confirmed:
+            await self._run(lambda: self._trades.confirm_all(confirmed))
+        changed = len(confirmed)
+        for hedge, trade in moved:
+            if trade.status != "confirmed":
+                changed += await self._apply(hedge, trade)
+        return changed
 
-    async def _follow(self, hedge: Hedge, trade_id: str, known: str) -> int:
+    async def _working(self) -> bool:
+        """Whether this process's follower is the one at work (it holds, or just took, the lock)."""
+        if self._stopped:
+            return False
+        if self._lock is None:
+            return True
+        lock = self._lock
+        loop = asyncio.get_running_loop()
+        owned, _ = await loop.run_in_executor(lock.executor, lock.take, [SETTLEMENT_KEY])
+        return SETTLEMENT_KEY in owned
+
+    async def _read(self, hedge: Hedge, trade_id: str, known: str) -> tuple[Hedge, OurTrade] | None:
+        """Our side of the trade as the venue reports it now, if its status moved from `known`."""
         assert hedge.venue_order_id is not None
         try:
             record = await self._venue.get_trade(trade_id)
         except Unavailable as exc:
             log.info("trade %s of hedge %s not read: %s", trade_id, hedge.id, exc)
-            return 0
+            return None
         trade = our_side(record, hedge.venue_order_id) if record is not None else None
         if trade is None or trade.status == known:
+            return None
+        return hedge, trade
+
+    async def _apply(self, hedge: Hedge, trade: OurTrade) -> int:
+        """Records a trade's status other than CONFIRMED (a note, or a FAILED trade undone); 1 if it did."""
+        try:
+            fill = await self._fill(hedge, trade)
+            hedge_id = hedge.id
+            await self._run(lambda: self._trades.apply(hedge_id, fill, trade.price, trade.status))
+        except Exception:
+            log.exception("recording trade %s of hedge %s failed; will retry", trade.trade_id, hedge.id)
             return 0
-        fill = await self._fill(hedge, trade)
-        hedge_id = hedge.id
-        await self._run(lambda: self._trades.apply(hedge_id, fill, trade.price, trade.status))
         if trade.status == "failed":
             log.warning(
                 "trade %s of hedge %s (order %s) FAILED at settlement: %s shares undone",
-                trade_id,
+                trade.trade_id,
                 hedge.id,
                 hedge.order_id,
                 trade.shares,
@@ -101,5 +144,9 @@ class SettlementFollower:
         self._periodic.start()
 
     async def stop(self) -> None:
-        """Stops following (a pass in progress is cancelled; the next start picks it up again)."""
+        """Stops following for good (a pass in progress is cancelled) and lets the settlement lock go,
+        so another process's follower takes over."""
         await self._periodic.stop()
+        if self._lock is not None and not self._stopped:
+            await asyncio.get_running_loop().run_in_executor(self._lock.executor, self._lock.close)
+        self._stopped = True

@@ -1,4 +1,5 @@
-"""200 concurrent orders over two server processes never breach a per-market or the total limit."""
+"""200 concurrent orders over two servers of two worker processes each never breach a per-market or
+the total limit; an order waiting for the totals row decides on the total as another process left it."""
 
 from __future__ import annotations
 
@@ -47,7 +48,9 @@ def _recomputed() -> dict[str, Market]:
 
 
 @pytest.mark.parametrize("round_", range(2))
-def test_limits_hold_under_200_concurrent_orders_on_two_processes(two_servers, pg_db, round_):
+def test_limits_hold_under_200_concurrent_orders_over_two_servers_of_two_workers_each(
+    two_servers, pg_db, round_
+):
     rng = random.Random(round_)
     stubs = [stub for server in two_servers for stub in server.stubs(4)]  # over every worker
     requests = [
@@ -79,7 +82,9 @@ def test_limits_hold_under_200_concurrent_orders_on_two_processes(two_servers, p
     assert UserOrder.select().count() == 200
 
 
-def test_headroom_taken_between_the_read_and_the_reservation_rejects_the_order(live, pg_db, pg_url):
+def test_an_order_waiting_for_the_totals_row_decides_on_the_total_another_process_committed(
+    live, pg_db, pg_url
+):
     """The order transaction decides on the total as it is once it holds the total's row. Another
     process commits 20 of the 50 allowed while this order (worth 35) waits for that row: the order is
     rejected, and nothing of it is booked."""

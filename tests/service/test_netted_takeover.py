@@ -10,7 +10,7 @@ from typing import Any
 
 from hedging.v1 import types_pb2
 from server.store import mappings as mapping_store
-from server.store.market_locks import LOCK_CLASS
+from server.store.advisory_locks import LOCK_CLASS
 from server.store.models import BookHedge, MarketExposure
 from tests.harness import ServerProcess, hedger_address, order_request, server_env, set_config, wait_until
 

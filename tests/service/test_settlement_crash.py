@@ -1,5 +1,6 @@
-"""The server (two worker processes, both following settlement) killed with SIGKILL while it reads a
-trade that has FAILED: the next server takes the trade out of the hedge's fill once."""
+"""The server (two worker processes, one of them following settlement: the one holding the settlement
+lock) killed with SIGKILL while it reads a trade that has FAILED: the next server takes the trade out
+of the hedge's fill once."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from decimal import Decimal
 from hedging.v1 import types_pb2
 from server.store.models import HedgeEvent, HedgePosition, HedgeTrade, MarketExposure
 from tests.harness import (
-    WORKERS,
     ServerProcess,
     hedger_address,
     order_request,
@@ -35,12 +35,13 @@ def test_a_kill_while_reading_a_failed_trade_ends_with_it_taken_out_once(pg_db, 
         assert placed.hedge_status == types_pb2.HEDGE_STATUS_HEDGED, placed.message
         assert _hedge().settlement == "settling"
         trades = [t.trade_id for t in HedgeTrade.select()]
-        # Each worker's next trade read is answered only after 30 s; the trades fail meanwhile.
-        sim.exchange.inject_fault("/data/trades", WORKERS, "after", delay=30.0, method="GET")
+        # The working follower's next read of each trade is answered only after 30 s; the trades fail
+        # meanwhile.
+        sim.exchange.inject_fault("/data/trades", len(trades), "after", delay=30.0, method="GET")
         for trade in trades:
             sim.exchange.fail_trade(trade)
         wait_until(
-            lambda: not sim.exchange.faults.pending(), timeout=15, message="every worker reading a trade"
+            lambda: not sim.exchange.faults.pending(), timeout=15, message="the follower reading every trade"
         )
     finally:
         first.kill()
