@@ -18,11 +18,13 @@ from server.errors import FailedPrecondition, Unavailable
 from server.risk.services import RiskServices
 from server.settings import Settings
 from server.store.book_hedges import BookHedges
+from server.store.capital_transfers import CapitalTransfers
 from server.store.db import bind, open_connection, open_database
 from server.store.market_locks import MarketLocks
 from server.store.migrate import migrate
 from server.store.orders import OrderStore
 from server.trading.books import BookCache
+from server.trading.capital import LOCK_CLASS, CapitalKeeper
 from server.trading.desk import OrderDesk
 from server.trading.dispatcher import Dispatcher
 from server.trading.hedger import Hedger
@@ -33,6 +35,7 @@ from server.trading.settlement import SettlementFollower
 from server.trading.state import StateCache
 from server.venue.client import ApiCredentials, VenueClient
 from server.venue.order_signing import OrderSigner
+from server.venue.positions_client import PositionsClient, chain_endpoints
 from server.venue.tick_feed import TickFeed, market_channel_url
 
 log = logging.getLogger(__name__)
@@ -105,6 +108,7 @@ class Runtime:
     feed: TickFeed | None = None
     rebalancer: Rebalancer | None = None
     market_states: MarketStateFollower | None = None
+    capital: CapitalKeeper | None = None
 
     @classmethod
     async def start(
@@ -189,6 +193,9 @@ class Runtime:
         runtime.rebalancer.start()
         runtime.market_states = MarketStateFollower(database, venue, state, db)
         runtime.market_states.start()
+        runtime.capital = _capital_keeper(settings, database, db, state)
+        if runtime.capital is not None:
+            runtime.capital.start()
         runtime.services = services
         await services.start(
             store=store, hedger=hedger, books=books, signer=signer, api_key=api_key, state=state
@@ -202,6 +209,8 @@ class Runtime:
             await self.rebalancer.stop()
         if self.market_states is not None:
             await self.market_states.stop()
+        if self.capital is not None:
+            await self.capital.stop()
         if self.resolver is not None:
             await self.resolver.stop()
         if self.follower is not None:
@@ -219,3 +228,24 @@ def _order_budget(state: StateCache) -> OrderBudget:
     """The signer's venue order budget as configured (`venueOrderRate`, `venueOrderBurst`)."""
     settings = state.current.settings
     return OrderBudget(settings.venue_order_rate, settings.venue_order_burst)
+
+
+def _capital_keeper(
+    settings: Settings, database: peewee.Database, db: DatabaseRunner, state: StateCache
+) -> CapitalKeeper | None:
+    """The redeemer and merger of hedge inventory, for an EOA wallet (signature type 0): the SDK's
+    gasless flows for proxy and safe wallets go through Polymarket's relayer, not modelled here."""
+    if settings.signature_type != 0 or settings.private_key is None or settings.polymarket_url is None:
+        log.warning("capital: redemption and merges are off (they need an EOA wallet, signature type 0)")
+        return None
+    endpoints = chain_endpoints(
+        settings.polymarket_url, settings.gamma_url, settings.rpc_url, settings.chain_id
+    )
+    return CapitalKeeper(
+        CapitalTransfers(database),
+        PositionsClient(settings.private_key.reveal(), endpoints, timeout=float(settings.venue_timeout)),
+        db,
+        lambda: [m for m in state.current.mappings.values() if m.active],
+        lambda: state.current.settings.merge_hedge_pairs,
+        lock=MarketLocks(settings.database_url, LOCK_CLASS),
+    )

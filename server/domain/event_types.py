@@ -23,6 +23,9 @@ EVENT_TYPES = frozenset(
         "breaker_reset",
         "config_changed",
         "mapping_changed",
+        "positions_redeemed",
+        "positions_merged",
+        "hedge_unaffordable",
     }
 )
 

@@ -26,8 +26,9 @@ KEEPALIVES = {"keepalives": 1, "keepalives_idle": 2, "keepalives_interval": 1, "
 class MarketLocks:
     """The markets this process owns. Blocking: call from a thread (`held` and `release_all` do)."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, lock_class: int = LOCK_CLASS) -> None:
         self._url = database_url
+        self._class = lock_class
         self._conn: Any = None
         self.owned: set[int] = set()
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="market-locks")
@@ -41,7 +42,7 @@ class MarketLocks:
                 cursor.execute("SELECT 1")
                 new: set[int] = set()
                 for mapping_id in sorted(set(wanted) - self.owned):
-                    cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_CLASS, mapping_id))
+                    cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", (self._class, mapping_id))
                     if cursor.fetchone()[0]:
                         new.add(mapping_id)
             self.owned |= new
