@@ -25,6 +25,7 @@ from server.store.migrate import migrate
 from server.store.orders import OrderStore
 from server.trading.books import BookCache
 from server.trading.capital import LOCK_CLASS, CapitalKeeper
+from server.trading.cash import CashWatch
 from server.trading.desk import OrderDesk
 from server.trading.dispatcher import Dispatcher
 from server.trading.hedger import Hedger
@@ -109,6 +110,7 @@ class Runtime:
     rebalancer: Rebalancer | None = None
     market_states: MarketStateFollower | None = None
     capital: CapitalKeeper | None = None
+    cash: CashWatch | None = None
 
     @classmethod
     async def start(
@@ -157,8 +159,16 @@ class Runtime:
             on_result=services.on_result,
             books=books,
         )
+        cash = CashWatch(venue, settings.signature_type, database, db)
         desk = OrderDesk(
-            store=store, state=state, books=books, hedger=hedger, signer=signer, api_key=api_key, run_in_db=db
+            store=store,
+            state=state,
+            books=books,
+            hedger=hedger,
+            signer=signer,
+            api_key=api_key,
+            run_in_db=db,
+            cash=cash,
         )
         resolver = Resolver(
             store, hedger, db, pending_grace=timedelta(seconds=float(settings.venue_timeout) * 2)
@@ -170,12 +180,15 @@ class Runtime:
             lambda token, _tick: books.forget(token),
             books.forget_all,
         )
-        runtime = cls(settings, db, store, state, venue, desk, resolver, follower=follower, feed=feed)
+        runtime = cls(
+            settings, db, store, state, venue, desk, resolver, follower=follower, feed=feed, cash=cash
+        )
         # Settle whatever an earlier run left open before taking new orders.
         settled = await resolver.resolve_all(include_fresh=settle_fresh)
         if settled:
             log.info("startup: looked up %d open hedges at the venue", settled)
         resolver.start()
+        cash.start()
         follower.start()
         feed.start()
         runtime.rebalancer = Rebalancer(
@@ -211,6 +224,8 @@ class Runtime:
             await self.market_states.stop()
         if self.capital is not None:
             await self.capital.stop()
+        if self.cash is not None:
+            await self.cash.stop()
         if self.resolver is not None:
             await self.resolver.stop()
         if self.follower is not None:
