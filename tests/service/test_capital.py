@@ -12,6 +12,7 @@ import pytest
 from hedging.v1 import types_pb2
 from server.domain.capital_transfer import TransferStep
 from server.store.capital_transfers import CapitalTransfers
+from server.store.market_locks import MarketLocks
 from server.store.models import (
     CapitalTransfer,
     HedgeEvent,
@@ -20,7 +21,7 @@ from server.store.models import (
     PolymarketMarketMapping,
 )
 from server.store.rows import position_of
-from server.trading.capital import CapitalKeeper
+from server.trading.capital import LOCK_CLASS, CapitalKeeper
 from server.venue.positions_client import PositionsClient, chain_endpoints
 from tests.harness import HEDGER_KEY, hedger_address, order_request, set_config, wait_until
 
@@ -211,3 +212,17 @@ def test_merge_frees_the_pairs_capital_when_the_policy_allows(own, sim, pg_db):
     assert _txs(sim) == 1
     event = HedgeEvent.get(HedgeEvent.event_type == "positions_merged")
     assert "4 YES and 4 NO merged for 4 USDC" in event.message
+
+
+def test_one_process_sends_transfers_at_a_time(own, sim, pg_url):
+    _hedged_then_resolved(own, sim)
+    first, second = _keeper(own, sim), _keeper(own, sim)
+    first._lock, second._lock = MarketLocks(pg_url, LOCK_CLASS), MarketLocks(pg_url, LOCK_CLASS)
+    assert own.call(second.pass_once()) is TransferStep.SEND  # takes the wallet's lock, redeems
+    assert own.call(first.pass_once()) is None  # stands by: the lock is the other's
+    assert first._lock.owned == set()
+    own.call(second.stop())  # its lock goes with its connection
+    assert own.call(first.pass_once()) is None  # now it keeps the transfers: nothing left to do
+    assert first._lock.owned == {0}
+    own.call(first.stop())
+    assert _txs(sim) == 1 and CapitalTransfer.get().status == "applied"
