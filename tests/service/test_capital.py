@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from hedging.v1 import hedging_service_pb2 as pb
 from hedging.v1 import types_pb2
 from server.domain.capital_transfer import TransferStep
 from server.store.capital_transfers import CapitalTransfers
@@ -194,6 +195,7 @@ def test_merge_frees_the_pairs_capital_when_the_policy_allows(own, sim, pg_db):
         MarketExposure.mapping == mapping_id
     ).execute()
     before, usdc_before = _position(), _usdc(sim)
+    wait_until(lambda: own.runtime.cash.available() == usdc_before, message="the wallet's balance read")
     keeper = _keeper(own, sim)
     assert own.call(keeper.pass_once()) is None  # off by default: nothing merged
     set_config(pg_db, mergeHedgePairs="true")
@@ -210,6 +212,10 @@ def test_merge_frees_the_pairs_capital_when_the_policy_allows(own, sim, pg_db):
     assert (after.hedge_yes, after.hedge_no, after.net_cash) == (3, 0, before.net_cash + 4)
     assert (after.loss_if_yes, after.loss_if_no) == (before.loss_if_yes, before.loss_if_no)
     assert _txs(sim) == 1
+    # The service sees the capital freed: the wallet's USDC for new hedges, as GetExposure shows it.
+    wait_until(lambda: own.runtime.cash.available() == usdc_before + 4, message="the freed USDC")
+    exposure = own.stub.GetExposure(pb.GetExposureRequest(), timeout=10)
+    assert Decimal(exposure.totals.wallet_usdc_available) == usdc_before + 4
     event = HedgeEvent.get(HedgeEvent.event_type == "positions_merged")
     assert "4 YES and 4 NO merged for 4 USDC" in event.message
 

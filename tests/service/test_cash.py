@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from hedging.v1 import hedging_service_pb2 as pb
 from hedging.v1 import types_pb2
 from server.store.models import HedgeEvent, HedgePosition
 from tests.harness import hedger_address, order_request, wait_until
@@ -28,6 +29,8 @@ def test_a_hedge_the_wallet_cannot_pay_for_is_not_planned(live, sim):
     # for fee rounding, 6.31. Leave the wallet 6.30.
     sim.exchange.fund(hedger_address(), -(_wallet(sim) - Decimal("6.30")))
     _cash_reads(live, lambda a: a == Decimal("6.30"))
+    exposure = live.stub.GetExposure(pb.GetExposureRequest(), timeout=10)
+    assert exposure.totals.wallet_usdc_available == "6.3"
 
     answer = live.stub.PlaceOrder(order_request(MARKET, types_pb2.SIDE_BUY, "10"), timeout=15)
     assert answer.status == types_pb2.ORDER_STATUS_ACCEPTED
