@@ -52,10 +52,10 @@ def next_step(nonce: int, seen: ChainView) -> TransferStep:
         if seen.applied is None:
             return TransferStep.WAIT
         return TransferStep.APPLIED if seen.applied else TransferStep.REVERTED
-    if seen.pending_count == nonce:
-        return TransferStep.SEND
     if seen.pending_count < nonce:
         return TransferStep.RECLAIM
+    if seen.pending_count == nonce:
+        return TransferStep.SEND
     return TransferStep.WAIT
 
 
