@@ -228,7 +228,8 @@ def test_one_process_sends_transfers_at_a_time(own, sim, pg_url):
     assert own.call(first.pass_once()) is None  # stands by: the lock is the other's
     assert first._lock.owned == set()
     own.call(second.stop())  # its lock goes with its connection
-    assert own.call(first.pass_once()) is None  # now it keeps the transfers: nothing left to do
-    assert first._lock.owned == {0}
+    # PostgreSQL frees the lock once the other's session has ended: then this one keeps the
+    # transfers, and finds nothing left to do.
+    wait_until(lambda: own.call(first.pass_once()) is None and first._lock.owned == {0}, message="the lock")
     own.call(first.stop())
     assert _txs(sim) == 1 and CapitalTransfer.get().status == "applied"
