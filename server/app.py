@@ -28,7 +28,11 @@ async def start_service(settings: Settings, *, settle_fresh: bool = True) -> tup
     assert services is not None
     servicer = HedgingServicer(
         runtime.desk,
-        exposure=ExposureReader(runtime.db.database, runtime.db),
+        exposure=ExposureReader(
+            runtime.db.database,
+            runtime.db,
+            runtime.cash.available if runtime.cash is not None else lambda: None,
+        ),
         stream=EventStream(services.feed),
     )
     server = await start_grpc_server(

@@ -17,12 +17,15 @@ from server.domain.order_bucket import OrderBudget
 from server.errors import FailedPrecondition, Unavailable
 from server.risk.services import RiskServices
 from server.settings import Settings
-from server.store.advisory_locks import SETTLEMENT_CLASS, AdvisoryLocks
+from server.store.advisory_locks import CAPITAL_CLASS, SETTLEMENT_CLASS, AdvisoryLocks
 from server.store.book_hedges import BookHedges
+from server.store.capital_transfers import CapitalTransfers
 from server.store.db import bind, open_connection, open_database
 from server.store.migrate import migrate
 from server.store.orders import OrderStore
 from server.trading.books import BookCache
+from server.trading.capital import CapitalKeeper
+from server.trading.cash import CashWatch
 from server.trading.desk import OrderDesk
 from server.trading.dispatcher import Dispatcher
 from server.trading.hedger import Hedger
@@ -33,6 +36,7 @@ from server.trading.settlement import SettlementFollower
 from server.trading.state import StateCache
 from server.venue.client import ApiCredentials, VenueClient
 from server.venue.order_signing import OrderSigner
+from server.venue.positions_client import PositionsClient, chain_endpoints
 from server.venue.tick_feed import TickFeed, market_channel_url
 
 log = logging.getLogger(__name__)
@@ -105,6 +109,8 @@ class Runtime:
     feed: TickFeed | None = None
     rebalancer: Rebalancer | None = None
     market_states: MarketStateFollower | None = None
+    capital: CapitalKeeper | None = None
+    cash: CashWatch | None = None
 
     @classmethod
     async def start(
@@ -153,8 +159,16 @@ class Runtime:
             on_result=services.on_result,
             books=books,
         )
+        cash = CashWatch(venue, settings.signature_type, database, db)
         desk = OrderDesk(
-            store=store, state=state, books=books, hedger=hedger, signer=signer, api_key=api_key, run_in_db=db
+            store=store,
+            state=state,
+            books=books,
+            hedger=hedger,
+            signer=signer,
+            api_key=api_key,
+            run_in_db=db,
+            cash=cash,
         )
         resolver = Resolver(
             store, hedger, db, pending_grace=timedelta(seconds=float(settings.venue_timeout) * 2)
@@ -172,12 +186,15 @@ class Runtime:
             lambda token, _tick: books.forget(token),
             books.forget_all,
         )
-        runtime = cls(settings, db, store, state, venue, desk, resolver, follower=follower, feed=feed)
+        runtime = cls(
+            settings, db, store, state, venue, desk, resolver, follower=follower, feed=feed, cash=cash
+        )
         # Settle whatever an earlier run left open before taking new orders.
         settled = await resolver.resolve_all(include_fresh=settle_fresh)
         if settled:
             log.info("startup: looked up %d open hedges at the venue", settled)
         resolver.start()
+        cash.start()
         follower.start()
         feed.start()
         runtime.rebalancer = Rebalancer(
@@ -195,6 +212,9 @@ class Runtime:
         runtime.rebalancer.start()
         runtime.market_states = MarketStateFollower(database, venue, state, db)
         runtime.market_states.start()
+        runtime.capital = _capital_keeper(settings, database, db, state)
+        if runtime.capital is not None:
+            runtime.capital.start()
         runtime.services = services
         await services.start(
             store=store, hedger=hedger, books=books, signer=signer, api_key=api_key, state=state
@@ -208,6 +228,10 @@ class Runtime:
             await self.rebalancer.stop()
         if self.market_states is not None:
             await self.market_states.stop()
+        if self.capital is not None:
+            await self.capital.stop()
+        if self.cash is not None:
+            await self.cash.stop()
         if self.resolver is not None:
             await self.resolver.stop()
         if self.follower is not None:
@@ -225,3 +249,24 @@ def _order_budget(state: StateCache) -> OrderBudget:
     """The signer's venue order budget as configured (`venueOrderRate`, `venueOrderBurst`)."""
     settings = state.current.settings
     return OrderBudget(settings.venue_order_rate, settings.venue_order_burst)
+
+
+def _capital_keeper(
+    settings: Settings, database: peewee.Database, db: DatabaseRunner, state: StateCache
+) -> CapitalKeeper | None:
+    """The redeemer and merger of hedge inventory, for an EOA wallet (signature type 0): the SDK's
+    gasless flows for proxy and safe wallets go through Polymarket's relayer, not modelled here."""
+    if settings.signature_type != 0 or settings.private_key is None or settings.polymarket_url is None:
+        log.warning("capital: redemption and merges are off (they need an EOA wallet, signature type 0)")
+        return None
+    endpoints = chain_endpoints(
+        settings.polymarket_url, settings.gamma_url, settings.rpc_url, settings.chain_id
+    )
+    return CapitalKeeper(
+        CapitalTransfers(database),
+        PositionsClient(settings.private_key.reveal(), endpoints, timeout=float(settings.venue_timeout)),
+        db,
+        lambda: [m for m in state.current.mappings.values() if m.active],
+        lambda: state.current.settings.merge_hedge_pairs,
+        lock=AdvisoryLocks(settings.database_url, CAPITAL_CLASS, role="capital"),
+    )

@@ -53,6 +53,10 @@ class Settings:
     database_url: str = ""
     polymarket_url: str | None = None
     geoblock_url: str = "https://polymarket.com/api/geoblock"
+    # Where redemptions and merges go through the official SDK (server/venue/positions_client.py):
+    # Gamma (market ids) and a Polygon JSON-RPC node; None: the SDK's production endpoints.
+    gamma_url: str | None = None
+    rpc_url: str | None = None
     chain_id: int = 137
     private_key: Secret | None = field(default=None, repr=False)
     venue_credentials: VenueCredentials | None = field(default=None, repr=False)
@@ -77,6 +81,8 @@ class Settings:
             database_url=_database_url(env.get("DATABASE_URL", "")),
             polymarket_url=_http_url(env, "POLYMARKET_CLOB_URL"),
             geoblock_url=_http_url(env, "POLYMARKET_GEOBLOCK_URL") or cls.geoblock_url,
+            gamma_url=_http_url(env, "POLYMARKET_GAMMA_URL"),
+            rpc_url=_http_url(env, "POLYMARKET_RPC_URL"),
             chain_id=_chain_id(env.get("POLYMARKET_CHAIN_ID", "137")),
             private_key=_private_key(env.get("POLYMARKET_PRIVATE_KEY")),
             venue_credentials=_credentials(env),
@@ -289,6 +295,18 @@ VARIABLES = (
         "POLYMARKET_GEOBLOCK_URL",
         Settings.geoblock_url + " (up: the simulator's)",
         "where the region's geoblock status is read",
+        _WALLET,
+    ),
+    Variable(
+        "POLYMARKET_GAMMA_URL",
+        "the SDK's (up: the simulator's)",
+        "Gamma API base URL, for redemptions and merges",
+        _WALLET,
+    ),
+    Variable(
+        "POLYMARKET_RPC_URL",
+        "the SDK's (up: the simulator's)",
+        "Polygon JSON-RPC URL, for redemptions and merges",
         _WALLET,
     ),
     Variable("POLYMARKET_CHAIN_ID", str(Settings.chain_id), "137 (Polygon) or 80002 (Amoy)", _WALLET),

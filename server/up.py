@@ -182,6 +182,8 @@ class ServeWorkers:
             "polymarket_url": settings.polymarket_url,
             "database_url": settings.database_url,
             "geoblock_url": settings.geoblock_url,
+            "gamma_url": settings.gamma_url,
+            "rpc_url": settings.rpc_url,
         }
         os.write(self._go, (json.dumps(go) + "\n").encode())
         line = await asyncio.to_thread(self._read_line)
@@ -243,7 +245,13 @@ async def up(settings: Settings, stop: asyncio.Event, workers: ServeWorkers | No
     host, _, port = settings.sim_listen.rpartition(":")
     sim = await asyncio.to_thread(start_simulator, host=host, port=int(port), move_books=True)
     sim.mover.hold = MOVER_HOLD
-    settings = replace(settings, polymarket_url=sim.url, geoblock_url=sim.url + "/api/geoblock")
+    settings = replace(
+        settings,
+        polymarket_url=sim.url,
+        geoblock_url=sim.url + "/api/geoblock",
+        gamma_url=sim.url + "/gamma",
+        rpc_url=sim.url + "/rpc",
+    )
     assert settings.private_key is not None
     signer = OrderSigner(
         settings.private_key.reveal(), settings.chain_id, settings.signature_type, settings.funder

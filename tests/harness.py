@@ -36,6 +36,8 @@ def service_settings(database_url: str, sim_url: str, **overrides: Any) -> Setti
         grpc_listen="127.0.0.1:0",
         database_url=database_url,
         polymarket_url=sim_url,
+        gamma_url=sim_url + "/gamma",
+        rpc_url=sim_url + "/rpc",
         private_key=Secret(HEDGER_KEY),
         venue_timeout=Decimal("1"),
         db_threads=8,

@@ -259,6 +259,13 @@ KEYS: dict[str, ConfigKey] = {
             _D(1),
             _D(100_000),
         ),
+        ConfigKey(
+            "mergeHedgePairs",
+            "bool",
+            "false",
+            "merge YES+NO pairs held as hedge inventory back into USDC on chain (they pay 1 USDC "
+            "whatever wins, so merging frees capital and changes no exposure)",
+        ),
     )
 }
 
@@ -301,6 +308,7 @@ class HedgeSettings:
     platform_min_shares: Decimal
     venue_order_rate: int
     venue_order_burst: int
+    merge_hedge_pairs: bool
 
     @classmethod
     def from_values(cls, values: dict[str, str]) -> HedgeSettings:

@@ -12,6 +12,7 @@ from server.domain.config_schema import HedgeSettings
 from server.domain.exposure import Position, total_after
 from server.domain.fees import taker_fee
 from server.domain.group_exposure import GroupLimit
+from server.domain.hedge_cash import Unaffordable, unaffordable
 from server.domain.hedge_size import hedge_size
 from server.domain.in_flight import InFlight, in_flight
 from server.domain.limits import (
@@ -58,6 +59,8 @@ class Accepted:
     hedge: InFlight | None
     paper_fill: PaperFill | None
     queued: bool = False  # netted: the order adds to its market's gap, which the rebalancer hedges
+    # Live: the hedge the order needed was not planned, the wallet's USDC cannot pay for it.
+    unaffordable: Unaffordable | None = None
 
 
 @dataclass(frozen=True)
@@ -93,8 +96,11 @@ def decide(
     breaker: BreakerLevel,
     now: datetime,
     group: GroupLimit | None = None,
+    cash: Decimal | None = None,
 ) -> Decision:
-    """`group`: the market belongs to a neg-risk event group, whose worst case over which outcome wins
+    """`cash`: the wallet's USDC available for new hedges (None: not tracked); in live mode a hedge
+    buy that needs more is not planned (`Accepted.unaffordable`), the order staying unhedged within
+    the limits. `group`: the market belongs to a neg-risk event group, whose worst case over which outcome wins
     is checked against the group's limit in place of the market's own limit (the market's worst case
     assumes its own worse outcome, overstating the risk of an event where at most one outcome wins),
     and is what the total counts for it (`server.domain.exposure.total_after`)."""
@@ -139,9 +145,14 @@ def decide(
     priced = replace(priced, hedge_size=hedged)
     after = position.with_user_trade(request.side, request.size, priced.price)
     hedge = None
+    short = None
     if hedged > 0:
         hedge = in_flight_on(terms, priced.hedge.leg, priced.hedge.side, hedged, priced.hedge_limit_price)
-        after = after.with_hedge_sent(hedge)
+        short = unaffordable(hedge, cash) if mode is Mode.LIVE else None
+        if short is None:
+            after = after.with_hedge_sent(hedge)
+        else:
+            hedge, priced = None, replace(priced, hedge_size=ZERO)
     checked = after
     queued = False
     if netted and mode is not Mode.OFF:
@@ -177,6 +188,7 @@ def decide(
         hedge=hedge,
         paper_fill=paper,
         queued=queued and mode is Mode.LIVE,
+        unaffordable=short,
     )
 
 

@@ -24,6 +24,9 @@ EVENT_TYPES = frozenset(
         "config_changed",
         "mapping_changed",
         "market_payout",
+        "positions_redeemed",
+        "positions_merged",
+        "hedge_unaffordable",
     }
 )
 

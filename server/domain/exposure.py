@@ -104,6 +104,31 @@ class Position:
         nothing = InFlight(leg, side, ZERO, ZERO, ZERO)
         return self.with_hedge_result(nothing, filled=-shares, cost=-cost, fee=-fee)
 
+    def with_shares_held(self, yes: Decimal, no: Decimal) -> Position:
+        """After `yes` YES and `no` NO shares are set aside for a redemption or merge on chain (as
+        shares promised to a SELL are: no hedge may sell them meanwhile); negative amounts release."""
+        return replace(
+            self,
+            yes_reserved_for_sale=self.yes_reserved_for_sale + yes,
+            no_reserved_for_sale=self.no_reserved_for_sale + no,
+        )
+
+    def with_merge(self, pairs: Decimal) -> Position:
+        """After `pairs` YES+NO pairs are merged into as much USDC: no outcome's loss changes (a pair
+        pays 1 whatever wins)."""
+        return replace(
+            self,
+            hedge_yes=self.hedge_yes - pairs,
+            hedge_no=self.hedge_no - pairs,
+            net_cash=self.net_cash + pairs,
+        )
+
+    def with_redemption(self, yes_won: bool) -> Position:
+        """After every hedge share of a resolved market is redeemed: the winning ones pay 1 USDC each,
+        the losing ones nothing; the loss under the winning outcome is unchanged."""
+        payout = self.hedge_yes if yes_won else self.hedge_no
+        return replace(self, hedge_yes=ZERO, hedge_no=ZERO, net_cash=self.net_cash + payout)
+
 
 Siblings = Sequence[OutcomeLosses] | None  # the other markets of a market's group; None: no group
 

@@ -85,7 +85,7 @@ def breaker_out(b: BreakerView) -> types_pb2.Breaker:
     )
 
 
-def exposure_out(view: ExposureView) -> pb.GetExposureResponse:
+def exposure_out(view: ExposureView, cash: Decimal | None = None) -> pb.GetExposureResponse:
     t = view.totals
     return pb.GetExposureResponse(
         totals=pb.ExposureTotals(
@@ -96,6 +96,7 @@ def exposure_out(view: ExposureView) -> pb.GetExposureResponse:
             unhedged_notional=dec(t.unhedged_notional),
             pending_hedges=t.pending_hedges,
             unknown_hedges=t.unknown_hedges,
+            wallet_usdc_available="" if cash is None else dec(cash),
         ),
         markets=[market_out(m) for m in view.markets],
         breaker_state=_LEVELS[view.level],
@@ -110,10 +111,14 @@ class ExposureReader:
     """The `exposure` callable of `HedgingServicer`."""
 
     def __init__(
-        self, database: peewee.Database, run_in_db: Callable[[Callable[[], Any]], Awaitable[Any]]
+        self,
+        database: peewee.Database,
+        run_in_db: Callable[[Callable[[], Any]], Awaitable[Any]],
+        cash: Callable[[], Decimal | None] = lambda: None,
     ) -> None:
         self._database = database
         self._run = run_in_db
+        self._cash = cash
 
     async def __call__(self, request: pb.GetExposureRequest) -> pb.GetExposureResponse:
         if len(request.markets) > MAX_MARKETS:
@@ -126,4 +131,4 @@ class ExposureReader:
             for m in request.markets
         )
         view = await self._run(lambda: read_exposure(self._database, markets))
-        return exposure_out(view)
+        return exposure_out(view, self._cash())

@@ -67,8 +67,10 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
+from server.sim import redemption
 from server.sim.auth import ApiKey, ApiKeyStore, verify_l1, verify_l2
 from server.sim.book import BookSide, OrderBook
+from server.sim.chain import SimChain
 from server.sim.errors import (
     CANCEL_ONLY,
     ENGINE_RESTARTING,
@@ -230,6 +232,8 @@ class Exchange:
         self.heartbeat_timeout = heartbeat_timeout
         self.settlement_delay = settlement_delay
         self.faults = FaultPlan()
+        # The Polygon node the official SDK's redeem and merge calls go through (`/rpc`).
+        self.chain = SimChain(self)
         self.order_budget: OrderBudget | None = None
         self.keys = ApiKeyStore(hashlib.sha256(f"clob-sim:{seed}:{time.time_ns()}".encode()).digest())
         with self._lock:
@@ -636,6 +640,33 @@ class Exchange:
                 self._pending_events.append(market_resolved(market, life, int(self.now() * 1000)))
             self._flush()
         log.info("market %s: %s", market.slug, "resolved" if life.resolved else "closed")
+
+    def redeem_positions(self, holder: str, condition_id: str, *, check_only: bool = False) -> Decimal:
+        """A redemption of `holder`'s positions in the market (`server.sim.redemption`); returns the
+        payout. `check_only`: raises `ChainRevert` as the call would, changes nothing."""
+        with self._lock:
+            market = self.condition_market(condition_id)
+            life = self._lifecycle[condition_id]
+            if check_only:
+                redemption.check_redeem(life)
+                return ZERO
+            return redemption.redeem(self._ledger, market, life, holder)
+
+    def merge_positions(
+        self, holder: str, condition_id: str, shares: Decimal, *, check_only: bool = False
+    ) -> None:
+        """A merge of `shares` YES+NO pairs of `holder` into USDC (`server.sim.redemption`)."""
+        with self._lock:
+            market = self.condition_market(condition_id)
+            if check_only:
+                redemption.check_merge(self._ledger, market, holder, shares)
+            else:
+                redemption.merge(self._ledger, market, holder, shares)
+
+    def token_balance(self, holder: str, token_id: str) -> Decimal:
+        """What `holder` holds of `token_id` (unknown tokens: zero, as an ERC1155 answers)."""
+        with self._lock:
+            return self._ledger.account(holder).token(token_id)
 
     def set_trading_mode(self, mode: str) -> None:
         if mode not in TRADING_MODES:

@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from server.sim.auth import ApiKey
+from server.sim.chain_http import chain_routes
 from server.sim.control import control_routes
 from server.sim.errors import INVALID_PAYLOAD, INVALID_TOKEN, SimError, rejected
 from server.sim.exchange import Exchange, PreparedOrder
@@ -378,6 +379,7 @@ def build_app(exchange: Exchange, *, mover: BookMover | None = None) -> Starlett
         venue("/heartbeats", heartbeat, ["POST"], l2=True),
         WebSocketRoute("/ws/market", channel.endpoint),
         *control_routes(exchange, mover),
+        *chain_routes(exchange),
     ]
 
     @contextlib.asynccontextmanager

@@ -3,8 +3,8 @@ held on a connection of its own for as long as the process lives. When the proce
 connection closes (at once for a killed process; through short TCP keepalives for a lost host) and the
 locks go with it, so another process takes the work over within seconds.
 
-Two lock classes: the rebalancer's, one key per netted market; the settlement follower's, one key
-(`SETTLEMENT_KEY`). A lock only keeps the work in one place, it is not what makes the work safe: two
+Three lock classes: the rebalancer's, one key per netted market; the settlement follower's, one key
+(`SETTLEMENT_KEY`); the capital keeper's, one key (`server.trading.capital`). A lock only keeps the work in one place, it is not what makes the work safe: two
 owners at once (a connection lost while its process still works) cannot hedge a gap twice, since each
 decision is taken under the market's row lock with every hedge in flight counted
 (`server.store.book_hedges`), nor apply a trade twice (`server.store.hedge_trades`)."""
@@ -25,6 +25,9 @@ LOCK_CLASS = 0x52454231
 # The settlement follower's ("STL1" in ASCII), with its one key.
 SETTLEMENT_CLASS = 0x53544C31
 SETTLEMENT_KEY = 0
+# The capital keeper's ("CAP1"), with its one key: one process sends redemptions and merges.
+CAPITAL_CLASS = 0x43415031
+CAPITAL_KEY = 0
 KEEPALIVES = {"keepalives": 1, "keepalives_idle": 2, "keepalives_interval": 1, "keepalives_count": 2}
 
 

@@ -178,6 +178,10 @@ def _accepted(
     q = decision.quote
     new = [_order_event(order, "order_accepted", order.message, {"price": q.price, "size": q.size})]
     change = of_order(order.size, q.price, order.hedged_size)
+    short = decision.unaffordable
+    if short is not None:
+        data: dict[str, object] = {"needed": short.needed, "available": short.available}
+        new.append(_order_event(order, "hedge_unaffordable", order.message, data))
     hedges = []
     if decision.hedge is not None:
         hedge = _hedge(order.id, mapping.id, decision, decision.hedge, booking.sign, batch.now)
@@ -317,6 +321,12 @@ def _accepted_message(decision: Accepted) -> str:
         return "accepted unhedged: hedging is off"
     if decision.queued:
         return "accepted; hedge queued: the market's rebalancer hedges its net exposure"
+    short = decision.unaffordable
+    if short is not None:
+        return (
+            f"accepted unhedged: the wallet's USDC cannot pay for its hedge "
+            f"(it needs up to {short.needed}, {short.available} is available)"
+        )
     if decision.hedge is None:
         return "accepted; no hedge needed: the order brings the market's unhedged position towards flat"
     if decision.paper_fill is not None:

@@ -299,6 +299,26 @@ class MarketPayout(BaseModel):
     created_at = InstantField()
 
 
+class CapitalTransfer(BaseModel):
+    """A redemption or merge of a market's hedge inventory on chain (migration 0015;
+    `server.store.capital_transfers`)."""
+
+    mapping_id: int  # peewee's accessor for the foreign key's raw value
+    id = peewee.TextField(primary_key=True)
+    mapping = peewee.ForeignKeyField(PolymarketMarketMapping, column_name="mapping_id")
+    kind = peewee.TextField()
+    condition_id = peewee.TextField()
+    yes_shares = MoneyField()
+    no_shares = MoneyField()
+    proceeds = MoneyField()
+    status = peewee.TextField()
+    nonce = peewee.BigIntegerField(null=True)
+    tx_hash = peewee.TextField(null=True)
+    attempts = peewee.IntegerField()
+    created_at = InstantField()
+    updated_at = InstantField()
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     HedgeConfig,
     HedgeConfigHistory,
@@ -317,4 +337,5 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     HedgeAllocation,
     MarketSettlement,
     MarketPayout,
+    CapitalTransfer,
 )

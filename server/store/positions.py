@@ -67,6 +67,17 @@ def lock_total_with_requests(
     return Decimal(rows[0][0]), booked
 
 
+def in_flight_cash(database: peewee.Database) -> Decimal:
+    """An upper bound on the USDC every market's hedges in flight may still take: both outcomes'
+    in-flight losses summed over markets (a BUY's budget and fee is its loss on one of them)."""
+    row = sql.fetch_one(
+        database,
+        "SELECT COALESCE(SUM(in_flight_loss_if_yes + in_flight_loss_if_no), 0) FROM market_exposure",
+        (),
+    )
+    return Decimal(row[0]) if row is not None else Decimal(0)
+
+
 def no_row(mapping_id: int) -> FailedPrecondition:
     """The error for a market whose exposure row is missing."""
     return FailedPrecondition(f"market mapping {mapping_id} has no exposure row")

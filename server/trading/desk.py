@@ -11,10 +11,11 @@ from typing import Any
 from server.domain import inputs
 from server.domain.book import Book
 from server.domain.book_hedge import OrderAllocation
-from server.domain.decision import Decision, OrderRequest, Rejected, decide
+from server.domain.decision import Accepted, Decision, OrderRequest, Rejected, decide
 from server.domain.exposure import Position
 from server.domain.group_exposure import GroupLimit
 from server.domain.hedge import SignedIntent
+from server.domain.hedge_cash import cash_needed
 from server.domain.hedge_policy import effective
 from server.domain.market_state import market_closed
 from server.domain.order import OrderWithHedges
@@ -31,6 +32,7 @@ from server.store.orders import Group, OrderStore
 from server.store.rows import position_of, terms_of
 from server.trading.batch_writer import BatchWriter
 from server.trading.books import BookCache
+from server.trading.cash import CashWatch
 from server.trading.hedge_signing import sign_hedge
 from server.trading.hedger import Hedger, RunInDb
 from server.trading.state import StateCache
@@ -81,8 +83,10 @@ class OrderDesk:
         signer: OrderSigner | None,
         api_key: str,
         run_in_db: RunInDb,
+        cash: CashWatch | None = None,
     ) -> None:
         self._store = store
+        self._cash = cash
         self._state = state
         self._books = books
         self._hedger = hedger
@@ -178,7 +182,10 @@ class OrderDesk:
                 snapshot.breaker,
                 utcnow(),
                 group,
+                cash=None if self._cash is None else self._cash.available(),
             )
+            if self._cash is not None and isinstance(decision, Accepted) and decision.hedge is not None:
+                self._cash.spend(cash_needed(decision.hedge))
             decided.append(decision)
             return decision
 

@@ -29,6 +29,7 @@ from server.venue.order_amounts import ROUNDING_CONFIG
 from server.venue.wire import l2_headers
 
 log = logging.getLogger(__name__)
+USDC_UNITS = Decimal(10) ** 6  # USDC has 6 decimals on chain
 TICK_SIZES = frozenset(ROUNDING_CONFIG)
 
 
@@ -208,6 +209,21 @@ class VenueClient:
         data = _json(response)
         items = data.get("data", []) if isinstance(data, dict) else []
         return next((t for t in items if isinstance(t, dict) and t.get("id") == trade_id), None)
+
+    async def usdc_balance(self, signature_type: int) -> Decimal:
+        """The wallet's USDC balance as the venue holds it (`GET /balance-allowance`, COLLATERAL, in
+        6-decimal base units on the wire). Raises `Unavailable` when the venue gives none."""
+        path = "/balance-allowance"
+        params = {"asset_type": "COLLATERAL", "signature_type": str(signature_type)}
+        try:
+            response = await self._http.get(path, params=params, headers=self._auth("GET", path, None))
+        except HttpError as exc:
+            raise Unavailable(f"balance read got no answer ({type(exc).__name__})") from None
+        data = _json(response) if response.status == 200 else None
+        units = data.get("balance") if isinstance(data, dict) else None
+        if not isinstance(units, str) or not units.isdigit():
+            raise Unavailable(f"balance read answered HTTP {response.status} without a balance")
+        return Decimal(units) / USDC_UNITS
 
     async def _get_json(self, path: str, params: dict[str, str] | None = None) -> Any:
         try:

@@ -44,7 +44,13 @@ def refused(name: str, text: str) -> InvalidArgument:
 
 
 def test_every_key_is_covered_here():
-    assert set(KEYS) == set(NUMERIC) | {"mode", "hedgeOrderType", "rehedgeEnabled", "hedgePolicy"}
+    assert set(KEYS) == set(NUMERIC) | {
+        "mode",
+        "hedgeOrderType",
+        "rehedgeEnabled",
+        "hedgePolicy",
+        "mergeHedgePairs",
+    }
 
 
 @pytest.mark.parametrize("name", sorted(NUMERIC))

@@ -37,7 +37,7 @@ def test_an_unknown_event_type_names_the_field_the_value_and_every_known_type():
     assert description.startswith(
         "unknown event type 'Order_Accepted'; known types: breaker_reset, breaker_tripped, "
     )
-    assert description.endswith(", order_accepted, order_rejected")
+    assert description.endswith(", order_accepted, order_rejected, positions_merged, positions_redeemed")
 
 
 def test_an_unknown_event_type_is_quoted_at_most_64_characters_long():

@@ -16,6 +16,7 @@ POLICY_KEYS = {
     "platformMinShares": "1",
     "venueOrderRate": "40",
     "venueOrderBurst": "60",
+    "mergeHedgePairs": "false",
 }
 
 
@@ -44,6 +45,8 @@ def test_the_policy_keys_are_listed_with_their_defaults(gateway, admin):
         ("venueOrderRate", "-40", "at least 1"),
         ("venueOrderBurst", "-1", "at least 1"),
         ("venueOrderBurst", "NaN", "finite"),
+        ("mergeHedgePairs", "yes", "must be true or false"),
+        ("mergeHedgePairs", "", "must be true or false"),
     ],
 )
 def test_out_of_range_policy_values_are_refused_naming_the_key_and_change_nothing(
@@ -65,6 +68,7 @@ def test_in_range_policy_values_are_stored_and_audited(gateway, admin):
         ("hedgeMaxDelayMs", "0"),
         ("venueOrderRate", "600"),
         ("venueOrderBurst", "900"),
+        ("mergeHedgePairs", "true"),
     ]:
         result = admin(SET, input={"key": key, "value": value, "reason": "elite tier, half hedged"})[
             "setConfig"
@@ -75,7 +79,7 @@ def test_in_range_policy_values_are_stored_and_audited(gateway, admin):
     assert history["configHistory"] == [
         {"oldValue": None, "newValue": "0.5", "changedBy": "alice", "reason": "elite tier, half hedged"}
     ]
-    assert HedgeEvent.select().where(HedgeEvent.event_type == "config_changed").count() == 6
+    assert HedgeEvent.select().where(HedgeEvent.event_type == "config_changed").count() == 7
 
 
 UPDATE = """

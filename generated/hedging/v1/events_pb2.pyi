@@ -30,6 +30,9 @@ class HedgeEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     HEDGE_EVENT_TYPE_MAPPING_CHANGED: _ClassVar[HedgeEventType]
     HEDGE_EVENT_TYPE_HEDGE_TRADE_FAILED: _ClassVar[HedgeEventType]
     HEDGE_EVENT_TYPE_MARKET_PAYOUT: _ClassVar[HedgeEventType]
+    HEDGE_EVENT_TYPE_POSITIONS_REDEEMED: _ClassVar[HedgeEventType]
+    HEDGE_EVENT_TYPE_POSITIONS_MERGED: _ClassVar[HedgeEventType]
+    HEDGE_EVENT_TYPE_HEDGE_UNAFFORDABLE: _ClassVar[HedgeEventType]
 HEDGE_EVENT_TYPE_UNSPECIFIED: HedgeEventType
 HEDGE_EVENT_TYPE_ORDER_ACCEPTED: HedgeEventType
 HEDGE_EVENT_TYPE_ORDER_REJECTED: HedgeEventType
@@ -47,6 +50,9 @@ HEDGE_EVENT_TYPE_CONFIG_CHANGED: HedgeEventType
 HEDGE_EVENT_TYPE_MAPPING_CHANGED: HedgeEventType
 HEDGE_EVENT_TYPE_HEDGE_TRADE_FAILED: HedgeEventType
 HEDGE_EVENT_TYPE_MARKET_PAYOUT: HedgeEventType
+HEDGE_EVENT_TYPE_POSITIONS_REDEEMED: HedgeEventType
+HEDGE_EVENT_TYPE_POSITIONS_MERGED: HedgeEventType
+HEDGE_EVENT_TYPE_HEDGE_UNAFFORDABLE: HedgeEventType
 
 class HedgeEvent(_message.Message):
     __slots__ = ("event_id", "type", "created_at", "market", "order_id", "hedge_id", "message", "data")

@@ -144,7 +144,7 @@ class MarketExposure(_message.Message):
     def __init__(self, market: _Optional[_Union[_types_pb2.MarketRef, _Mapping]] = ..., condition_id: _Optional[str] = ..., user_shares: _Optional[str] = ..., hedge_yes_shares: _Optional[str] = ..., hedge_no_shares: _Optional[str] = ..., net_cash: _Optional[str] = ..., loss_if_yes: _Optional[str] = ..., loss_if_no: _Optional[str] = ..., worst_case_loss: _Optional[str] = ..., limit: _Optional[str] = ..., utilisation: _Optional[str] = ..., hedged_notional: _Optional[str] = ..., unhedged_notional: _Optional[str] = ..., pending_hedges: _Optional[int] = ..., unknown_hedges: _Optional[int] = ..., in_flight_loss_if_yes: _Optional[str] = ..., in_flight_loss_if_no: _Optional[str] = ..., in_flight_shares: _Optional[str] = ..., market_state: _Optional[_Union[_types_pb2.MarketState, str]] = ...) -> None: ...
 
 class ExposureTotals(_message.Message):
-    __slots__ = ("unhedged_exposure", "limit", "utilisation", "hedged_notional", "unhedged_notional", "pending_hedges", "unknown_hedges")
+    __slots__ = ("unhedged_exposure", "limit", "utilisation", "hedged_notional", "unhedged_notional", "pending_hedges", "unknown_hedges", "wallet_usdc_available")
     UNHEDGED_EXPOSURE_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     UTILISATION_FIELD_NUMBER: _ClassVar[int]
@@ -152,6 +152,7 @@ class ExposureTotals(_message.Message):
     UNHEDGED_NOTIONAL_FIELD_NUMBER: _ClassVar[int]
     PENDING_HEDGES_FIELD_NUMBER: _ClassVar[int]
     UNKNOWN_HEDGES_FIELD_NUMBER: _ClassVar[int]
+    WALLET_USDC_AVAILABLE_FIELD_NUMBER: _ClassVar[int]
     unhedged_exposure: str
     limit: str
     utilisation: str
@@ -159,7 +160,8 @@ class ExposureTotals(_message.Message):
     unhedged_notional: str
     pending_hedges: int
     unknown_hedges: int
-    def __init__(self, unhedged_exposure: _Optional[str] = ..., limit: _Optional[str] = ..., utilisation: _Optional[str] = ..., hedged_notional: _Optional[str] = ..., unhedged_notional: _Optional[str] = ..., pending_hedges: _Optional[int] = ..., unknown_hedges: _Optional[int] = ...) -> None: ...
+    wallet_usdc_available: str
+    def __init__(self, unhedged_exposure: _Optional[str] = ..., limit: _Optional[str] = ..., utilisation: _Optional[str] = ..., hedged_notional: _Optional[str] = ..., unhedged_notional: _Optional[str] = ..., pending_hedges: _Optional[int] = ..., unknown_hedges: _Optional[int] = ..., wallet_usdc_available: _Optional[str] = ...) -> None: ...
 
 class GetExposureResponse(_message.Message):
     __slots__ = ("totals", "markets", "breaker_state", "breakers", "as_of", "as_of_event_id", "groups")
