@@ -27,6 +27,7 @@ from server.trading.desk import OrderDesk
 from server.trading.dispatcher import Dispatcher
 from server.trading.hedger import Hedger
 from server.trading.market_states import MarketStateFollower
+from server.trading.order_gate import OrderGate
 from server.trading.rebalancer import Rebalancer
 from server.trading.resolver import Resolver
 from server.trading.settlement import SettlementFollower
@@ -105,6 +106,7 @@ class Runtime:
     feed: TickFeed | None = None
     rebalancer: Rebalancer | None = None
     market_states: MarketStateFollower | None = None
+    gate: OrderGate | None = None
 
     @classmethod
     async def start(
@@ -144,6 +146,7 @@ class Runtime:
         services = RiskServices(settings, database, db, venue, DatabaseRunner(database, 4))
         store = OrderStore(database, announce=services.feed.announce)
         services.metrics.watch_mode(lambda: state.current.settings.mode)
+        gate = OrderGate(venue.address, database, db, lambda: _order_budget(state))
         hedger = Hedger(
             store,
             venue,
@@ -152,6 +155,10 @@ class Runtime:
             on_outcome=services.on_outcome,
             on_result=services.on_result,
             books=books,
+            gate=gate,
+            # A post refused with 429 goes again from `submit` only within half a venue timeout, so it
+            # is answered inside the resolver's grace (two venue timeouts) and no resolver races it.
+            patience=timedelta(seconds=float(settings.venue_timeout) / 2),
         )
         desk = OrderDesk(
             store=store, state=state, books=books, hedger=hedger, signer=signer, api_key=api_key, run_in_db=db
@@ -166,7 +173,9 @@ class Runtime:
             lambda token, _tick: books.forget(token),
             books.forget_all,
         )
-        runtime = cls(settings, db, store, state, venue, desk, resolver, follower=follower, feed=feed)
+        runtime = cls(
+            settings, db, store, state, venue, desk, resolver, follower=follower, feed=feed, gate=gate
+        )
         # Settle whatever an earlier run left open before taking new orders.
         settled = await resolver.resolve_all(include_fresh=settle_fresh)
         if settled:
@@ -208,6 +217,8 @@ class Runtime:
             await self.follower.stop()
         if self.feed is not None:
             await self.feed.stop()
+        if self.gate is not None:
+            await self.gate.stop()
         await self.state.stop()
         if self.venue is not None:
             await self.venue.aclose()
