@@ -76,24 +76,30 @@ class Hedger:
             run_in_db, lambda batch: store.outcomes.record_results(batch), "hedge-result-writer"
         )
 
-    async def submit(self, hedge: Hedge) -> OrderWithHedges | None:
+    async def admit(self) -> None:
+        """Takes one post's token from the signer's order budget, for a `submit(admitted=True)` next."""
+        if self._gate is not None:
+            await self._gate.admit()
+
+    async def submit(self, hedge: Hedge, *, admitted: bool = False) -> OrderWithHedges | None:
         """Posts a freshly booked hedge and records what the venue said; returns its order as stored
-        after that, or None when the outcome is UNKNOWN."""
+        after that, or None when the outcome is UNKNOWN. `admitted`: its first post's token is taken."""
         self._posting.add(hedge.id)
         try:
-            outcome = await self._post_until_answered(hedge)
+            outcome = await self._post_until_answered(hedge, admitted)
         finally:
             self._posting.discard(hedge.id)
         return await self._apply(hedge, outcome, resolved=False)
 
-    async def _post_until_answered(self, hedge: Hedge) -> PostOutcome:
+    async def _post_until_answered(self, hedge: Hedge, admitted: bool) -> PostOutcome:
         """Posts the hedge, and its same bytes again after each 429 whose Retry-After ends within the
         patience (the gate holds the post until then). A 429 refuses the attempt, not the hedge: the
         venue's budget admits a request whole or not at all, and even a post that did land would be
         refused as a duplicate when the same bytes come again."""
         patience_ends = time.monotonic() + self._patience.total_seconds()
         while True:
-            outcome = await self._post(hedge)
+            outcome = await self._post(hedge, admitted=admitted)
+            admitted = False
             wait = refused_for(outcome)
             if wait is None or time.monotonic() + wait.total_seconds() > patience_ends:
                 return outcome
@@ -133,10 +139,10 @@ class Hedger:
         self._announce(hedge, result)
         await self.results.write(Outcome(hedge, result, resolved=True))
 
-    async def _post(self, hedge: Hedge) -> PostOutcome:
+    async def _post(self, hedge: Hedge, *, admitted: bool = False) -> PostOutcome:
         assert hedge.signed_order is not None
-        if self._gate is not None:
-            await self._gate.admit()
+        if not admitted:
+            await self.admit()
         # Quotes are priced off the YES book: what this hedge takes comes out of it before the next.
         yes_token = (await self._mapping_of(hedge.mapping_id)).yes_token_id if self._books is not None else ""
         ticket = self._books.posting(yes_token) if self._books is not None else 0

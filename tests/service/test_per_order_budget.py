@@ -24,7 +24,7 @@ from hedging.v1 import types_pb2
 from server.sim.order_budget import Tier
 from server.sim.runner import RunningSimulator
 from server.store import mappings as mapping_store
-from server.store.models import BookHedge, HedgePosition, PolymarketMarketMapping, VenueOrderBudget
+from server.store.models import BookHedge, HedgePosition, PolymarketMarketMapping
 from tests.harness import (
     ServerProcess,
     ServiceThread,
@@ -84,7 +84,7 @@ def test_a_per_order_flow_above_the_budget_from_two_processes_stays_within_it(pg
     servers = [ServerProcess(env), ServerProcess(env)]
     try:
         responses = place_all([s.stub for s in servers], PER_ORDER, 24)  # 24 orders: about 4 s of budget
-        assert all(r.status == types_pb2.ORDER_STATUS_ACCEPTED for r in responses)
+        assert all(r.status == types_pb2.ORDER_STATUS_ACCEPTED for r in responses), [r.message for r in responses]
         wait_until(all_hedged, timeout=60, message="every hedge filled")
     finally:
         for server in servers:
@@ -118,7 +118,6 @@ def test_a_429_storm_on_per_order_hedges_fails_none_and_posts_each_once_it_ends(
 
     # Refused again and again, each Retry-After recorded for every process, never failed.
     wait_until(lambda: budget.refused >= 6, timeout=30, message="six 429s")
-    assert VenueOrderBudget.get().blocked_until is not None
     assert sim.exchange.orders(address) == []
     assert {h.status for h in HedgePosition.select()} == {"unknown"}
 
@@ -128,6 +127,7 @@ def test_a_429_storm_on_per_order_hedges_fails_none_and_posts_each_once_it_ends(
     assert len(hedges) == 3
     assert_each_hedge_at_the_venue_once(sim, [h.venue_order_id for h in hedges])
     assert budget.admitted == 3
+    assert live.runtime.gate.refused == budget.refused  # each 429 recorded in the shared bucket
 
 
 @pytest.fixture
