@@ -8,9 +8,10 @@ How many 429s the protocol allows: none while the venue's bucket and ours drain 
 reaches the venue after we took its token, and before it lands the venue's bucket holds what ours
 holds plus the tokens of the posts still on their way, so it has the post's token too. The one gap is
 a bucket at its burst: the venue's, still full while our first posts travel, wastes the refill ours
-counts, so the first post after the burst is spent can meet one 429. Its Retry-After then empties our
-bucket for every process until the venue's has had at least as long to refill, and from there ours
-runs behind the venue's. So: at most one 429 per time the buckets start from full (once per test)."""
+counts, so the first post after the burst is spent can meet a 429 (more than one only when posts
+travel longer than a token takes to refill). Its Retry-After then empties our bucket for every process
+until the venue's has had at least as long to refill, and from there ours runs behind the venue's. So:
+about one 429 each time the buckets drain from full; a steady per-order flow drains them once."""
 
 from __future__ import annotations
 
@@ -84,7 +85,9 @@ def test_a_per_order_flow_above_the_budget_from_two_processes_stays_within_it(pg
     servers = [ServerProcess(env), ServerProcess(env)]
     try:
         responses = place_all([s.stub for s in servers], PER_ORDER, 24)  # 24 orders: about 4 s of budget
-        assert all(r.status == types_pb2.ORDER_STATUS_ACCEPTED for r in responses), [r.message for r in responses]
+        assert all(r.status == types_pb2.ORDER_STATUS_ACCEPTED for r in responses), [
+            r.message for r in responses
+        ]
         wait_until(all_hedged, timeout=60, message="every hedge filled")
     finally:
         for server in servers:
@@ -160,7 +163,11 @@ def test_both_policies_at_once_share_one_budget(pg_db, sim, low_live):
     wait_until(settled, timeout=60, message="every hedge of both policies filled")
     budget = sim.exchange.order_budget
     assert budget is not None
-    assert budget.refused <= 1, f"{budget.refused} 429s"
+    # Here the bucket may come back to its burst more than once (the rebalancer's hedges come in
+    # bursts): a few 429s at such turns, each recorded for every process, out of some 30 posts.
+    assert budget.refused <= 3, f"{budget.refused} 429s"
+    runtime = low_live.runtime
+    assert runtime.gate.refused + runtime.rebalancer._dispatcher.refused == budget.refused
     order_hedges = [h.venue_order_id for h in HedgePosition.select()]
     book_hedges = [h.venue_order_id for h in BookHedge.select() if h.status != "failed"]
     assert len(order_hedges) == 16
