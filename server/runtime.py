@@ -30,6 +30,7 @@ from server.trading.desk import OrderDesk
 from server.trading.dispatcher import Dispatcher
 from server.trading.hedger import Hedger
 from server.trading.market_states import MarketStateFollower
+from server.trading.order_gate import OrderGate
 from server.trading.rebalancer import Rebalancer
 from server.trading.resolver import Resolver
 from server.trading.settlement import SettlementFollower
@@ -111,6 +112,7 @@ class Runtime:
     market_states: MarketStateFollower | None = None
     capital: CapitalKeeper | None = None
     cash: CashWatch | None = None
+    gate: OrderGate | None = None
 
     @classmethod
     async def start(
@@ -150,6 +152,7 @@ class Runtime:
         services = RiskServices(settings, database, db, venue, DatabaseRunner(database, 4))
         store = OrderStore(database, announce=services.feed.announce)
         services.metrics.watch_mode(lambda: state.current.settings.mode)
+        gate = OrderGate(venue.address, database, db, lambda: _order_budget(state))
         hedger = Hedger(
             store,
             venue,
@@ -158,6 +161,10 @@ class Runtime:
             on_outcome=services.on_outcome,
             on_result=services.on_result,
             books=books,
+            gate=gate,
+            # A post refused with 429 goes again from `submit` only within half a venue timeout, so it
+            # is answered inside the resolver's grace (two venue timeouts) and no resolver races it.
+            patience=timedelta(seconds=float(settings.venue_timeout) / 2),
         )
         cash = CashWatch(venue, settings.signature_type, database, db)
         desk = OrderDesk(
@@ -187,7 +194,17 @@ class Runtime:
             books.forget_all,
         )
         runtime = cls(
-            settings, db, store, state, venue, desk, resolver, follower=follower, feed=feed, cash=cash
+            settings,
+            db,
+            store,
+            state,
+            venue,
+            desk,
+            resolver,
+            follower=follower,
+            feed=feed,
+            cash=cash,
+            gate=gate,
         )
         # Settle whatever an earlier run left open before taking new orders.
         settled = await resolver.resolve_all(include_fresh=settle_fresh)
@@ -238,6 +255,8 @@ class Runtime:
             await self.follower.stop()
         if self.feed is not None:
             await self.feed.stop()
+        if self.gate is not None:
+            await self.gate.stop()
         await self.state.stop()
         if self.venue is not None:
             await self.venue.aclose()

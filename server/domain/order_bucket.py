@@ -76,6 +76,27 @@ def take(bucket: Bucket, budget: OrderBudget, cost: int, now: datetime) -> Taken
     return Taken(False, current, wait)
 
 
+@dataclass(frozen=True)
+class Granted:
+    """How many of the orders asked for got their tokens (0 up to the number asked), the bucket after,
+    and (when none did) how long until one could."""
+
+    count: int
+    bucket: Bucket
+    wait: timedelta
+
+
+def take_up_to(bucket: Bucket, budget: OrderBudget, wanted: int, now: datetime) -> Granted:
+    """Takes tokens for as many of `wanted` orders (each its own request, costing 1) as the bucket
+    holds whole tokens for (so never more than the burst); none while a Retry-After lasts."""
+    if wanted < 1:
+        raise ValueError(f"ask for at least one order, not {wanted}")
+    current = refilled(bucket, budget, now)
+    count = min(wanted, int(current.tokens))  # a refilled bucket never holds more than the burst
+    taken = take(current, budget, max(count, 1), now)
+    return Granted(count if taken.admitted else 0, taken.bucket, taken.wait)
+
+
 def honour_retry_after(bucket: Bucket, now: datetime, retry_after: timedelta) -> Bucket:
     """After a 429: no tokens until `now + retry_after` (a later wait already set stands)."""
     until = now + max(retry_after, timedelta(0))

@@ -98,7 +98,7 @@ from server.sim.fees import fee_rate_bps, taker_fee
 from server.sim.ledger import Ledger
 from server.sim.lifecycle import CLOSED, OPEN, Lifecycle, market_resolved, resolved_to
 from server.sim.markets import VALID_TICK_SIZES, SimMarket
-from server.sim.order_budget import TIERS, Mode, OrderBudget
+from server.sim.order_budget import TIERS, Mode, OrderBudget, Tier
 from server.sim.orders import OrderRequest, SimOrder, check_terms, parse_order_request
 from server.sim.signing import (
     EXCHANGE_V2,
@@ -705,18 +705,21 @@ class Exchange:
         self.page_size = size
 
     def set_order_budget(
-        self, tier: str | None, mode: Mode = "enforce", clock: Callable[[], float] | None = None
+        self, tier: str | Tier | None, mode: Mode = "enforce", clock: Callable[[], float] | None = None
     ) -> None:
-        """Meter ``POST /order(s)`` per signer at a documented tier ("standard", "elite"); None: unmetered.
+        """Meter ``POST /order(s)`` per signer at a documented tier ("standard", "elite"), or at a `Tier`
+        of the test's own (a low rate to reach quickly); None: unmetered.
 
         ``clock`` (Unix seconds) defaults to the venue clock; tests pass their own to refill on cue.
         """
         if tier is None:
             self.order_budget = None
             return
-        if tier not in TIERS or mode not in ("enforce", "warn"):
+        if (isinstance(tier, str) and tier not in TIERS) or mode not in ("enforce", "warn"):
             raise ValueError(f"unknown order budget tier {tier!r} or mode {mode!r}")
-        self.order_budget = OrderBudget(TIERS[tier], clock or self.now, mode)
+        self.order_budget = OrderBudget(
+            TIERS[tier] if isinstance(tier, str) else tier, clock or self.now, mode
+        )
 
     def set_heartbeat_timeout(self, seconds: float) -> None:
         self.heartbeat_timeout = float(seconds)

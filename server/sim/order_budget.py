@@ -59,6 +59,9 @@ class OrderBudget:
         self._clock = clock
         self._lock = threading.Lock()
         self._buckets: dict[str, tuple[float, float]] = {}  # signer -> (tokens, as of)
+        self.admitted = 0  # orders admitted (within the budget)
+        self.refused = 0  # requests answered 429
+        self.warned = 0  # requests over the budget admitted in warning mode
 
     def charge(self, signer: str, cost: int) -> Verdict:
         """Take ``cost`` tokens from ``signer``'s bucket if they are all there (else take none)."""
@@ -70,6 +73,9 @@ class OrderBudget:
             if fits or self.mode == "warn":
                 tokens = max(0.0, tokens - cost)
             self._buckets[signer] = (tokens, now)
+            self.admitted += cost if fits else 0
+            self.warned += 0 if fits or self.mode != "warn" else 1
+            self.refused += 0 if fits or self.mode == "warn" else 1
         headers = {
             "Poly-RateLimit-Remaining": str(math.floor(tokens)),
             "Poly-RateLimit-Tier": self.tier.name,

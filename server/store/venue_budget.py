@@ -5,24 +5,31 @@ and together never admit more than the budget. PostgreSQL only."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Protocol, TypeVar
 
 import peewee
 
 from server.domain import order_bucket
-from server.domain.order_bucket import Bucket, OrderBudget, Taken
+from server.domain.order_bucket import Bucket, Granted, OrderBudget, Taken
 from server.store.models import VenueOrderBudget
 
 
 def take(database: peewee.Database, signer: str, budget: OrderBudget, cost: int) -> Taken:
     """Takes `cost` orders' tokens from `signer`'s bucket if all are there (else none), atomically
     across processes. A refusal says how long to wait."""
-    with database.atomic():
-        bucket = _locked(database, signer, budget)
-        now = _now(database)  # read once the lock is ours: a waiter's earlier reading would be stale
-        taken = order_bucket.take(bucket, budget, cost, now)
-        _save(signer, taken.bucket)
-    return taken
+    return _in_turn(
+        database, signer, budget, lambda bucket, now: order_bucket.take(bucket, budget, cost, now)
+    )
+
+
+def take_up_to(database: peewee.Database, signer: str, budget: OrderBudget, wanted: int) -> Granted:
+    """Takes tokens for as many of `wanted` single orders as `signer`'s bucket holds, atomically across
+    processes; when none, says how long to wait."""
+    return _in_turn(
+        database, signer, budget, lambda bucket, now: order_bucket.take_up_to(bucket, budget, wanted, now)
+    )
 
 
 def honour_retry_after(
@@ -35,6 +42,26 @@ def honour_retry_after(
         bucket = order_bucket.honour_retry_after(locked, now, retry_after)
         _save(signer, bucket)
     return bucket
+
+
+class _Decided(Protocol):
+    @property
+    def bucket(self) -> Bucket: ...
+
+
+D = TypeVar("D", bound=_Decided)
+
+
+def _in_turn(
+    database: peewee.Database, signer: str, budget: OrderBudget, decide: Callable[[Bucket, datetime], D]
+) -> D:
+    """Decides on `signer`'s bucket under its row lock, at the database's clock read once the lock is
+    ours (a waiter's earlier reading would be stale), and writes the bucket after, in one transaction."""
+    with database.atomic():
+        bucket = _locked(database, signer, budget)
+        decided = decide(bucket, _now(database))
+        _save(signer, decided.bucket)
+    return decided
 
 
 def _locked(database: peewee.Database, signer: str, budget: OrderBudget) -> Bucket:

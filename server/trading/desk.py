@@ -11,7 +11,8 @@ from typing import Any
 from server.domain import inputs
 from server.domain.book import Book
 from server.domain.book_hedge import OrderAllocation
-from server.domain.decision import Accepted, Decision, OrderRequest, Rejected, decide
+from server.domain.config_schema import HedgeSettings
+from server.domain.decision import NETTED, Accepted, Decision, OrderRequest, Rejected, decide
 from server.domain.exposure import Position
 from server.domain.group_exposure import GroupLimit
 from server.domain.hedge import SignedIntent
@@ -20,7 +21,7 @@ from server.domain.hedge_policy import effective
 from server.domain.market_state import market_closed
 from server.domain.order import OrderWithHedges
 from server.domain.pricing import Quote, Unpriceable, quote
-from server.domain.types import BreakerLevel, RejectReason
+from server.domain.types import BreakerLevel, Mode, RejectReason
 from server.errors import InvalidArgument
 from server.store import book_hedges, market_states
 from server.store import mappings as mapping_store
@@ -148,11 +149,12 @@ class OrderDesk:
         if request.limit_price is not None:
             inputs.on_tick("limit_price", request.limit_price, mapping.tick_size)
         digest = request_hash(request)
+        # A closed market is refused when booked (`OrderStore.place`): no book is asked for it.
+        ended = market_states.state_of(mapping).ended
+        admitted = await self._admit(mapping, ended)
         snapshot = self._state.current
         max_age = snapshot.settings.max_book_age_ms
         book = self._books.fresh(mapping.yes_token_id, max_age)
-        # A closed market is refused when booked (`OrderStore.place`): no book is asked for it.
-        ended = market_states.state_of(mapping).ended
         if book is None and not ended:
             # A retry never waits on the venue: look for the booked order before fetching a book.
             # (With a fresh book at hand the order transaction itself finds a replay.)
@@ -212,11 +214,23 @@ class OrderDesk:
         quoted = decided[-1].quote if decided and created else None
         pending = stored.pending_hedge if created else None
         if pending is not None and self._hedger is not None:
-            settled = await self._hedger.submit(pending)
+            settled = await self._hedger.submit(pending, admitted=admitted)
             if settled is None:
                 settled = await self._run(lambda: self._store.get(stored.order.id))
             stored = settled
         return Placed(stored, quoted, created)
+
+    async def _admit(self, mapping: PolymarketMarketMapping, ended: bool) -> bool:
+        """Takes the token of the order's own hedge from the venue order budget, if it will post one,
+        before its book is read and it is booked: once booked it is posted at once, and an order
+        waiting its turn reserves nothing meanwhile. An order then refused leaves its token unused:
+        the budget errs on the safe side."""
+        snapshot = self._state.current
+        settings = effective(snapshot.settings, policy_overrides(mapping))
+        if self._hedger is None or not _posts_its_own_hedge(settings, snapshot.breaker, ended):
+            return False
+        await self._hedger.admit()
+        return True
 
     async def _follow_tick(
         self, mapping: PolymarketMarketMapping, book: Book | None
@@ -242,6 +256,13 @@ class OrderDesk:
 
     async def get_by_request(self, account_id: str, request_id: str) -> OrderWithHedges | None:
         return await self._run(lambda: self._store.find_by_request(account_id, request_id))
+
+
+def _posts_its_own_hedge(settings: HedgeSettings, breaker: BreakerLevel, ended: bool) -> bool:
+    """Whether an order accepted on these settings posts a venue order of its own: live, per order,
+    in a market still trading, with no breaker halting everything."""
+    live = Mode(settings.mode) is Mode.LIVE and settings.hedge_policy != NETTED
+    return live and breaker is not BreakerLevel.HALTED and not ended
 
 
 def _stale(book: Book, max_age_ms: int) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -26,6 +27,7 @@ from server.store.models import PolymarketMarketMapping
 from server.store.orders import OrderStore
 from server.trading.batch_writer import BatchWriter
 from server.trading.books import BookCache
+from server.trading.order_gate import OrderGate, refused_for
 from server.venue.client import PostKind, PostOutcome, VenueClient
 
 log = logging.getLogger(__name__)
@@ -52,8 +54,17 @@ class Hedger:
         on_outcome: Callable[[PostOutcome], None] | None = None,
         on_result: Callable[[Hedge, HedgeResult], None] | None = None,
         books: BookCache | None = None,
+        gate: OrderGate | None = None,
+        patience: timedelta = timedelta(0),
     ) -> None:
+        """With a `gate`, every post first takes its token from the signer's order budget, and a 429
+        is honoured by every process before the same bytes go again: by `submit` itself while that
+        is within `patience` of its start (keep it well inside the resolver's grace), else by the
+        resolver once the Retry-After has passed."""
         self._store = store
+        self._gate = gate
+        self._patience = patience
+        self._posting: set[str] = set()  # hedges `submit` is posting
         self._books = books
         self._venue = venue
         self._run = run_in_db
@@ -65,15 +76,41 @@ class Hedger:
             run_in_db, lambda batch: store.outcomes.record_results(batch), "hedge-result-writer"
         )
 
-    async def submit(self, hedge: Hedge) -> OrderWithHedges | None:
+    async def admit(self) -> None:
+        """Takes one post's token from the signer's order budget, for a `submit(admitted=True)` next."""
+        if self._gate is not None:
+            await self._gate.admit()
+
+    async def submit(self, hedge: Hedge, *, admitted: bool = False) -> OrderWithHedges | None:
         """Posts a freshly booked hedge and records what the venue said; returns its order as stored
-        after that, or None when the outcome is UNKNOWN."""
-        outcome = await self._post(hedge)
+        after that, or None when the outcome is UNKNOWN. `admitted`: its first post's token is taken."""
+        self._posting.add(hedge.id)
+        try:
+            outcome = await self._post_until_answered(hedge, admitted)
+        finally:
+            self._posting.discard(hedge.id)
         return await self._apply(hedge, outcome, resolved=False)
 
+    async def _post_until_answered(self, hedge: Hedge, admitted: bool) -> PostOutcome:
+        """Posts the hedge, and its same bytes again after each 429 whose Retry-After ends within the
+        patience (the gate holds the post until then). A 429 refuses the attempt, not the hedge: the
+        venue's budget admits a request whole or not at all, and even a post that did land would be
+        refused as a duplicate when the same bytes come again."""
+        patience_ends = time.monotonic() + self._patience.total_seconds()
+        while True:
+            outcome = await self._post(hedge, admitted=admitted)
+            admitted = False
+            wait = refused_for(outcome)
+            if wait is None or time.monotonic() + wait.total_seconds() > patience_ends:
+                return outcome
+            await self._run(lambda: self._store.outcomes.note_attempt(hedge.id))
+
     async def resolve(self, hedge: Hedge) -> None:
-        """Settles a PENDING or UNKNOWN hedge by looking its hash up at the venue."""
+        """Settles a PENDING or UNKNOWN hedge by looking its hash up at the venue (not one this process
+        is posting: it may wait its turn in the order budget for longer than the resolver's grace)."""
         assert hedge.venue_order_id is not None and hedge.signed_order is not None
+        if hedge.id in self._posting:
+            return
         try:
             found = await self._venue.get_order(hedge.venue_order_id)
         except Unavailable as exc:
@@ -102,12 +139,17 @@ class Hedger:
         self._announce(hedge, result)
         await self.results.write(Outcome(hedge, result, resolved=True))
 
-    async def _post(self, hedge: Hedge) -> PostOutcome:
+    async def _post(self, hedge: Hedge, *, admitted: bool = False) -> PostOutcome:
         assert hedge.signed_order is not None
+        if not admitted:
+            await self.admit()
         # Quotes are priced off the YES book: what this hedge takes comes out of it before the next.
         yes_token = (await self._mapping_of(hedge.mapping_id)).yes_token_id if self._books is not None else ""
         ticket = self._books.posting(yes_token) if self._books is not None else 0
         outcome = await self._venue.post_order(hedge.signed_order.encode())
+        wait = refused_for(outcome)
+        if wait is not None and self._gate is not None:
+            await self._gate.refused_by_venue(wait)
         if self._books is not None:
             leg, side = Leg(hedge.leg), Side(hedge.side)
             takes_asks = (leg is Leg.YES) == (side is Side.BUY)  # buying NO takes YES bids
@@ -130,9 +172,9 @@ class Hedger:
                 hedge.venue_order_id,
                 outcome.message,
             )
-            await self._run(
-                lambda: self._store.outcomes.mark_unknown(hedge.id, outcome.message, UNKNOWN_RETRY)
-            )
+            # A 429 refused this post only: the lookup (and the same bytes again) waits its Retry-After.
+            retry = max(refused_for(outcome) or UNKNOWN_RETRY, UNKNOWN_RETRY)
+            await self._run(lambda: self._store.outcomes.mark_unknown(hedge.id, outcome.message, retry))
             return None
         if outcome.kind is PostKind.REJECTED:
             result = HedgeResult(HedgeStatus.FAILED, Decimal(0), Decimal(0), Decimal(0), outcome.message)

@@ -52,6 +52,7 @@ class PostOutcome:
     making: Decimal = Decimal(0)  # BUY: USDC paid; SELL: shares sold
     taking: Decimal = Decimal(0)  # BUY: shares got; SELL: USDC got
     trade_ids: tuple[str, ...] = ()
+    retry_after: timedelta | None = None  # a 429's `Retry-After`, when it gave one
 
 
 MAX_BATCH = 15  # orders in one `POST /orders` (venue-facts-2026-12.md "Batches")
@@ -257,7 +258,10 @@ def classify_post(response: HttpResponse) -> PostOutcome:
         error = data.get("error") if isinstance(data, dict) else None
         if isinstance(error, str) and answers.is_refusal(status, error):
             return PostOutcome(PostKind.REJECTED, status, error)
-        return PostOutcome(PostKind.UNKNOWN, status, f"HTTP {status}: {_error_text(response)}")
+        wait = _retry_after(response) if status == 429 else None
+        return PostOutcome(
+            PostKind.UNKNOWN, status, f"HTTP {status}: {_error_text(response)}", retry_after=wait
+        )
     return _classify_entry(status, data)
 
 

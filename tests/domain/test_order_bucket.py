@@ -8,7 +8,15 @@ from decimal import Decimal as D
 
 import pytest
 
-from server.domain.order_bucket import Bucket, OrderBudget, full, honour_retry_after, refilled, take
+from server.domain.order_bucket import (
+    Bucket,
+    OrderBudget,
+    full,
+    honour_retry_after,
+    refilled,
+    take,
+    take_up_to,
+)
 
 T0 = datetime(2026, 12, 3, 12, tzinfo=UTC)
 STANDARD = OrderBudget(rate=40, burst=60)
@@ -95,3 +103,45 @@ def test_a_batch_larger_than_the_burst_or_empty_is_a_programming_error():
 def test_waits_round_up_to_the_microsecond():
     # 1 token at 3 a second: 0.3333.. s -> 333334 us.
     assert take(Bucket(D(0), T0), OrderBudget(rate=3, burst=5), 1, T0).wait == timedelta(microseconds=333334)
+
+
+# --- take_up_to: single orders waiting at one moment, as many as the bucket holds whole tokens for ---
+
+
+def test_take_up_to_grants_every_order_asked_while_the_bucket_holds_them():
+    granted = take_up_to(full(STANDARD, T0), STANDARD, 15, T0)
+    assert (granted.count, granted.bucket.tokens, granted.wait) == (15, 45, timedelta(0))
+
+
+def test_take_up_to_grants_what_the_bucket_holds_and_never_more_than_the_burst():
+    empty = Bucket(D(0), T0)
+    # 0.1 s at 40 a second refills exactly 4 tokens: 4 of the 10 orders go, the bucket is left empty.
+    four = take_up_to(empty, STANDARD, 10, at("0.1"))
+    assert (four.count, four.bucket.tokens, four.wait) == (4, 0, timedelta(0))
+    # 2.5 tokens admit 2 whole orders and keep the half.
+    two = take_up_to(Bucket(D("2.5"), T0), STANDARD, 3, T0)
+    assert (two.count, two.bucket.tokens) == (2, D("0.5"))
+    # A full bucket of 60 and 100 orders waiting: the burst, 60, goes.
+    burst = take_up_to(full(STANDARD, T0), STANDARD, 100, T0)
+    assert (burst.count, burst.bucket.tokens) == (60, 0)
+
+
+def test_take_up_to_grants_none_under_one_token_and_says_when_one_is_there():
+    # 0.02 s refills 0.8 of a token: the missing 0.2 takes 0.2 / 40 s = 5 ms; the 0.8 stays.
+    none = take_up_to(Bucket(D(0), T0), STANDARD, 3, at("0.02"))
+    assert (none.count, none.bucket.tokens, none.wait) == (0, D("0.8"), timedelta(milliseconds=5))
+
+
+def test_take_up_to_grants_none_while_a_retry_after_lasts():
+    blocked = Bucket(D(0), T0, blocked_until=at("2"))
+    # 1 s of the venue's wait left, then a token's refill (25 ms) from empty.
+    during = take_up_to(blocked, STANDARD, 5, at("1"))
+    assert (during.count, during.wait) == (0, timedelta(seconds=1, milliseconds=25))
+    # 0.1 s after the wait ended: 4 tokens, counted from its end, not from before it.
+    after = take_up_to(blocked, STANDARD, 5, at("2.1"))
+    assert (after.count, after.bucket.tokens) == (4, 0)
+
+
+def test_take_up_to_needs_at_least_one_order():
+    with pytest.raises(ValueError):
+        take_up_to(full(STANDARD, T0), STANDARD, 0, T0)

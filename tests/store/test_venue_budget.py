@@ -193,3 +193,11 @@ def test_two_server_processes_together_stay_within_the_budget(db, pg_url):
             spent += cost
             seconds = Decimal((end - start) // timedelta(microseconds=1)) / 1_000_000
             assert spent <= burst + rate * seconds, (start, end, spent)
+
+
+def test_take_up_to_grants_the_single_orders_the_shared_bucket_holds(db):
+    slow = OrderBudget(rate=1, burst=10)  # 1 a second: the few ms between takes refill no whole token
+    granted = [venue_budget.take_up_to(db, SIGNER, slow, wanted).count for wanted in (4, 10, 1)]
+    assert granted == [4, 6, 0]
+    row = VenueOrderBudget.get_by_id(SIGNER)
+    assert row.tokens < 1
