@@ -12,6 +12,7 @@ import pytest
 from hedging.v1 import hedging_service_pb2 as pb
 from hedging.v1 import types_pb2
 from server.domain.capital_transfer import TransferStep
+from server.store import market_books
 from server.store.advisory_locks import CAPITAL_CLASS, AdvisoryLocks
 from server.store.capital_transfers import CapitalTransfers
 from server.store.models import (
@@ -29,31 +30,31 @@ from tests.harness import HEDGER_KEY, hedger_address, order_request, set_config,
 MARKET = "fed-cut-december-2026"  # tick 0.01, no fee; asks 0.63 x 1700
 
 
-def _mapping() -> PolymarketMarketMapping:
-    return PolymarketMarketMapping.get(PolymarketMarketMapping.event_id == MARKET)
+def _mapping(slug: str = MARKET) -> PolymarketMarketMapping:
+    return PolymarketMarketMapping.get(PolymarketMarketMapping.event_id == slug)
 
 
 def _position() -> Any:
     return position_of(MarketExposure.get(MarketExposure.mapping == _mapping().id))
 
 
-def _market(sim: Any) -> Any:
-    return next(m for m in sim.exchange.markets if m.slug == MARKET)
+def _market(sim: Any, slug: str = MARKET) -> Any:
+    return next(m for m in sim.exchange.markets if m.slug == slug)
 
 
 def _settled() -> bool:
     return not HedgePosition.select().where(HedgePosition.settlement == "settling").exists()
 
 
-def _hedged_then_resolved(service: Any, sim: Any, size: str = "10") -> Any:
+def _hedged_then_resolved(service: Any, sim: Any, size: str = "10", slug: str = MARKET) -> Any:
     """A user buys `size` YES, the hedge buys as many at the venue and settles; then YES wins."""
-    answer = service.stub.PlaceOrder(order_request(MARKET, types_pb2.SIDE_BUY, size), timeout=15)
+    answer = service.stub.PlaceOrder(order_request(slug, types_pb2.SIDE_BUY, size), timeout=15)
     assert answer.hedge_status == types_pb2.HEDGE_STATUS_HEDGED, answer.message
     wait_until(_settled, message="the hedge's trades to settle")
-    market = _market(sim)
+    market = _market(sim, slug)
     sim.exchange.resolve_market(market.condition_id, market.yes_token_id)
     service.call(service.runtime.market_states.follow_all())
-    assert _mapping().market_state == "resolved"
+    assert _mapping(slug).market_state == "resolved"
     return market
 
 
@@ -236,3 +237,23 @@ def test_one_process_sends_transfers_at_a_time(own, sim, pg_url):
     wait_until(lambda: own.call(first.pass_once()) is None and first._lock.owned == {0}, message="the lock")
     own.call(first.stop())
     assert _txs(sim) == 1 and CapitalTransfer.get().status == "applied"
+
+
+def test_realised_books_reconcile_with_the_ledger_after_redemption_in_a_fee_market(own, sim, pg_db):
+    """The whole life of a fee-charging market: the hedge's cost and taker fee leave the wallet, the
+    redemption pays the winning shares back; the books' hedge side (- cost - fees + redemption) is
+    exactly the wallet's USDC change, and the parts still sum to the realised P&L."""
+    slug = "btc-above-150k-dec-31-2026"  # fee rate 0.07
+    usdc_before = _usdc(sim)
+    _hedged_then_resolved(own, sim, size="10", slug=slug)
+    assert _usdc(sim) < usdc_before  # the fill and its fee were paid
+    keeper = _keeper(own, sim)
+    assert own.call(keeper.pass_once()) is TransferStep.SEND
+    own.call(keeper.stop())
+
+    books = next(b for b in market_books.read_books(pg_db) if b.mapping_id == _mapping(slug).id)
+    assert books.final
+    assert books.pnl.fees > 0 and books.pnl.redemption >= 10  # (a market BUY may fill a hair over)
+    assert CapitalTransfer.get().proceeds == books.pnl.redemption  # what was paid is what the books count
+    assert _usdc(sim) - usdc_before == books.pnl.redemption - books.pnl.hedge_cost - books.pnl.fees
+    assert books.pnl.parts == books.pnl.realised
